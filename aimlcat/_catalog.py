@@ -1,0 +1,308 @@
+"""The runtime catalog: the compiled index, queries, and lazily built validators.
+
+Start-up reads one file, ``schemas/index.json``. A model × endpoint schema
+and its validator are built the first time a request needs them and kept.
+No YAML, no pure-Python schema engine and no HTTP client is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._exceptions import CatalogError, CatalogProblem, UsageError
+from ._findings import Report
+
+__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "load_catalog"]
+
+_INDEX_FORMAT = 1
+
+
+def default_schema_dir() -> Path:
+    """The compiled catalog: inside an installed wheel, else ``schemas/`` of the source tree."""
+    override = os.environ.get("AIMLCAT_SCHEMAS")
+    if override:
+        return Path(override)
+    here = Path(__file__).resolve().parent
+    packaged = here / "_data" / "schemas"
+    if (packaged / "index.json").is_file():
+        return packaged
+    return here.parent / "schemas"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelInfo:
+    """What the catalog says about one model (a view of the index, cheap to build)."""
+
+    id: str
+    aliases: tuple[str, ...]
+    developer: str
+    kind: str
+    status: str
+    status_since: str | None
+    replacement: str | None
+    base_model: str | None
+    context_window: int | None
+    notes: str | None
+    endpoints: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "aliases": list(self.aliases), "developer": self.developer,
+            "kind": self.kind, "status": self.status, "status_since": self.status_since,
+            "replacement": self.replacement, "base_model": self.base_model,
+            "context_window": self.context_window, "endpoints": list(self.endpoints),
+        }
+
+
+class Catalog:
+    """The compiled catalog. Build one with :func:`load_catalog`."""
+
+    def __init__(self, index: dict[str, Any], schema_dir: Path) -> None:
+        if index.get("format") != _INDEX_FORMAT:
+            raise CatalogError([CatalogProblem(
+                file=str(schema_dir / "index.json"), line=None, key="format",
+                message=f"index format {index.get('format')!r} is not {_INDEX_FORMAT}; "
+                        "run `aimlcat build` with this version of aimlcat")])
+        self.schema_dir = schema_dir
+        self.version: str = index["catalog_version"]
+        self.source: str = index.get("source", "")
+        self._models: dict[str, dict[str, Any]] = index["models"]
+        self._endpoints: dict[str, dict[str, Any]] = index["endpoints"]
+        self._synonyms: dict[str, list[str]] = {}
+        for group in index.get("synonyms", []):
+            for name in group:
+                self._synonyms[name] = [n for n in group if n != name]
+        self._ids: dict[str, str] = {}
+        for mid, rec in self._models.items():
+            self._ids[mid] = mid
+            for alias in rec["aliases"]:
+                self._ids[alias] = mid
+        self._paths: dict[str, str] = {}
+        for path, ep in self._endpoints.items():
+            self._paths[path] = path
+            for alias in ep["aliases"]:
+                self._paths[alias] = path
+        self._validators: dict[tuple[str, str], Any] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
+        self._registry: Any = None
+
+    # -- lookups -------------------------------------------------------------
+    def resolve(self, model: str) -> str | None:
+        """The canonical id of ``model`` (an id or an alias), or None."""
+        return self._ids.get(model)
+
+    def __contains__(self, model: object) -> bool:
+        return isinstance(model, str) and model in self._ids
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def ids(self) -> list[str]:
+        """Every id and alias the catalog resolves."""
+        return list(self._ids)
+
+    def model(self, model: str) -> ModelInfo:
+        """The record of ``model`` (id or alias); KeyError when unknown."""
+        mid = self._ids.get(model)
+        if mid is None:
+            raise KeyError(model)
+        rec = self._models[mid]
+        return ModelInfo(
+            id=mid, aliases=tuple(rec["aliases"]), developer=rec["developer"], kind=rec["kind"],
+            status=rec["status"], status_since=rec.get("status_since"),
+            replacement=rec.get("replacement"), base_model=rec.get("base_model"),
+            context_window=rec.get("context_window"), notes=rec.get("notes"),
+            endpoints=tuple(rec["endpoints"]))
+
+    def model_record(self, model: str) -> dict[str, Any]:
+        """The raw index record of a model (endpoints with parameter summaries)."""
+        return self._models[self._ids[model]]
+
+    def endpoint_info(self, path: str) -> dict[str, Any]:
+        return self._endpoints[path]
+
+    def endpoints(self) -> list[str]:
+        return list(self._endpoints)
+
+    def synonyms(self, name: str) -> list[str]:
+        return self._synonyms.get(name, [])
+
+    def canonical_endpoint(self, endpoint: str) -> str | None:
+        """The catalog path for an endpoint given as a path or URL, with or without ``/v1``."""
+        text = endpoint.strip()
+        if "://" in text:
+            text = urlsplit(text).path
+        else:
+            text = text.split("?", 1)[0]
+        path = "/" + text.strip("/")
+        hit = self._paths.get(path)
+        if hit is None and path.startswith("/v1/"):
+            # Under a https://api.aimlapi.com/v1 base URL, /v1/chat/completions is
+            # spelled /chat/completions; a full URL then carries /v1 once more.
+            hit = self._paths.get(path[3:])
+        return hit
+
+    # -- queries -------------------------------------------------------------
+    def models(self, *, supports: str | None = None, kind: str | None = None,
+               status: str | None = None, endpoint: str | None = None) -> list[ModelInfo]:
+        """Models matching every filter given.
+
+        ``supports`` is ``PARAM`` or ``PARAM=VALUE`` (VALUE read as JSON when it
+        parses, else as a string): models whose parameters include PARAM on some
+        endpoint, and accept VALUE for it where one is given."""
+        want_value: Any = _NOVALUE
+        param = supports
+        if supports is not None and "=" in supports:
+            param, raw = supports.split("=", 1)
+            try:
+                want_value = json.loads(raw)
+            except ValueError:
+                want_value = raw
+        path = None
+        if endpoint is not None:
+            path = self.canonical_endpoint(endpoint)
+            if path is None:
+                raise UsageError(f"unknown endpoint {endpoint!r}")
+        out = []
+        for mid, rec in self._models.items():
+            if kind is not None and rec["kind"] != kind:
+                continue
+            if status is not None and rec["status"] != status:
+                continue
+            eps = rec["endpoints"]
+            if path is not None and path not in eps:
+                continue
+            if param is not None:
+                scope = [eps[path]] if path is not None else list(eps.values())
+                if not any(param in ep["parameters"]
+                           and _accepts(ep["parameters"][param], want_value) for ep in scope):
+                    continue
+            out.append(self.model(mid))
+        return out
+
+    # -- schemas and validation -------------------------------------------------
+    def schema(self, model: str, endpoint: str | None = None) -> dict[str, Any]:
+        """The compiled JSON Schema of ``model`` on ``endpoint`` (its only one when omitted)."""
+        mid = self._ids[model]
+        eps = self._models[mid]["endpoints"]
+        if endpoint is None:
+            if len(eps) != 1:
+                raise UsageError(f"{mid} has {len(eps)} endpoints; name one: {', '.join(eps)}")
+            path = next(iter(eps))
+        else:
+            found = self.canonical_endpoint(endpoint)
+            if found is None or found not in eps:
+                raise UsageError(f"{mid} is not served on {endpoint}; it is on {', '.join(eps)}")
+            path = found
+        return self._load_schema(eps[path]["schema"])
+
+    def _load_schema(self, rel: str) -> dict[str, Any]:
+        schema = self._schemas.get(rel)
+        if schema is None:
+            p = self.schema_dir / rel
+            try:
+                schema = json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise CatalogError([CatalogProblem(file=str(p), line=None, key="",
+                                                   message=f"compiled schema unreadable: {exc}; "
+                                                           "run `aimlcat build`")]) from None
+            self._schemas[rel] = schema
+        return schema
+
+    def defs(self) -> dict[str, Any]:
+        return self._load_schema("defs.json")
+
+    def validator(self, mid: str, path: str) -> Any:
+        """The compiled validator for a canonical model id and endpoint path (cached)."""
+        key = (mid, path)
+        v = self._validators.get(key)
+        if v is None:
+            import jsonschema_rs
+
+            if self._registry is None:
+                defs = self.defs()
+                self._registry = jsonschema_rs.Registry([(defs["$id"], defs)])
+            schema = self._load_schema(self._models[mid]["endpoints"][path]["schema"])
+            v = jsonschema_rs.validator_for(schema, registry=self._registry,
+                                            validate_formats=True)
+            self._validators[key] = v
+        return v
+
+    def validate(self, payload: Any, endpoint: str | None = None) -> Report:
+        """Check one request body; see :func:`aimlcat.validate`."""
+        from ._validator import validate_payload
+
+        return validate_payload(self, payload, endpoint)
+
+
+class _NoValue:
+    pass
+
+
+_NOVALUE: Any = _NoValue()
+
+
+def _accepts(summary: dict[str, Any], value: Any) -> bool:
+    if value is _NOVALUE:
+        return True
+    if "enum" in summary:
+        return any(_json_equal(value, option) for option in summary["enum"])
+    t = summary.get("type")
+    types = t if isinstance(t, list) else [t]
+    if isinstance(value, bool):
+        ok = "boolean" in types
+    elif isinstance(value, int):
+        ok = bool({"integer", "number"} & set(types))
+    elif isinstance(value, float):
+        ok = "number" in types or ("integer" in types and value.is_integer())
+    elif isinstance(value, str):
+        ok = "string" in types
+    else:
+        ok = True
+    if not ok and not any(isinstance(x, str) and x.startswith("ref:") for x in types):
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in summary and value < summary["minimum"]:
+            return False
+        if "maximum" in summary and value > summary["maximum"]:
+            return False
+    return True
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """Equality as JSON sees it: true is not 1, but 5 is 5.0."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return bool(a == b)
+
+
+_DEFAULT: dict[str, Catalog] = {}
+
+
+def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
+    """Load a compiled catalog (``schemas/`` directory); the bundled one when ``path`` is None.
+
+    The bundled catalog is loaded once per process and shared."""
+    key = str(path) if path is not None else ""
+    cat = _DEFAULT.get(key)
+    if cat is not None:
+        return cat
+    schema_dir = Path(path) if path is not None else default_schema_dir()
+    index_path = schema_dir / "index.json"
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError([CatalogProblem(
+            file=str(index_path), line=None, key="",
+            message="no compiled catalog here; run `aimlcat build`")]) from None
+    except (OSError, ValueError) as exc:
+        raise CatalogError([CatalogProblem(file=str(index_path), line=None, key="",
+                                           message=f"unreadable compiled catalog: {exc}")]) from None
+    cat = Catalog(index, schema_dir)
+    _DEFAULT[key] = cat
+    return cat

@@ -1,0 +1,456 @@
+"""Load the YAML catalog into typed records (build time only).
+
+Steps: read every ``*.yaml`` under the catalog directory safely (positions
+kept), check each file against the meta-schema, merge the sections, resolve
+the vocabulary, families and ``extends``, and check every cross-reference.
+All problems are gathered and raised together as one :class:`CatalogError`,
+each naming file, line and key.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ._exceptions import CatalogError, CatalogProblem
+from ._records import Catalog, Deprecation, Endpoint, Legacy, Model, ModelEndpoint, Removal, Spec
+from ._yamlio import PosDict, PosList, YamlError, load_yaml
+
+__all__ = ["load_catalog_source", "resolve_spec"]
+
+_SECTIONS = ("endpoints", "parameters", "definitions", "families", "models")
+_NESTED_SPEC_KEYS = ("items", "additionalProperties")
+
+
+def _meta_validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(
+        resources.files("aimlcat").joinpath("catalog_file.schema.json").read_text("utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _locate(doc: Any, path: list[Any]) -> int | None:
+    """Line of the deepest node of ``path`` that carries a position."""
+    line = getattr(doc, "line", None)
+    node = doc
+    for part in path:
+        if isinstance(node, PosDict) and part in node:
+            line = node.key_pos.get(part, (line, 0))[0]
+            node = node[part]
+        elif isinstance(node, PosList) and isinstance(part, int) and part < len(node):
+            line = node.item_pos[part][0]
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _key_path(path: list[Any]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[CatalogProblem] = []
+
+    def add(self, file: str, line: int | None, key: str, message: str) -> None:
+        self.items.append(CatalogProblem(file=file, line=line, key=key, message=message))
+
+
+class _Entry:
+    """A named section entry together with where it came from."""
+
+    __slots__ = ("value", "file", "line", "extra")
+
+    def __init__(self, value: Any, file: str, line: int | None, extra: dict[str, Any]) -> None:
+        self.value = value
+        self.file = file
+        self.line = line
+        self.extra = extra
+
+
+def load_catalog_source(root: str | Path) -> Catalog:
+    """Load and resolve the YAML catalog under ``root``; raise CatalogError listing every problem."""
+    root = Path(root)
+    problems = _Problems()
+    if not root.is_dir():
+        raise CatalogError([CatalogProblem(file=str(root), line=None, key="",
+                                           message="catalog directory not found")])
+    files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
+    if not files:
+        raise CatalogError([CatalogProblem(file=str(root), line=None, key="",
+                                           message="no *.yaml files in the catalog directory")])
+    meta = _meta_validator()
+    sections: dict[str, dict[str, _Entry]] = {s: {} for s in _SECTIONS}
+    version: tuple[str, str] | None = None
+    source = ""
+    synonyms: list[tuple[str, ...]] = []
+
+    for path in files:
+        rel = path.relative_to(root.parent).as_posix() if root.parent != path else path.name
+        try:
+            doc = load_yaml(path.read_text(encoding="utf-8"))
+        except YamlError as exc:
+            problems.add(rel, exc.line, "", exc.message)
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.add(rel, None, "", f"cannot read: {exc}")
+            continue
+        if doc is None:
+            problems.add(rel, None, "", "the file is empty")
+            continue
+        errors = sorted(meta.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+        if errors:
+            for err in errors:
+                p = list(err.absolute_path)
+                problems.add(rel, _locate(doc, p), _key_path(p), _meta_message(err))
+            continue
+        if "catalog_version" in doc:
+            if version is not None:
+                problems.add(rel, doc.key_pos["catalog_version"][0], "catalog_version",
+                             f"catalog_version is already set in {version[1]}")
+            version = (doc["catalog_version"], rel)
+            source = doc.get("source", "")
+        for group in doc.get("synonyms", []):
+            synonyms.append(tuple(group))
+        extra = {"developer": doc.get("developer"), "kind": doc.get("kind")}
+        for section in _SECTIONS:
+            for name, value in (doc.get(section) or {}).items():
+                line = doc[section].key_pos[name][0]
+                if name in sections[section]:
+                    first = sections[section][name]
+                    problems.add(rel, line, f"{section}.{name}",
+                                 f"already defined in {first.file}:{first.line}")
+                    continue
+                sections[section][name] = _Entry(value, rel, line, extra)
+
+    if version is None:
+        problems.add(root.name, None, "catalog_version", "no file sets catalog_version")
+    else:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(version[0])
+        except InvalidVersion:
+            problems.add(version[1], None, "catalog_version",
+                         f"{version[0]!r} is not a PEP 440 version")
+    if problems.items:
+        raise CatalogError(problems.items)
+
+    resolver = _Resolver(sections, problems)
+    catalog = resolver.build(version[0] if version else "0", source, tuple(synonyms))
+    if problems.items:
+        raise CatalogError(problems.items)
+    return catalog
+
+
+def _meta_message(err: Any) -> str:
+    if err.validator == "additionalProperties":
+        return err.message.replace("Additional properties are not allowed", "unknown key(s)")
+    if err.validator == "oneOf" and err.path and err.path[-1] == "type":
+        return f"{err.instance!r} is not a type name (string, integer, number, boolean, object, array, null)"
+    return err.message
+
+
+def resolve_spec(name: str | None, spec: Spec | None, vocabulary: dict[str, Any],
+                 *, base: Spec | None = None) -> Spec:
+    """Merge an override onto what it inherits and return a plain spec.
+
+    It inherits the vocabulary entry named by ``use`` (``use: null`` inherits
+    nothing), else ``base`` (the family's version of the parameter), else the
+    vocabulary entry of the same name. A key set to null removes the inherited
+    key. Nested specs may ``use`` vocabulary entries too.
+    """
+    spec = dict(spec or {})
+    if "use" in spec:
+        use = spec.pop("use")
+        inherited = _vocab(vocabulary, use) if use is not None else {}
+    elif base is not None:
+        inherited = copy.deepcopy(base)
+    else:
+        inherited = _vocab(vocabulary, name) if name is not None else {}
+    merged = {**inherited, **spec}
+    return _nested({k: _plain(v) for k, v in merged.items() if v is not None}, vocabulary)
+
+
+def _vocab(vocabulary: dict[str, Any], name: str) -> Spec:
+    entry = vocabulary.get(name)
+    if entry is None:
+        return {}
+    return copy.deepcopy(dict(entry.value if isinstance(entry, _Entry) else entry))
+
+
+def _nested(spec: Spec, vocabulary: dict[str, Any]) -> Spec:
+    if isinstance(spec.get("properties"), dict):
+        spec["properties"] = {
+            k: resolve_spec(None, v, vocabulary) if "use" in v else _nested(v, vocabulary)
+            for k, v in spec["properties"].items()}
+    for key in _NESTED_SPEC_KEYS:
+        v = spec.get(key)
+        if isinstance(v, dict):
+            spec[key] = resolve_spec(None, v, vocabulary) if "use" in v else _nested(v, vocabulary)
+    for key in ("any_of", "variants"):
+        if isinstance(spec.get(key), list):
+            spec[key] = [resolve_spec(None, v, vocabulary) if "use" in v else _nested(v, vocabulary)
+                         for v in spec[key]]
+    return spec
+
+
+def _plain(v: Any) -> Any:
+    """Drop position bookkeeping: records hold plain dicts and lists."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+class _Resolver:
+    def __init__(self, sections: dict[str, dict[str, _Entry]], problems: _Problems) -> None:
+        self.s = sections
+        self.p = problems
+        self._families: dict[str, dict[str, Any]] = {}
+
+    # -- helpers -----------------------------------------------------------
+    def _check_refs(self, spec: Any, file: str, line: int | None, key: str) -> None:
+        if isinstance(spec, dict):
+            ref = spec.get("ref")
+            if ref is not None and ref not in self.s["definitions"]:
+                self.p.add(file, line, key, f"ref {ref!r} names no definition")
+            use = spec.get("use")
+            if use is not None and use not in self.s["parameters"]:
+                self.p.add(file, line, key, f"use {use!r} names no vocabulary parameter")
+            if "variants" in spec and spec.get("discriminator"):
+                self._check_discriminator(spec, file, line, key)
+            for k, v in spec.items():
+                if k in ("properties",) and isinstance(v, dict):
+                    for pn, ps in v.items():
+                        self._check_refs(ps, file, line, f"{key}.properties.{pn}")
+                elif k in _NESTED_SPEC_KEYS and isinstance(v, dict):
+                    self._check_refs(v, file, line, f"{key}.{k}")
+                elif k in ("any_of", "variants") and isinstance(v, list):
+                    for i, x in enumerate(v):
+                        self._check_refs(x, file, line, f"{key}.{k}[{i}]")
+
+    def _check_discriminator(self, spec: Spec, file: str, line: int | None, key: str) -> None:
+        disc = spec["discriminator"]
+        seen: dict[Any, int] = {}
+        for i, variant in enumerate(spec["variants"]):
+            values = discriminator_values(variant, disc, self.definitions_plain())
+            if not values:
+                self.p.add(file, line, f"{key}.variants[{i}]",
+                           f"variant has no `{disc}` property with an enum or const")
+            for v in values:
+                if v in seen:
+                    self.p.add(file, line, f"{key}.variants[{i}]",
+                               f"{disc}={v!r} is also claimed by variant {seen[v]}")
+                seen[v] = i
+
+    def definitions_plain(self) -> dict[str, Spec]:
+        return {k: e.value for k, e in self.s["definitions"].items()}
+
+    # -- families ------------------------------------------------------------
+    def family(self, name: str, stack: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        if name in self._families:
+            return self._families[name]
+        entry = self.s["families"].get(name)
+        if entry is None:
+            return None
+        raw = entry.value
+        if name in stack:
+            self.p.add(entry.file, entry.line, f"families.{name}",
+                       "extends itself: " + " -> ".join((*stack, name)))
+            return None
+        params: dict[str, Spec] = {}
+        endpoint = raw.get("endpoint")
+        if "extends" in raw:
+            parent = self.family(raw["extends"], (*stack, name))
+            if parent is None:
+                if raw["extends"] not in self.s["families"]:
+                    self.p.add(entry.file, entry.line, f"families.{name}.extends",
+                               f"no family named {raw['extends']!r}")
+                return None
+            params = copy.deepcopy(parent["parameters"])
+            endpoint = endpoint or parent["endpoint"]
+        for d in raw.get("drop", []):
+            if d not in params:
+                self.p.add(entry.file, entry.line, f"families.{name}.drop",
+                           f"{d!r} is not a parameter of the parent family")
+            params.pop(d, None)
+        for pname, pspec in (raw.get("parameters") or {}).items():
+            params[pname] = resolve_spec(pname, pspec, self.s["parameters"], base=params.get(pname))
+            self._check_refs(pspec, entry.file, entry.line, f"families.{name}.parameters.{pname}")
+        if endpoint not in self.s["endpoints"]:
+            self.p.add(entry.file, entry.line, f"families.{name}.endpoint",
+                       f"no endpoint named {endpoint!r}")
+        fam = {"endpoint": endpoint, "parameters": params, "description": raw["description"]}
+        self._families[name] = fam
+        return fam
+
+    # -- models --------------------------------------------------------------
+    def _raw_model(self, mid: str, stack: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        entry = self.s["models"][mid]
+        raw = dict(entry.value or {})
+        if "extends" not in raw:
+            return raw
+        parent_id = raw.pop("extends")
+        if parent_id not in self.s["models"]:
+            self.p.add(entry.file, entry.line, f"models.{mid}.extends", f"no model named {parent_id!r}")
+            return None
+        if parent_id in stack:
+            self.p.add(entry.file, entry.line, f"models.{mid}.extends", "extends itself")
+            return None
+        parent = self._raw_model(parent_id, (*stack, mid))
+        if parent is None:
+            return None
+        pentry = self.s["models"][parent_id]
+        merged = {"developer": pentry.extra["developer"], "kind": pentry.extra["kind"], **parent}
+        merged.update(raw)
+        return merged
+
+    def model(self, mid: str) -> Model | None:
+        entry = self.s["models"][mid]
+        raw = self._raw_model(mid)
+        if raw is None:
+            return None
+        where = (entry.file, entry.line)
+        endpoints: list[ModelEndpoint] = []
+        seen_ep: set[str] = set()
+        for i, ep in enumerate(raw.get("endpoints", [])):
+            key = f"models.{mid}.endpoints[{i}]"
+            line = _locate(entry.value, ["endpoints", i]) if entry.value else entry.line
+            params: dict[str, Spec] = {}
+            family = ep.get("family")
+            if family is not None:
+                fam = self.family(family)
+                if fam is None:
+                    if family not in self.s["families"]:
+                        self.p.add(entry.file, line, f"{key}.family", f"no family named {family!r}")
+                    continue
+                ep_name = fam["endpoint"]
+                params = copy.deepcopy(fam["parameters"])
+            else:
+                ep_name = ep["endpoint"]
+            if ep_name not in self.s["endpoints"]:
+                self.p.add(entry.file, line, f"{key}.endpoint", f"no endpoint named {ep_name!r}")
+                continue
+            if ep_name in seen_ep:
+                self.p.add(entry.file, line, key, f"endpoint {ep_name!r} is listed twice")
+            seen_ep.add(ep_name)
+            for d in ep.get("drop", []):
+                if d not in params:
+                    self.p.add(entry.file, line, f"{key}.drop", f"{d!r} is not a parameter of {family!r}")
+                params.pop(d, None)
+            for pname, pspec in (ep.get("parameters") or {}).items():
+                params[pname] = resolve_spec(pname, pspec, self.s["parameters"], base=params.get(pname))
+                self._check_refs(pspec, entry.file, line, f"{key}.parameters.{pname}")
+            for pname, pspec in params.items():
+                dep = pspec.get("deprecated")
+                if dep and dep.get("action") == "rename" and dep.get("to") not in params:
+                    self.p.add(entry.file, line, f"{key}.parameters.{pname}.deprecated.to",
+                               f"rename target {dep.get('to')!r} is not a parameter of {mid} "
+                               f"on {ep_name}")
+            removed = {k: Removal.from_dict(v) for k, v in (ep.get("removed") or {}).items()}
+            for k in removed:
+                if k in params:
+                    self.p.add(entry.file, line, f"{key}.removed.{k}",
+                               "listed as removed but still a parameter")
+            legacy = Legacy.from_dict(ep["legacy"]) if ep.get("legacy") else None
+            if "model" in params:
+                params["model"] = {**params["model"], "required": True}
+            endpoints.append(ModelEndpoint(endpoint=ep_name, family=family, parameters=params,
+                                           removed=removed, legacy=legacy))
+        if not endpoints and (entry.value or {}).get("endpoints") is None and "endpoints" not in raw:
+            pass  # a model without endpoints: parameters not documented (allowed)
+        developer = raw.get("developer") or entry.extra["developer"]
+        kind = raw.get("kind") or entry.extra["kind"]
+        return Model(
+            id=mid, aliases=tuple(raw.get("aliases", ())), developer=developer, kind=kind,
+            status=raw.get("status", "active"), status_since=raw.get("status_since"),
+            replacement=raw.get("replacement"), base_model=raw.get("base_model"),
+            context_window=raw.get("context_window"), notes=raw.get("notes"),
+            endpoints=tuple(endpoints), file=where[0], line=where[1])
+
+    # -- whole catalog -------------------------------------------------------
+    def build(self, version: str, source: str, synonyms: tuple[tuple[str, ...], ...]) -> Catalog:
+        endpoints: dict[str, Endpoint] = {}
+        paths: dict[str, str] = {}
+        for name, e in self.s["endpoints"].items():
+            v = e.value
+            legacy = Legacy.from_dict(v["legacy"]) if v.get("legacy") else None
+            endpoints[name] = Endpoint(name=name, path=v["path"], title=v["title"],
+                                       aliases=tuple(v.get("aliases", ())),
+                                       detect=tuple(v.get("detect", ())), legacy=legacy)
+            for p in (v["path"], *v.get("aliases", ())):
+                if p in paths:
+                    self.p.add(e.file, e.line, f"endpoints.{name}",
+                               f"path {p} is already used by endpoint {paths[p]!r}")
+                paths[p] = name
+        for name, e in self.s["endpoints"].items():
+            lg = e.value.get("legacy")
+            if lg and lg["replaced_by"] not in self.s["endpoints"]:
+                self.p.add(e.file, e.line, f"endpoints.{name}.legacy.replaced_by",
+                           f"no endpoint named {lg['replaced_by']!r}")
+        for group in synonyms:
+            for n in group:
+                if n not in self.s["parameters"]:
+                    self.p.add("vocabulary", None, "synonyms", f"{n!r} is not a vocabulary parameter")
+        for name, e in self.s["parameters"].items():
+            self._check_refs(e.value, e.file, e.line, f"parameters.{name}")
+        for name, e in self.s["definitions"].items():
+            self._check_refs(e.value, e.file, e.line, f"definitions.{name}")
+        for name in self.s["families"]:
+            self.family(name)
+
+        models: dict[str, Model] = {}
+        for mid in self.s["models"]:
+            m = self.model(mid)
+            if m is not None:
+                models[mid] = m
+        owners: dict[str, str] = {}
+        for m in models.values():
+            for i in (m.id, *m.aliases):
+                if i in owners and owners[i] != m.id:
+                    self.p.add(m.file, m.line, f"models.{m.id}",
+                               f"id or alias {i!r} is already used by {owners[i]!r}")
+                owners[i] = m.id
+        for m in models.values():
+            if m.replacement is not None and m.replacement not in owners:
+                self.p.add(m.file, m.line, f"models.{m.id}.replacement",
+                           f"replacement {m.replacement!r} is not in the catalog")
+            for me in m.endpoints:
+                if me.legacy and me.legacy.replaced_by not in endpoints:
+                    self.p.add(m.file, m.line, f"models.{m.id}.legacy.replaced_by",
+                               f"no endpoint named {me.legacy.replaced_by!r}")
+        return Catalog(
+            version=version, source=source, endpoints=endpoints, synonyms=synonyms,
+            vocabulary={k: _plain(e.value) for k, e in self.s["parameters"].items()},
+            definitions={k: _plain(e.value) for k, e in self.s["definitions"].items()},
+            families=self._families, models=dict(sorted(models.items())))
+
+
+def discriminator_values(variant: Spec, disc: str, definitions: dict[str, Spec]) -> list[Any]:
+    """The discriminator values a union variant claims (following one ``ref``)."""
+    seen = 0
+    while "ref" in variant and "properties" not in variant and seen < 10:
+        target = definitions.get(variant["ref"])
+        if target is None:
+            return []
+        variant = target
+        seen += 1
+    prop = (variant.get("properties") or {}).get(disc) or {}
+    if "const" in prop:
+        return [prop["const"]]
+    return list(prop.get("enum") or [])
+
+
+def deprecation_of(spec: Spec) -> Deprecation | None:
+    d = spec.get("deprecated")
+    return Deprecation.from_dict(d) if d else None

@@ -1,0 +1,352 @@
+"""Validation of one request body against the catalog: findings, hints, fixes.
+
+Two layers. The semantic layer reads the compiled index: is the model known,
+served, on this endpoint; is each top-level key a parameter of this model on
+this endpoint, deprecated, removed, or a name another model uses. The schema
+layer runs the compiled JSON Schema with jsonschema-rs: one ``is_valid`` call
+on the valid path, and only when that fails, the errors, translated into
+findings that speak the catalog's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._catalog import Catalog
+from ._findings import ERROR, INFO, RULES, WARNING, Finding, Report, escape_pointer, pointer_from
+
+__all__ = ["validate_payload"]
+
+
+def _f(code: str, pointer: str, message: str, hint: str | None = None,
+       fix: dict[str, Any] | None = None, severity: str | None = None) -> Finding:
+    return Finding(code, severity or RULES[code].severity, pointer, message, hint, fix)
+
+
+def _close(word: str, options: Any, n: int = 1, cutoff: float = 0.75) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(word, list(options), n=n, cutoff=cutoff)
+
+
+def _json(value: Any, limit: int = 60) -> str:
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _jtype(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) -> Report:
+    report = Report()
+    out = report.findings
+    if not isinstance(payload, dict):
+        out.append(_f("AML001", "", f"the request body is {_jtype(payload)}, not a JSON object",
+                      "Send an object such as {\"model\": \"gpt-4o\", ...}."))
+        return report
+
+    path: str | None = None
+    if endpoint is not None:
+        path = cat.canonical_endpoint(endpoint)
+        if path is None:
+            guess = _close("/" + endpoint.strip("/"), cat.endpoints(), cutoff=0.6)
+            out.append(_f("AML204", "", f"`{endpoint}` is not an endpoint of the gateway",
+                          f"Did you mean {guess[0]}?" if guess else
+                          "Known endpoints: " + ", ".join(cat.endpoints())))
+            return report
+        report.endpoint = path
+
+    model = payload.get("model")
+    if model is None:
+        out.append(_f("AML101", "/model", "the body names no `model`",
+                      "Add \"model\": \"<id>\"; `aimlcat models` lists the ids."))
+        return report
+    if not isinstance(model, str):
+        out.append(_f("AML401", "/model", f"`model` must be a string, not {_jtype(model)}"))
+        return report
+    mid = cat.resolve(model)
+    if mid is None:
+        guess = _close(model, cat.ids(), cutoff=0.6)
+        out.append(_f("AML102", "/model", f"`{model}` is not a model the gateway serves",
+                      f"Did you mean `{guess[0]}`?" if guess else
+                      "`aimlcat models` lists the known ids."))
+        return report
+    report.model = mid
+    rec = cat.model_record(mid)
+    shown = mid if model == mid else f"{model} ({mid})"
+
+    status = rec["status"]
+    if status == "removed":
+        since = f" on {rec['status_since']}" if rec.get("status_since") else ""
+        repl = rec.get("replacement")
+        out.append(_f("AML103", "/model",
+                      f"`{model}` is no longer served: the gateway listed it as removed{since}",
+                      f"Switch to `{repl}`." if repl else
+                      f"Pick a live {rec['kind']} model: `aimlcat models --kind {rec['kind']} "
+                      "--status active`."))
+        return report
+    if status == "deprecated":
+        since = f" since {rec['status_since']}" if rec.get("status_since") else ""
+        repl = rec.get("replacement")
+        out.append(_f("AML104", "/model", f"`{model}` is deprecated{since}",
+                      f"Plan the move to `{repl}`." if repl else None))
+
+    eps: dict[str, Any] = rec["endpoints"]
+    if not eps:
+        out.append(_f("AML105", "/model",
+                      f"the catalog has no documented parameters for `{model}`; "
+                      "only the model id was checked"))
+        return report
+
+    if path is None:
+        path = _infer_endpoint(cat, eps, payload)
+        if path is None:
+            out.append(_f("AML202", "", f"{shown} is served on several endpoints "
+                          f"({', '.join(eps)}) and the body does not show which",
+                          "Pass the endpoint: `--endpoint PATH`, an envelope with \"endpoint\", "
+                          "or validate(payload, endpoint=...)."))
+            return report
+        report.endpoint = path
+    elif path not in eps:
+        out.append(_f("AML201", "", f"{shown} is not served on {path}",
+                      f"Send it to {' or '.join(eps)}."))
+        return report
+
+    ep = eps[path]
+    legacy = ep.get("legacy")
+    if legacy:
+        since = f" on {legacy['since']}" if legacy.get("since") else ""
+        out.append(_f("AML203", "", f"{path} was replaced by {legacy['replaced_by']}{since}",
+                      legacy["hint"]))
+
+    params: dict[str, Any] = ep["parameters"]
+    removed: dict[str, Any] = ep.get("removed", {})
+    for key in payload:
+        summary = params.get(key)
+        if summary is not None:
+            dep = summary.get("deprecated")
+            if dep is not None:
+                out.append(_deprecated(key, dep, params, payload, shown, path))
+        elif key in removed:
+            r = removed[key]
+            since = f" on {r['since']}" if r.get("since") else ""
+            out.append(_f("AML303", "/" + escape_pointer(key),
+                          f"`{key}` was removed from {shown} on {path}{since}; "
+                          "the gateway ignores it", r["hint"],
+                          {"op": "remove", "path": "/" + escape_pointer(key)}))
+        else:
+            out.append(_unsupported(cat, key, params, shown, path))
+
+    validator = cat.validator(mid, path)
+    if not validator.is_valid(payload):
+        schema = cat._load_schema(ep["schema"])
+        for err in validator.iter_errors(payload):
+            f = _schema_finding(cat, schema, err, params)
+            if f is not None:
+                out.append(f)
+    return report
+
+
+def _infer_endpoint(cat: Catalog, eps: dict[str, Any], payload: dict[str, Any]) -> str | None:
+    if len(eps) == 1:
+        return next(iter(eps))
+    current = [p for p, e in eps.items() if not e.get("legacy")]
+    if len(current) == 1:
+        return current[0]
+    scored = []
+    for p in current or list(eps):
+        e = eps[p]
+        required = [k for k, s in e["parameters"].items() if s.get("required")]
+        if any(k not in payload for k in required):
+            continue
+        scored.append((sum(1 for k in payload if k in e["parameters"]), p))
+    scored.sort(reverse=True)
+    if len(scored) == 1 or (len(scored) > 1 and scored[0][0] > scored[1][0]):
+        return scored[0][1]
+    return None
+
+
+def _deprecated(key: str, dep: dict[str, Any], params: dict[str, Any], payload: dict[str, Any],
+                shown: str, path: str) -> Finding:
+    ptr = "/" + escape_pointer(key)
+    since = f" since {dep['since']}" if dep.get("since") else ""
+    fix: dict[str, Any] | None = None
+    hint = dep["hint"]
+    action = dep["action"]
+    if action == "rename":
+        to = dep["to"]
+        message = f"`{key}` is deprecated on {shown} ({path}){since}; use `{to}`"
+        if to in params and to not in payload:
+            fix = {"op": "move", "from": ptr, "path": "/" + escape_pointer(to)}
+        elif to in payload:
+            hint = f"`{to}` is set too; remove `{key}` once its value is in `{to}`."
+    elif action == "remove":
+        message = f"`{key}` is deprecated on {shown} ({path}){since}; remove it"
+        fix = {"op": "remove", "path": ptr}
+    else:
+        message = (f"this value of `{key}` is deprecated on {shown} ({path}){since}; "
+                   f"use {_json(dep.get('value'))}")
+        fix = {"op": "replace", "path": ptr, "value": dep.get("value")}
+    return _f("AML302", ptr, message, hint, fix)
+
+
+def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, path: str) -> Finding:
+    ptr = "/" + escape_pointer(key)
+    hints = []
+    siblings = [s for s in cat.synonyms(key) if s in params]
+    if siblings:
+        s = siblings[0]
+        rng = _range_text(params[s])
+        hints.append(f"This model calls it `{s}`{rng}; check the value before renaming.")
+    else:
+        guess = _close(key, params)
+        if guess:
+            hints.append(f"Did you mean `{guess[0]}`?")
+    if not hints:
+        takers = [m.id for m in cat.models(supports=key, status="active")][:3]
+        if takers:
+            hints.append(f"Models that take `{key}`: {', '.join(takers)}.")
+    hints.append("The gateway accepts unknown keys silently, so this one would have no effect.")
+    return _f("AML301", ptr, f"`{key}` is not a parameter of {shown} on {path}", " ".join(hints))
+
+
+def _range_text(summary: dict[str, Any]) -> str:
+    lo, hi = summary.get("minimum"), summary.get("maximum")
+    if lo is not None and hi is not None:
+        return f" (range {lo}–{hi})"
+    if lo is not None:
+        return f" (at least {lo})"
+    if hi is not None:
+        return f" (at most {hi})"
+    return ""
+
+
+# -- schema errors -> findings ---------------------------------------------------
+
+_DEFS_PREFIX = "../../defs.json#/$defs/"
+
+
+def _subschema(cat: Catalog, schema: dict[str, Any], eval_path: list[Any]) -> Any:
+    """Follow an evaluation path through the compiled schema, across ``$ref`` s into defs."""
+    node: Any = schema
+    defs = None
+    for part in eval_path:
+        if part == "$ref" and isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            name = ref.split("#/$defs/", 1)[-1]
+            if defs is None:
+                defs = cat.defs()["$defs"]
+            node = defs.get(name, {})
+            continue
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return None
+        if node is None:
+            return None
+    return node
+
+
+def _name(ptr: str) -> str:
+    return f"`{ptr}`" if ptr else "the body"
+
+
+def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
+                    params: dict[str, Any]) -> Finding | None:
+    kind = err.kind
+        # kind.name is lower-case in jsonschema-rs: "type", "additional_properties", ...
+    name = kind.name.replace("_", "").lower()
+    at = list(err.instance_path)
+    ptr = pointer_from(at)
+    value = err.instance
+    data = kind.as_dict()
+    if name == "additionalproperties":
+        if not at:
+            return None  # top-level keys are judged by the semantic layer
+        unexpected = data.get("unexpected", [])
+        obj = _subschema(cat, schema, list(err.evaluation_path)[:-1]) or {}
+        allowed = list((obj.get("properties") or {}).keys())
+        key = unexpected[0] if unexpected else "?"
+        hint = None
+        guess = _close(key, allowed) if allowed else []
+        if guess:
+            hint = f"Did you mean `{guess[0]}`?"
+        elif allowed:
+            hint = "Allowed here: " + ", ".join(f"`{a}`" for a in allowed) + "."
+        extra = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
+        return _f("AML407", ptr + "/" + escape_pointer(key),
+                  f"`{key}` is not a field of {_name(ptr)}{extra}", hint)
+    if name == "type":
+        want = data.get("types") or []
+        want_text = " or ".join(want)
+        hint = None
+        if isinstance(value, str) and any(t in ("integer", "number") for t in want):
+            try:
+                num = float(value)
+                hint = f"Send the number without quotes: {_json(int(num) if num.is_integer() else num)}."
+            except ValueError:
+                pass
+        return _f("AML401", ptr,
+                  f"{_name(ptr)} must be {want_text}, not {_jtype(value)} ({_json(value, 40)})",
+                  hint)
+    if name in ("minimum", "maximum", "exclusiveminimum", "exclusivemaximum"):
+        limit = data.get("limit")
+        words = {"minimum": "below the minimum", "maximum": "above the maximum",
+                 "exclusiveminimum": "not above", "exclusivemaximum": "not below"}[name]
+        hint = None
+        if len(at) == 1 and isinstance(at[0], str) and at[0] in params:
+            rng = _range_text(params[at[0]])
+            if rng:
+                hint = f"Allowed{rng.replace(' (', ': ').rstrip(')')}."
+        return _f("AML402", ptr, f"{_name(ptr)} is {_json(value)}, {words} {_json(limit)}", hint)
+    if name in ("enum", "constant", "const"):
+        options = data.get("options") if "options" in data else [data.get("expected_value")]
+        hint = None
+        if isinstance(value, str):
+            guess = _close(value, [o for o in options if isinstance(o, str)], cutoff=0.6)
+            if guess:
+                hint = f"Did you mean {_json(guess[0])}?"
+        allowed = ", ".join(_json(o, 30) for o in options[:12])
+        more = f" (+{len(options) - 12} more)" if len(options) > 12 else ""
+        return _f("AML403", ptr, f"{_name(ptr)} is {_json(value)}; allowed: {allowed}{more}", hint)
+    if name == "required":
+        prop = data.get("property")
+        return _f("AML404", ptr + "/" + escape_pointer(str(prop)),
+                  f"`{prop}` is required" + (f" in {_name(ptr)}" if ptr else ""))
+    if name == "format":
+        fmt = data.get("format")
+        hint = "Use an absolute URL (https://...) or a data URL (data:<type>;base64,...)." \
+            if fmt in ("uri", "iri") else None
+        return _f("AML405", ptr, f"{_name(ptr)} is not a valid {fmt}: {_json(value, 40)}", hint)
+    if name in ("anyof", "oneofnotvalid", "oneofmultiplevalid"):
+        sub = _subschema(cat, schema, list(err.evaluation_path)) or []
+        shapes = []
+        for s in sub if isinstance(sub, list) else []:
+            t = s.get("type") if isinstance(s, dict) else None
+            if t:
+                shapes.extend(t if isinstance(t, list) else [t])
+        accepted = f"; accepted: {', '.join(dict.fromkeys(shapes))}" if shapes else ""
+        return _f("AML408", ptr, f"{_name(ptr)} matches none of the accepted shapes{accepted}")
+    return _f("AML406", ptr, f"{_name(ptr)}: {err.message}")

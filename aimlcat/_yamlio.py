@@ -1,0 +1,115 @@
+"""Safe YAML reading with positions: the one place aimlcat parses YAML.
+
+Mappings come back as :class:`PosDict`, a dict that remembers the line and
+column of each key, so errors can say ``file:line``. Dates stay strings,
+duplicate keys are an error (PyYAML would silently keep the last one), and
+only the safe loader is used (libyaml's when it is installed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+__all__ = ["PosDict", "PosList", "YamlError", "load_yaml"]
+
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class PosDict(dict[str, Any]):
+    """A dict that knows where it and each of its keys stood in the source (1-based)."""
+
+    __slots__ = ("line", "column", "key_pos")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line: int | None = None
+        self.column: int | None = None
+        self.key_pos: dict[str, tuple[int, int]] = {}
+
+
+class PosList(list[Any]):
+    """A list that knows where it and each of its items stood in the source (1-based)."""
+
+    __slots__ = ("line", "column", "item_pos")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line: int | None = None
+        self.column: int | None = None
+        self.item_pos: list[tuple[int, int]] = []
+
+
+class YamlError(Exception):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    pass
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDict:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE:
+            continue
+        if key_node.value in seen:
+            raise YamlError(f"duplicate key {key_node.value!r}", key_node.start_mark.line + 1,
+                            key_node.start_mark.column + 1)
+        seen.add(key_node.value)
+    loader.flatten_mapping(node)  # `<<` merge keys: merged pairs first, explicit ones after
+    out = PosDict()
+    out.line = node.start_mark.line + 1
+    out.column = node.start_mark.column + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            if isinstance(key, (int, float, bool)) or key is None:
+                key = str(key)
+            else:
+                raise YamlError("mapping keys must be strings", key_node.start_mark.line + 1,
+                                key_node.start_mark.column + 1)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_pos[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+    return out
+
+
+def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> PosList:
+    out = PosList()
+    out.line = node.start_mark.line + 1
+    out.column = node.start_mark.column + 1
+    for child in node.value:
+        out.append(loader.construct_object(child, deep=True))
+        out.item_pos.append((child.start_mark.line + 1, child.start_mark.column + 1))
+    return out
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    # Dates stay the ISO strings the author wrote; the catalog never needs datetime objects.
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse one YAML document safely; raise :class:`YamlError` with a position."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except YamlError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise YamlError(msg or "invalid YAML", mark.line + 1 if mark else None,
+                        mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc)) from None
