@@ -253,18 +253,7 @@ def _accepts(summary: dict[str, Any], value: Any) -> bool:
     if "enum" in summary:
         return any(_json_equal(value, option) for option in summary["enum"])
     t = summary.get("type")
-    types = t if isinstance(t, list) else [t]
-    if isinstance(value, bool):
-        ok = "boolean" in types
-    elif isinstance(value, int):
-        ok = bool({"integer", "number"} & set(types))
-    elif isinstance(value, float):
-        ok = "number" in types or ("integer" in types and value.is_integer())
-    elif isinstance(value, str):
-        ok = "string" in types
-    else:
-        ok = True
-    if not ok and not any(isinstance(x, str) and x.startswith("ref:") for x in types):
+    if t is not None and not _type_ok(value, t if isinstance(t, list) else [t]):
         return False
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in summary and value < summary["minimum"]:
@@ -272,6 +261,22 @@ def _accepts(summary: dict[str, Any], value: Any) -> bool:
         if "maximum" in summary and value > summary["maximum"]:
             return False
     return True
+
+
+def _type_ok(value: Any, types: list[str]) -> bool:
+    if value is None:
+        return "null" in types
+    if isinstance(value, bool):
+        return "boolean" in types
+    if isinstance(value, int):
+        return "integer" in types or "number" in types
+    if isinstance(value, float):
+        return "number" in types or ("integer" in types and value.is_integer())
+    if isinstance(value, str):
+        return "string" in types
+    if isinstance(value, list):
+        return "array" in types
+    return "object" in types
 
 
 def _json_equal(a: Any, b: Any) -> bool:

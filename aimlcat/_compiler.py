@@ -117,15 +117,18 @@ def _deprecation(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _summary(spec: Spec) -> dict[str, Any]:
+def _summary(spec: Spec, definitions: dict[str, Spec]) -> dict[str, Any]:
     """What the index keeps of a top-level parameter (enough for queries and hints)."""
     out: dict[str, Any] = {}
     t = spec.get("type")
     if t is None and "ref" in spec:
-        t = "ref:" + spec["ref"]
+        t = definitions.get(spec["ref"], {}).get("type")
     if t is not None:
         out["type"] = t
-    for k in ("enum", "minimum", "maximum", "default"):
+    if "ref" in spec:
+        out["shape"] = spec["ref"]
+    for k in ("enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "format",
+              "default"):
         if k in spec:
             out[k] = spec[k]
     if spec.get("nullable"):
@@ -196,7 +199,7 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
                 entry["legacy"] = {"since": legacy.since,
                                    "replaced_by": cat.endpoints[legacy.replaced_by].path,
                                    "hint": " ".join(legacy.hint.split())}
-            entry["parameters"] = {k: _summary(v) for k, v in me.parameters.items()}
+            entry["parameters"] = {k: _summary(v, cat.definitions) for k, v in me.parameters.items()}
             if me.removed:
                 entry["removed"] = {k: {**r.to_dict(), "hint": " ".join(r.hint.split())}
                                     for k, r in me.removed.items()}

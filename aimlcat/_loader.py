@@ -18,6 +18,7 @@ from typing import Any
 from ._exceptions import CatalogError, CatalogProblem
 from ._records import Catalog, Deprecation, Endpoint, Legacy, Model, ModelEndpoint, Removal, Spec
 from ._yamlio import PosDict, PosList, YamlError, load_yaml
+from ._yamlio import plain as _plain
 
 __all__ = ["load_catalog_source", "resolve_spec"]
 
@@ -201,15 +202,6 @@ def _nested(spec: Spec, vocabulary: dict[str, Any]) -> Spec:
             spec[key] = [resolve_spec(None, v, vocabulary) if "use" in v else _nested(v, vocabulary)
                          for v in spec[key]]
     return spec
-
-
-def _plain(v: Any) -> Any:
-    """Drop position bookkeeping: records hold plain dicts and lists."""
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    return v
 
 
 class _Resolver:

@@ -216,7 +216,8 @@ def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, pat
     siblings = [s for s in cat.synonyms(key) if s in params]
     if siblings:
         s = siblings[0]
-        rng = _range_text(params[s])
+        bounds = _bounds(params[s])
+        rng = f" ({bounds})" if bounds else ""
         hints.append(f"This model calls it `{s}`{rng}; check the value before renaming.")
     else:
         guess = _close(key, params)
@@ -230,15 +231,16 @@ def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, pat
     return _f("AML301", ptr, f"`{key}` is not a parameter of {shown} on {path}", " ".join(hints))
 
 
-def _range_text(summary: dict[str, Any]) -> str:
+def _bounds(summary: dict[str, Any]) -> str | None:
+    """A parameter's numeric bounds in words: "0–2", "at least 1", "at most 5"."""
     lo, hi = summary.get("minimum"), summary.get("maximum")
     if lo is not None and hi is not None:
-        return f" (range {lo}–{hi})"
+        return f"{lo}–{hi}"
     if lo is not None:
-        return f" (at least {lo})"
+        return f"at least {lo}"
     if hi is not None:
-        return f" (at most {hi})"
-    return ""
+        return f"at most {hi}"
+    return None
 
 
 # -- schema errors -> findings ---------------------------------------------------
@@ -270,7 +272,12 @@ def _subschema(cat: Catalog, schema: dict[str, Any], eval_path: list[Any]) -> An
 
 
 def _name(ptr: str) -> str:
-    return f"`{ptr}`" if ptr else "the body"
+    """How a message names a location: `temperature` at the top, the pointer deeper down."""
+    if not ptr:
+        return "the body"
+    if ptr.count("/") == 1:
+        return f"`{ptr[1:].replace('~1', '/').replace('~0', '~')}`"
+    return f"`{ptr}`"
 
 
 def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
@@ -317,9 +324,9 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
                  "exclusiveminimum": "not above", "exclusivemaximum": "not below"}[name]
         hint = None
         if len(at) == 1 and isinstance(at[0], str) and at[0] in params:
-            rng = _range_text(params[at[0]])
-            if rng:
-                hint = f"Allowed{rng.replace(' (', ': ').rstrip(')')}."
+            bounds = _bounds(params[at[0]])
+            if bounds:
+                hint = f"Allowed: {bounds}."
         return _f("AML402", ptr, f"{_name(ptr)} is {_json(value)}, {words} {_json(limit)}", hint)
     if name in ("enum", "constant", "const"):
         options = data.get("options") if "options" in data else [data.get("expected_value")]

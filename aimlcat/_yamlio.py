@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["PosDict", "PosList", "YamlError", "load_yaml"]
+__all__ = ["PosDict", "PosList", "YamlError", "load_yaml", "plain"]
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
 _MERGE = "tag:yaml.org,2002:merge"
@@ -113,3 +113,12 @@ def load_yaml(text: str) -> Any:
                         mark.column + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc)) from None
+
+
+def plain(value: Any) -> Any:
+    """The same data as built-in dicts and lists (drops the position bookkeeping)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,3 @@
+from aimlcat._cli import main
+
+main()
