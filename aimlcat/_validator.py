@@ -173,15 +173,11 @@ def _infer_endpoint(cat: Catalog, eps: dict[str, Any], payload: dict[str, Any]) 
     current = [p for p, e in eps.items() if not e.get("legacy")]
     if len(current) == 1:
         return current[0]
-    scored = []
-    for p in current or list(eps):
-        e = eps[p]
-        required = [k for k, s in e["parameters"].items() if s.get("required")]
-        if any(k not in payload for k in required):
-            continue
-        scored.append((sum(1 for k in payload if k in e["parameters"]), p))
-    scored.sort(reverse=True)
-    if len(scored) == 1 or (len(scored) > 1 and scored[0][0] > scored[1][0]):
+    # Score each endpoint by how many of the body's keys it knows; a missing
+    # required key must be reported, not steer the choice.
+    scored = sorted(((sum(1 for k in payload if k != "model" and k in eps[p]["parameters"]), p)
+                     for p in (current or list(eps))), reverse=True)
+    if scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][1]
     return None
 

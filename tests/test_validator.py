@@ -1,0 +1,315 @@
+"""Every finding the validator produces, on the bundled catalog and on a small
+catalog compiled for the test (for cases the bundled one has no model for)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aimlcat
+from aimlcat import load_catalog
+from aimlcat._compiler import compile_catalog, write_schemas
+from aimlcat._loader import load_catalog_source
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench" / "data"
+
+
+def codes(report: Any) -> list[tuple[str, str]]:
+    return [(f.code, f.pointer) for f in report.findings]
+
+
+@pytest.fixture(scope="module")
+def cat() -> aimlcat.Catalog:
+    return load_catalog()
+
+
+CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+KLING = {"model": "kling-video/v1.6/pro/image-to-video", "image_url": "https://e.com/a.jpg"}
+
+
+# -- the benchmark bodies ----------------------------------------------------------
+
+def test_bench_bodies(cat: aimlcat.Catalog) -> None:
+    def load(name: str) -> Any:
+        return json.loads((BENCH / name).read_text())
+
+    assert codes(cat.validate(load("chat_valid.json"))) == []
+    assert sorted(codes(cat.validate(load("chat_invalid.json")))) == [
+        ("AML301", "/frobnicate"), ("AML401", "/max_completion_tokens"),
+        ("AML402", "/temperature")]
+    assert codes(cat.validate(load("video_valid.json"))) == []
+    assert sorted(codes(cat.validate(load("video_invalid.json")))) == [
+        ("AML301", "/resolution"), ("AML401", "/image_url"), ("AML402", "/cfg_scale"),
+        ("AML403", "/duration"), ("AML405", "/tail_image_url")]
+
+
+# -- model ------------------------------------------------------------------------
+
+def test_not_an_object(cat: aimlcat.Catalog) -> None:
+    for payload in ([], "x", 3, None):
+        r = cat.validate(payload)
+        assert codes(r) == [("AML001", "")]
+        assert not r.ok
+
+
+def test_missing_and_wrong_type_model(cat: aimlcat.Catalog) -> None:
+    assert codes(cat.validate({"messages": []})) == [("AML101", "/model")]
+    assert codes(cat.validate({"model": 4})) == [("AML401", "/model")]
+
+
+def test_unknown_model_did_you_mean(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({"model": "gpt4o", "messages": []})
+    assert codes(r) == [("AML102", "/model")]
+    assert "`gpt-4o`" in (r.findings[0].hint or "")
+
+
+def test_removed_model(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({"model": "dall-e-3", "prompt": "x"})
+    (f,) = r.findings
+    assert (f.code, f.severity, f.pointer) == ("AML103", "error", "/model")
+    assert "2026-06-09" in f.message
+
+
+def test_alias_resolves(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({**CHAT, "model": "openai/gpt-4o"})
+    assert r.findings == [] and r.model == "gpt-4o"
+
+
+# -- endpoint -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("endpoint", [
+    "/v1/chat/completions", "/chat/completions", "v1/chat/completions",
+    "https://api.aimlapi.com/v1/chat/completions", "https://api.aimlapi.com/chat/completions",
+    "https://api.aimlapi.com/v1/chat/completions?x=1", "/v1/chat/completions/",
+])
+def test_endpoint_spellings(cat: aimlcat.Catalog, endpoint: str) -> None:
+    r = cat.validate(CHAT, endpoint)
+    assert r.findings == [] and r.endpoint == "/v1/chat/completions"
+
+
+def test_wrong_and_unknown_endpoint(cat: aimlcat.Catalog) -> None:
+    r = cat.validate(CHAT, "/v2/video/generations")
+    assert codes(r) == [("AML201", "")]
+    assert "/v1/chat/completions" in (r.findings[0].hint or "")
+    r = cat.validate(CHAT, "/v1/chat/completion")
+    assert codes(r) == [("AML204", "")]
+    assert "/v1/chat/completions" in (r.findings[0].hint or "")
+
+
+def test_legacy_endpoint_and_its_deprecations(cat: aimlcat.Catalog) -> None:
+    body = {**KLING, "prompt": "p", "ratio": "16:9", "aspect_ratio": "1:1"}
+    r = cat.validate(body, "/v2/generate/video/kling/generation")
+    assert sorted(codes(r)) == [("AML203", ""), ("AML302", "/aspect_ratio"), ("AML302", "/ratio")]
+    legacy = next(f for f in r.findings if f.code == "AML203")
+    assert "/v2/video/generations" in legacy.message and "2025-12-19" in legacy.message
+    assert all(f.fix == {"op": "remove", "path": f.pointer}
+               for f in r.findings if f.code == "AML302")
+
+
+def test_endpoint_inferred_prefers_current(cat: aimlcat.Catalog) -> None:
+    r = cat.validate(KLING)
+    assert r.endpoint == "/v2/video/generations" and r.findings == []
+
+
+# -- parameters ---------------------------------------------------------------------
+
+def test_kling_aspect_ratio_removed(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({**KLING, "aspect_ratio": "16:9"}, "/v2/video/generations")
+    (f,) = r.findings
+    assert (f.code, f.pointer, f.severity) == ("AML303", "/aspect_ratio", "error")
+    assert "2025-08-19" in f.message and "aspect ratio of the input image" in (f.hint or "")
+    assert f.fix == {"op": "remove", "path": "/aspect_ratio"}
+
+
+def test_max_tokens_rename_on_gpt4o(cat: aimlcat.Catalog) -> None:
+    body = {**CHAT, "max_tokens": 10, "temperature": 0.2}
+    r = cat.validate(body)
+    (f,) = r.findings
+    assert (f.code, f.severity, f.pointer) == ("AML302", "warning", "/max_tokens")
+    assert f.fix == {"op": "move", "from": "/max_tokens", "path": "/max_completion_tokens"}
+    before = copy.deepcopy(body)
+    fixed = r.apply_fixes(body)
+    assert body == before, "apply_fixes must not mutate its input"
+    assert list(fixed) == ["model", "messages", "max_completion_tokens", "temperature"]
+    assert fixed["max_completion_tokens"] == 10
+    assert cat.validate(fixed).findings == []
+    assert r.apply_fixes(fixed) == fixed  # applying again changes nothing
+
+
+def test_no_rename_when_target_already_set(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({**CHAT, "max_tokens": 10, "max_completion_tokens": 10})
+    (f,) = r.findings
+    assert f.code == "AML302" and f.fix is None
+    assert "max_completion_tokens" in (f.hint or "")
+
+
+def test_unsupported_parameter_hints(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({**CHAT, "temperatur": 0.2})
+    assert codes(r) == [("AML301", "/temperatur")]
+    assert "Did you mean `temperature`?" in (r.findings[0].hint or "")
+    # another model's name for the same idea
+    r = cat.validate({"model": "flux/dev", "prompt": "x", "cfg_scale": 3})
+    assert codes(r) == [("AML301", "/cfg_scale")]
+    assert "calls it `guidance_scale`" in (r.findings[0].hint or "")
+    r = cat.validate({**KLING, "guidance_scale": 0.5})
+    assert "calls it `cfg_scale`" in (r.findings[0].hint or "")
+    # models that do take it
+    r = cat.validate({**KLING, "num_inference_steps": 20})
+    assert "flux/dev" in (r.findings[0].hint or "")
+
+
+def test_removed_parameter_on_reasoning_model(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({"model": "o3-mini", "messages": [{"role": "user", "content": "x"}],
+                      "temperature": 1, "reasoning_effort": "low"})
+    assert codes(r) == [("AML303", "/temperature")]
+    # and text-only messages: an image part is not accepted by o3-mini
+    r = cat.validate({"model": "o3-mini", "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "https://e.com/a.png"}}]}]})
+    assert [c for c, _ in codes(r)] == ["AML403"]
+    assert r.findings[0].pointer == "/messages/0/content/0/type"
+
+
+# -- values, nested -----------------------------------------------------------------
+
+def test_nested_errors_point_into_the_chosen_variant(cat: aimlcat.Catalog) -> None:
+    body = {"model": "gpt-4o", "messages": [
+        {"role": "user", "content": [
+            {"type": "text", "text": "x"},
+            {"type": "image_url", "image_url": {"url": 5}},
+            {"type": "image_url", "image_url": {"url": "https://e.com/a.png", "detial": "low"}},
+            {"type": "image_url"},
+        ]},
+        {"role": "usr", "content": "x"},
+        {"role": "tool", "content": "x"},
+        {"role": "system", "content": "x", "nmae": "y"},
+    ]}
+    r = cat.validate(body)
+    got = sorted(codes(r))
+    assert got == sorted([
+        ("AML401", "/messages/0/content/1/image_url/url"),
+        ("AML404", "/messages/0/content/3/image_url"),
+        ("AML403", "/messages/1/role"),
+        ("AML404", "/messages/2/tool_call_id"),
+        ("AML407", "/messages/3/nmae"),
+    ]), got
+    by = {f.pointer: f for f in r.findings}
+    assert by["/messages/1/role"].hint == 'Did you mean "user"?'
+    assert "`name`" in (by["/messages/3/nmae"].hint or "")
+    # `detial` is allowed: the user message's image part is open in the docs
+    assert not any("detial" in f.pointer for f in r.findings)
+
+
+def test_type_range_enum_format_required(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({"model": "flux/dev", "num_images": 9, "image_size": 5,
+                      "seed": "7"})
+    assert sorted(codes(r)) == [("AML401", "/seed"), ("AML402", "/num_images"),
+                                ("AML404", "/prompt"), ("AML408", "/image_size")]
+    seed = next(f for f in r.findings if f.pointer == "/seed")
+    assert "without quotes" in (seed.hint or "")
+    r = cat.validate({**KLING, "tail_image_url": "not a url", "duration": 7,
+                      "dynamic_masks": [{"mask": "m", "trajectories": [{"x": 1, "y": 1}]}]})
+    assert sorted(codes(r)) == [("AML403", "/duration"), ("AML405", "/tail_image_url"),
+                                ("AML406", "/dynamic_masks/0/trajectories")]
+
+
+def test_data_url_is_accepted_for_images(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({**KLING, "image_url": "data:image/png;base64,iVBORw0KGgo="})
+    assert r.findings == []
+
+
+def test_validate_caches_validators(cat: aimlcat.Catalog) -> None:
+    cat.validate(CHAT)
+    v = cat._validators[("gpt-4o", "/v1/chat/completions")]
+    cat.validate({**CHAT, "temperature": 9})
+    assert cat._validators[("gpt-4o", "/v1/chat/completions")] is v
+
+
+def test_module_level_validate_uses_bundled_catalog() -> None:
+    assert aimlcat.validate(CHAT).ok
+    assert aimlcat.validate(CHAT, endpoint="/chat/completions").endpoint == "/v1/chat/completions"
+
+
+# -- a small catalog for cases the bundled one has no model for ------------------------
+
+MINI_MODELS = """\
+developer: Test Labs
+kind: chat
+models:
+  old-chat:
+    status: deprecated
+    status_since: 2026-01-02
+    replacement: messages-chat
+    endpoints:
+      - family: openai-chat
+  messages-chat:
+    # Like /v1/messages: max_tokens is the limit itself, required, not deprecated.
+    endpoints:
+      - endpoint: chat-completions
+        parameters:
+          model: {required: true}
+          messages: {ref: openai_messages_text, required: true}
+          max_tokens: {type: integer, minimum: 1, required: true}
+  two-ways:
+    endpoints:
+      - family: openai-chat
+      - family: video-generation
+  undocumented-model: {}
+"""
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> aimlcat.Catalog:
+    root = tmp_path_factory.mktemp("mini")
+    shutil.copytree(REPO / "catalog", root / "catalog")
+    (root / "catalog" / "models" / "test").mkdir()
+    (root / "catalog" / "models" / "test" / "chat.yaml").write_text(MINI_MODELS)
+    write_schemas(compile_catalog(load_catalog_source(root / "catalog")), root / "schemas")
+    return load_catalog(root / "schemas")
+
+
+def test_deprecated_model_warns_and_continues(mini: aimlcat.Catalog) -> None:
+    r = mini.validate({"model": "old-chat", "messages": [], "max_tokens": 5, "top_k": 3})
+    assert codes(r) == [("AML104", "/model"), ("AML302", "/max_tokens"), ("AML301", "/top_k")]
+    assert "2026-01-02" in r.findings[0].message
+    assert "messages-chat" in (r.findings[0].hint or "")
+    assert r.findings[0].severity == "warning"
+
+
+def test_max_tokens_is_the_limit_where_there_is_no_twin(mini: aimlcat.Catalog) -> None:
+    ok = {"model": "messages-chat", "messages": [{"role": "user", "content": "x"}],
+          "max_tokens": 100}
+    assert mini.validate(ok).findings == []
+    r = mini.validate({**ok, "max_completion_tokens": 100})
+    (f,) = r.findings
+    assert f.code == "AML301" and f.fix is None
+    assert "calls it `max_tokens`" in (f.hint or "")
+    r = mini.validate({"model": "messages-chat", "messages": []})
+    assert codes(r) == [("AML404", "/max_tokens")]
+
+
+def test_ambiguous_endpoint(mini: aimlcat.Catalog) -> None:
+    r = mini.validate({"model": "two-ways"})
+    assert codes(r) == [("AML202", "")]
+    assert mini.validate({"model": "two-ways", "messages": []}).endpoint == "/v1/chat/completions"
+    assert mini.validate({"model": "two-ways", "prompt": "x"},
+                         "/v2/video/generations").findings == []
+
+
+def test_parameters_not_documented(mini: aimlcat.Catalog) -> None:
+    r = mini.validate({"model": "undocumented-model", "anything": 1, "goes": [1]})
+    assert codes(r) == [("AML105", "/model")]
+    assert r.findings[0].severity == "info" and r.ok
+
+
+def test_every_rule_is_exercised() -> None:
+    """Keep this list in step with RULES: each code above has a test in this file."""
+    tested = {"AML001", "AML101", "AML102", "AML103", "AML104", "AML105", "AML201", "AML202",
+              "AML203", "AML204", "AML301", "AML302", "AML303", "AML401", "AML402", "AML403",
+              "AML404", "AML405", "AML406", "AML407", "AML408"}
+    assert tested == set(aimlcat.RULES)
