@@ -1,0 +1,353 @@
+"""Speed figures for aimlcat, each a ratio against a floor measured in the same run.
+
+    python bench/run.py             # 7 samples per figure (under ~3 minutes)
+    python bench/run.py --quick     # fewer, shorter samples (under a minute)
+    python bench/run.py --repeat 11
+
+Machines are noisy, so nothing here is asserted: every figure is printed next to
+a floor (``json.loads`` of the same body, or ``python -c pass``) timed in the
+same run, interleaved with it, and the goal column is informative only. The
+exit status is 0 whatever the figures are.  See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from time import perf_counter_ns
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+DATA_REL = "bench/data"  # as the CLI figures name the file, run from ROOT
+
+CHAT_MODEL = "gpt-4o"
+CHAT_ENDPOINT = "/v1/chat/completions"
+
+
+# -- settings --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Settings:
+    repeat: int            # samples per figure; the median of these is reported
+    sample_ns: int         # an in-process sample runs its function for at least this long
+    runs_per_sample: int   # a subprocess sample is the mean of this many process runs
+
+    @classmethod
+    def from_args(cls, quick: bool, repeat: int | None) -> Settings:
+        if quick:
+            return cls(repeat=repeat or 5, sample_ns=20_000_000, runs_per_sample=2)
+        return cls(repeat=repeat or 7, sample_ns=100_000_000, runs_per_sample=5)
+
+
+# -- results ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """Per-call (or per-run) times in nanoseconds, one per sample."""
+
+    ns: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ns)
+
+    @property
+    def low(self) -> float:
+        return min(self.ns)
+
+    @property
+    def high(self) -> float:
+        return max(self.ns)
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median: how far apart the samples were, as a fraction."""
+        return (self.high - self.low) / self.median if self.median else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    name: str
+    subject: Samples
+    floor: Samples | None        # None: an absolute figure
+    floor_name: str
+    goal: float | None           # ratio goal (or ms for an absolute figure); None: comparison only
+    absolute: bool = False
+    note: str = ""
+
+    @property
+    def value(self) -> float:
+        """The figure compared with the goal: a ratio, or milliseconds when absolute."""
+        if self.floor is None:
+            return self.subject.median / 1e6
+        return self.subject.median / self.floor.median
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.goal is None else self.value <= self.goal
+
+
+# -- timing ----------------------------------------------------------------------------------
+def _loop(fn: Callable[[], object], loops: int) -> int:
+    """Run ``fn`` ``loops`` times with the collector off (as timeit does); elapsed ns."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        t0 = perf_counter_ns()
+        for _ in range(loops):
+            fn()
+        return perf_counter_ns() - t0
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _calibrate(fn: Callable[[], object], sample_ns: int) -> int:
+    """Loops per sample so that one sample lasts at least ``sample_ns`` (1, 2, 5, 10, ...)."""
+    loops = 1
+    while True:
+        for step in (1, 2, 5):
+            n = loops * step
+            if _loop(fn, n) >= sample_ns:
+                return n
+        loops *= 10
+
+
+def time_pair(subject: Callable[[], object], floor: Callable[[], object],
+              s: Settings) -> tuple[Samples, Samples]:
+    """Time two in-process functions, interleaving their samples so they share the noise."""
+    fns = (subject, floor)
+    for fn in fns:  # warm-up: caches, lazily built validators, specialised bytecode
+        _loop(fn, 3)
+    loops = [_calibrate(fn, s.sample_ns) for fn in fns]  # calibration doubles as a warm-up
+    out: tuple[list[float], list[float]] = ([], [])
+    for _ in range(s.repeat):
+        for fn, n, acc in zip(fns, loops, out, strict=True):
+            acc.append(_loop(fn, n) / n)
+    return Samples(tuple(out[0])), Samples(tuple(out[1]))
+
+
+def _run(cmd: Sequence[str]) -> int:
+    t0 = perf_counter_ns()
+    subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    return perf_counter_ns() - t0
+
+
+def time_commands(subject: Sequence[str], floor: Sequence[str],
+                  s: Settings) -> tuple[Samples, Samples]:
+    """Wall time of two commands, run alternately; each sample is the mean of a few runs."""
+    for cmd in (subject, floor):  # warm-up: page cache, .pyc files
+        _run(cmd)
+        _run(cmd)
+    out: tuple[list[float], list[float]] = ([], [])
+    for _ in range(s.repeat):
+        runs: tuple[list[int], list[int]] = ([], [])
+        for _ in range(s.runs_per_sample):
+            runs[0].append(_run(subject))
+            runs[1].append(_run(floor))
+        for acc, r in zip(out, runs, strict=True):
+            acc.append(statistics.fmean(r))
+    return Samples(tuple(out[0])), Samples(tuple(out[1]))
+
+
+# -- the figures -----------------------------------------------------------------------------
+def _body(name: str) -> tuple[str, Any]:
+    text = (DATA / name).read_text(encoding="utf-8")
+    return text, json.loads(text)
+
+
+def _check(cond: bool, message: str) -> None:
+    """Stop before timing anything that does not behave as the figure assumes."""
+    if not cond:
+        sys.exit(f"bench: {message}")
+
+
+def validate_figures(s: Settings) -> list[Figure]:
+    from aimlcat import load_catalog
+
+    cat = load_catalog()
+    cases = [
+        # name, file, findings expected, goal
+        ("validate chat_valid", "chat_valid.json", 0, 0.5),
+        ("validate chat_invalid (3 errors)", "chat_invalid.json", 3, 3.0),
+        ("validate video_valid", "video_valid.json", 0, 1.0),
+    ]
+    figures = []
+    for name, file, expected, goal in cases:
+        text, body = _body(file)
+        found = len(cat.validate(body).findings)  # also builds and caches the validator
+        _check(found == expected, f"{file}: {found} findings, expected {expected}")
+        _check(json.loads(text) == body, f"{file}: validate() changed the body")
+        subject, floor = time_pair(partial(cat.validate, body), partial(json.loads, text), s)
+        figures.append(Figure(name, subject, floor, "json.loads", goal,
+                              note=f"{found} findings"))
+    return figures
+
+
+def jsonschema_figures(s: Settings) -> list[Figure]:
+    """The pure-Python engine on the same compiled schema: a comparison, not a goal."""
+    import jsonschema
+    import referencing
+
+    from aimlcat import load_catalog
+
+    cat = load_catalog()
+    defs = cat.defs()
+    registry: referencing.Registry[Any] = referencing.Registry().with_resource(
+        defs["$id"], referencing.Resource.from_contents(defs))
+    schema = cat.schema(CHAT_MODEL, CHAT_ENDPOINT)
+    validator = jsonschema.Draft202012Validator(
+        schema, registry=registry,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)  # as aimlcat checks formats
+    text, body = _body("chat_valid.json")
+    _check(validator.is_valid(body), "chat_valid.json is not valid under jsonschema")
+
+    figures = []
+    calls: list[tuple[str, Callable[[], object]]] = [
+        ("jsonschema is_valid chat_valid", lambda: validator.is_valid(body)),
+        ("jsonschema iter_errors chat_valid", lambda: list(validator.iter_errors(body))),
+    ]
+    for name, call in calls:
+        subject, floor = time_pair(call, partial(json.loads, text), s)
+        figures.append(Figure(name, subject, floor, "json.loads", None,
+                              note="pure-Python engine, comparison only"))
+    return figures
+
+
+def aimlcat_command() -> tuple[list[str], str]:
+    """The console script of this interpreter's environment (not a shim), else ``-m aimlcat``."""
+    search = os.pathsep.join(filter(None, [sysconfig.get_path("scripts"),
+                                           os.environ.get("PATH")]))
+    script = shutil.which("aimlcat", path=search)
+    if script:
+        return [script], script
+    return [sys.executable, "-m", "aimlcat"], f"{Path(sys.executable).name} -m aimlcat"
+
+
+def cli_figures(s: Settings) -> tuple[list[Figure], str]:
+    cmd, shown = aimlcat_command()
+    floor = [sys.executable, "-c", "pass"]
+    cases = [
+        ("cold `aimlcat lint chat_valid`", ["lint", f"{DATA_REL}/chat_valid.json"], 5.0),
+        ("cold `aimlcat models --supports`", ["models", "--supports", "guidance_scale"], 5.0),
+    ]
+    figures = []
+    for name, args, goal in cases:
+        done = subprocess.run(cmd + args, cwd=ROOT, capture_output=True, text=True, check=False)
+        _check(done.returncode == 0 and bool(done.stdout.strip()),
+               f"`aimlcat {' '.join(args)}` exited {done.returncode}: {done.stderr.strip()}")
+        subject, base = time_commands(cmd + args, floor, s)
+        figures.append(Figure(name, subject, base, "python -c pass", goal))
+    return figures, shown
+
+
+_LOAD_PROBE = """\
+from time import perf_counter_ns
+t0 = perf_counter_ns()
+import aimlcat
+aimlcat.load_catalog()
+print(perf_counter_ns() - t0)
+"""
+
+
+def load_figure(s: Settings) -> Figure:
+    """``import aimlcat; aimlcat.load_catalog()`` timed inside fresh processes (absolute)."""
+    def once() -> int:
+        done = subprocess.run([sys.executable, "-c", _LOAD_PROBE], cwd=ROOT,
+                              capture_output=True, text=True, check=False)
+        _check(done.returncode == 0, f"load probe failed: {done.stderr.strip()}")
+        return int(done.stdout.strip())
+
+    once()
+    once()  # warm-up
+    samples = tuple(statistics.fmean(once() for _ in range(s.runs_per_sample))
+                    for _ in range(s.repeat))
+    return Figure("cold import + load_catalog()", Samples(samples), None, "", 30.0,
+                  absolute=True, note="absolute, in a fresh process")
+
+
+# -- output ----------------------------------------------------------------------------------
+def fmt_time(ns: float) -> str:
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def fmt_samples(x: Samples) -> str:
+    return f"{fmt_time(x.median)} ({fmt_time(x.low)}–{fmt_time(x.high)})"
+
+
+def table(figures: Sequence[Figure]) -> str:
+    head = ("figure", "median (min–max)", "floor median", "ratio", "goal", "met")
+    rows: list[tuple[str, ...]] = []
+    for f in figures:
+        if f.floor is None:
+            floor = "— (absolute)"
+            ratio = f"{f.value:.1f} ms"
+            goal = f"≤ {f.goal:g} ms" if f.goal is not None else "—"
+        else:
+            floor = f"{fmt_time(f.floor.median)} {f.floor_name}"
+            ratio = f"{f.value:.3g}×"
+            goal = f"≤ {f.goal:g}×" if f.goal is not None else "(compare)"
+        met = "" if f.met is None else ("✓" if f.met else "✗")
+        rows.append((f.name, fmt_samples(f.subject), floor, ratio, goal, met))
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--repeat", type=int, default=None, metavar="N",
+                    help="samples per figure, median reported (default 7; 5 with --quick)")
+    ap.add_argument("--quick", action="store_true",
+                    help="shorter samples and fewer process runs per sample")
+    args = ap.parse_args(argv)
+    if args.repeat is not None and args.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    s = Settings.from_args(args.quick, args.repeat)
+
+    t0 = perf_counter_ns()
+    figures = validate_figures(s)
+    cli, cli_shown = cli_figures(s)
+    figures += cli
+    figures.append(load_figure(s))
+    figures += jsonschema_figures(s)
+    elapsed = (perf_counter_ns() - t0) / 1e9
+
+    print(table(figures))
+    print()
+    for f in figures:
+        if f.note:
+            print(f"  {f.name}: {f.note}")
+    print(f"  CLI command: {cli_shown}; floor: {sys.executable} -c pass")
+    floors = [f.floor for f in figures if f.floor is not None and f.floor_name == "json.loads"]
+    noise = max(x.spread for x in floors) if floors else 0.0
+    print()
+    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} "
+          f"({platform.python_implementation()}, {platform.machine()}); "
+          f"json.loads floor spread up to {noise:.0%} of its median (noise); "
+          f"{s.repeat} samples per figure, {elapsed:.0f} s in all"
+          f"{' (--quick)' if args.quick else ''}")
+    print("Goals are informative only; nothing here is asserted.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
