@@ -90,7 +90,7 @@ def load_catalog_source(root: str | Path) -> Catalog:
                                            message="no *.yaml files in the catalog directory")])
     meta = _meta_validator()
     sections: dict[str, dict[str, _Entry]] = {s: {} for s in _SECTIONS}
-    version: tuple[str, str] | None = None
+    version: tuple[str, str, int] | None = None
     source = ""
     synonyms: list[tuple[str, ...]] = []
 
@@ -111,13 +111,20 @@ def load_catalog_source(root: str | Path) -> Catalog:
         if errors:
             for err in errors:
                 p = list(err.absolute_path)
+                if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+                    known = err.schema.get("properties", {})
+                    extra = [k for k in err.instance if k not in known]
+                    if extra:
+                        p.append(extra[0])  # the unknown key's own line
                 problems.add(rel, _locate(doc, p), _key_path(p), _meta_message(err))
+            if isinstance(doc, dict) and isinstance(doc.get("catalog_version"), str):
+                version = (doc["catalog_version"], rel, doc.key_pos["catalog_version"][0])
             continue
         if "catalog_version" in doc:
             if version is not None:
                 problems.add(rel, doc.key_pos["catalog_version"][0], "catalog_version",
                              f"catalog_version is already set in {version[1]}")
-            version = (doc["catalog_version"], rel)
+            version = (doc["catalog_version"], rel, doc.key_pos["catalog_version"][0])
             source = doc.get("source", "")
         for group in doc.get("synonyms", []):
             synonyms.append(tuple(group))
@@ -140,7 +147,7 @@ def load_catalog_source(root: str | Path) -> Catalog:
         try:
             Version(version[0])
         except InvalidVersion:
-            problems.add(version[1], None, "catalog_version",
+            problems.add(version[1], version[2], "catalog_version",
                          f"{version[0]!r} is not a PEP 440 version")
     if problems.items:
         raise CatalogError(problems.items)
@@ -209,6 +216,7 @@ class _Resolver:
         self.s = sections
         self.p = problems
         self._families: dict[str, dict[str, Any]] = {}
+        self._failed: set[str] = set()
 
     # -- helpers -----------------------------------------------------------
     def _check_refs(self, spec: Any, file: str, line: int | None, key: str) -> None:
@@ -252,6 +260,14 @@ class _Resolver:
     def family(self, name: str, stack: tuple[str, ...] = ()) -> dict[str, Any] | None:
         if name in self._families:
             return self._families[name]
+        if name in self._failed:
+            return None  # already reported
+        fam = self._family(name, stack)
+        if fam is None:
+            self._failed.add(name)
+        return fam
+
+    def _family(self, name: str, stack: tuple[str, ...]) -> dict[str, Any] | None:
         entry = self.s["families"].get(name)
         if entry is None:
             return None
@@ -406,13 +422,15 @@ class _Resolver:
             m = self.model(mid)
             if m is not None:
                 models[mid] = m
-        owners: dict[str, str] = {}
+        owners: dict[str, str] = {m.id: m.id for m in models.values()}
         for m in models.values():
-            for i in (m.id, *m.aliases):
-                if i in owners and owners[i] != m.id:
-                    self.p.add(m.file, m.line, f"models.{m.id}",
-                               f"id or alias {i!r} is already used by {owners[i]!r}")
-                owners[i] = m.id
+            for alias in m.aliases:
+                if alias in owners and owners[alias] != m.id:
+                    what = "the id" if alias == owners[alias] else "an alias"
+                    self.p.add(m.file, m.line, f"models.{m.id}.aliases",
+                               f"alias {alias!r} is already {what} of {owners[alias]!r}")
+                else:
+                    owners[alias] = m.id
         for m in models.values():
             if m.replacement is not None and m.replacement not in owners:
                 self.p.add(m.file, m.line, f"models.{m.id}.replacement",

@@ -1,0 +1,1386 @@
+"""Conformance: every catalog model's compiled schema agrees with its gateway documents.
+
+The reference docs (one OpenAPI 3.0 document per docs page) live outside the
+repository, in ``../shared/reference``; a user's clone has none, so the whole
+module skips when they are absent.
+
+Three checks per (model, endpoint) row of :data:`ROWS`:
+
+1. **Structure.** The request body of each document is converted from
+   OpenAPI 3.0 to JSON Schema 2020-12 (:func:`oas30_to_2020_12`), both it and
+   the compiled schema are reduced to a *normal form* (:class:`Node`) that
+   hides how a union is spelled (``anyOf``/``oneOf`` in the docs; ``type``
+   lists and ``if``/``then`` keyed on ``x-aimlcat-discriminator`` in the
+   catalog), and the two are compared recursively (:func:`compare`). Every
+   difference must be explained by :data:`EXCEPTIONS`.
+2. **Generated payloads.** A small seeded generator (:class:`BodyGenerator`)
+   builds valid bodies from the documents' normal form; the catalog must accept
+   them, and must reject one mutation per kind (unknown key, out of range,
+   wrong type, missing required, bad enum) with the right code and pointer.
+3. **Facts.** Removed and deprecated parameters, their dates, and removed
+   models give the findings the docs' history calls for.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+DOCS = REFERENCE / "aimlapi-docs"
+OPENAPI = DOCS / "openapi"
+
+if not OPENAPI.is_dir():
+    pytest.skip(f"reference docs not found at {REFERENCE}", allow_module_level=True)
+
+from aimlcat import Catalog, load_catalog  # noqa: E402  (nothing to test without the docs)
+
+# =============================================================================
+# The table: which documents each catalog model × endpoint comes from
+# =============================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class DocRef:
+    """One request body: a document (relative to ``openapi/``) and its key in ``paths``."""
+
+    file: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A catalog model on one endpoint, and the request bodies it is built from.
+
+    With several bodies the catalog is their union; where they disagree on a
+    constraint, the *first* one wins (see :func:`merge_nodes`)."""
+
+    model: str
+    endpoint: str
+    docs: tuple[DocRef, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.model}@{self.endpoint}"
+
+
+_GPT4O = "text-models-llm/OpenAI/gpt-4o.json"
+_O3MINI = "text-models-llm/OpenAI/o3-mini.json"
+# `/chat/completions` is the same endpoint under a `/v1` base URL; its
+# parameters are a subset of the `/v1/chat/completions` ones (no `provider`).
+_GPT4O_DOCS = (DocRef(_GPT4O, "/v1/chat/completions"), DocRef(_GPT4O, "/chat/completions"))
+_KLING = "kling-video/v1.6/pro/image-to-video"
+
+ROWS: tuple[Row, ...] = (
+    Row("gpt-4o", "/v1/chat/completions", _GPT4O_DOCS),
+    Row("gpt-4o-2024-08-06", "/v1/chat/completions", _GPT4O_DOCS),
+    Row("gpt-4o-2024-05-13", "/v1/chat/completions", _GPT4O_DOCS),
+    Row("o3-mini", "/v1/chat/completions",
+        (DocRef(_O3MINI, "/v1/chat/completions"), DocRef(_O3MINI, "/chat/completions"))),
+    Row(_KLING, "/v2/video/generations",
+        (DocRef("video-models/Kling-AI/v1.6-pro-image-to-video.json", "/v2/video/generations"),)),
+    Row(_KLING, "/v2/generate/video/kling/generation",
+        (DocRef("video-models/Kling-AI/kling-video-image-to-video.json",
+                "/v2/generate/video/kling/generation"),)),
+    # Ranges come from the flux/ document (listed first); the Black-Forest-Labs
+    # one adds `sync_mode` and the `guidance_scale` default.
+    Row("flux/dev", "/v1/images/generations",
+        (DocRef("image-models/flux/flux-dev.json", "/v1/images/generations"),
+         DocRef("image-models/Black-Forest-Labs/flux-dev.json", "/v1/images/generations"))),
+    Row("dall-e-3", "/v1/images/generations",
+        (DocRef("image-models/OpenAI/dall-e-3.json", "/v1/images/generations"),)),
+)
+
+# =============================================================================
+# Expected, deliberate differences between the docs and the catalog
+# =============================================================================
+#
+# Key: (model id or "*", endpoint or "*", schema pointer, aspect) -> reason.
+# Schema pointers name properties ("/image_size"), array items ("/[]"),
+# additionalProperties values ("/{*}"), tagged-union cases ("/{role=user}") and,
+# on nodes that take several JSON types, the type ("<object>"). Aspects are
+# JSON Schema keywords ("default", "minimum", ...) or "type", "required",
+# "only-in-doc", "only-in-catalog", "removed-param", "additionalProperties", and
+# "union-of-documents" for a row built from several request bodies: those are
+# merged before comparing (properties and enums: the union; `required`: the
+# intersection; any other constraint both give: the first document's), and a row
+# may only have several if an entry here says why.
+#
+# Handled in code, not listed: the compiled `model` enum holds one model's id
+# and aliases, the docs' enum every id the document covers; the former must be
+# a subset of the latter.
+#
+# A row-specific entry that no longer matches any difference fails the test:
+# delete it once the catalog or the docs change.
+EXCEPTIONS: dict[tuple[str, str, str, str], str] = {
+    ("*", "/v1/chat/completions", "", "union-of-documents"):
+        "chat documents list the body under `/v1/chat/completions` and again under "
+        "`/chat/completions` (the same endpoint under a /v1 base URL; only the first lists "
+        "`provider`); the catalog takes the union",
+    ("flux/dev", "/v1/images/generations", "", "union-of-documents"):
+        "flux/dev has two documents: flux/flux-dev.json (ranges, `seed`, "
+        "`num_inference_steps`) and Black-Forest-Labs/flux-dev.json (`sync_mode`, the "
+        "`guidance_scale` default); the catalog takes the union, ranges from the former",
+    ("*", "*", "", "additionalProperties"):
+        "aimlcat closes the top level (additionalProperties: false) so unknown keys are "
+        "reported (AML301); the gateway docs leave it open and ignore them silently",
+    ("*", "*", "*", "removed-param"):
+        "a parameter the catalog lists under `removed` for this endpoint is deliberately "
+        "absent from its schema (reported as AML303 instead)",
+    (_KLING, "/v2/video/generations", "/duration", "default"):
+        "the docs type `duration` as an integer but give the string default \"5\" "
+        "(a docs error seen in 87 documents); the catalog's default is the integer 5",
+    ("flux/dev", "/v1/images/generations", "/image_size<object>/width", "exclusiveMinimum"):
+        "the Black-Forest-Labs document only says width > 0 (boolean exclusiveMinimum); the "
+        "catalog takes 512-1536 from the flux/ document, which is stricter",
+    ("flux/dev", "/v1/images/generations", "/image_size<object>/height", "exclusiveMinimum"):
+        "the Black-Forest-Labs document only says height > 0 (boolean exclusiveMinimum); the "
+        "catalog takes 512-1536 from the flux/ document, which is stricter",
+}
+
+# Rows whose compiled schema disagrees with the docs in a way that is a catalog
+# bug (not a deliberate difference): (model, endpoint, test) -> reason, where
+# test is "structure", "payloads" or "mutations".
+# Each is a strict xfail, so fixing the catalog turns it into a failure that
+# asks for the entry to be removed.
+KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {}
+
+
+# =============================================================================
+# OpenAPI 3.0 -> JSON Schema 2020-12
+# =============================================================================
+
+_OAS_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object"})
+_COMPONENT_PREFIX = "#/components/schemas/"
+
+
+def oas30_to_2020_12(schema: Any, components: dict[str, Any]) -> Any:
+    """Convert an OpenAPI 3.0 schema object to JSON Schema 2020-12, inlining ``$ref`` s."""
+    return _OasConverter(components).convert(schema, branch=False)
+
+
+class _OasConverter:
+    def __init__(self, components: dict[str, Any]) -> None:
+        self.components = components
+        self.stack: list[str] = []
+
+    def convert(self, node: Any, *, branch: bool) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            ref = node["$ref"]
+            if not ref.startswith(_COMPONENT_PREFIX):
+                raise ValueError(f"unsupported $ref {ref!r}")
+            name = ref[len(_COMPONENT_PREFIX):]
+            if name in self.stack:
+                raise ValueError(f"recursive $ref {ref!r}: the normal form needs a tree")
+            self.stack.append(name)
+            try:
+                # OpenAPI 3.0 ignores the siblings of a $ref.
+                return self.convert(self.components[name], branch=branch)
+            finally:
+                self.stack.pop()
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "properties":
+                out[key] = {k: self.convert(v, branch=False) for k, v in value.items()}
+            elif key in ("items", "not") or (key == "additionalProperties"
+                                             and isinstance(value, dict)):
+                out[key] = self.convert(value, branch=False)
+            elif key in ("anyOf", "oneOf", "allOf"):
+                out[key] = [self.convert(v, branch=key != "allOf") for v in value]
+            elif key == "example":
+                out["examples"] = [value]
+            elif key in ("nullable", "exclusiveMinimum", "exclusiveMaximum", "discriminator"):
+                pass  # handled below (discriminator: we find the tag ourselves)
+            elif key == "required" and isinstance(value, bool):
+                pass  # `required: true` on a property: lifted into the parent below
+            elif key == "type" and value not in _OAS_TYPES:
+                pass  # a docs typo (an en dash in billing docs): no usable type
+            else:
+                out[key] = copy.deepcopy(value)
+        props = node.get("properties")
+        if isinstance(props, dict):
+            lifted = [k for k, v in props.items()
+                      if isinstance(v, dict) and v.get("required") is True]
+            if lifted:
+                out["required"] = list(dict.fromkeys([*out.get("required", []), *lifted]))
+        # OpenAPI 3.0 exclusive bounds are booleans qualifying minimum/maximum.
+        for excl, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+            flag = node.get(excl)
+            if flag is True and bound in out:
+                out[excl] = out.pop(bound)
+            elif isinstance(flag, (int, float)) and not isinstance(flag, bool):
+                out[excl] = flag
+        if node.get("nullable") is True:
+            t = out.get("type")
+            if t is not None:
+                out["type"] = [*(t if isinstance(t, list) else [t]), "null"]
+                if "enum" in out and None not in out["enum"]:
+                    out["enum"] = [*out["enum"], None]
+            elif branch and set(node) <= {"nullable", "description", "title", "example"}:
+                # In a union, a bare `{nullable: true}` branch is the docs' way of
+                # writing "or null". Elsewhere an untyped schema admits null already.
+                out["type"] = "null"
+        return out
+
+
+@cache
+def load_document(file: str) -> dict[str, Any]:
+    with (OPENAPI / file).open(encoding="utf-8") as fh:
+        doc: dict[str, Any] = json.load(fh)
+    return doc
+
+
+@cache
+def doc_request_schema(ref: DocRef) -> dict[str, Any]:
+    """The POST request body of ``ref``, as JSON Schema 2020-12."""
+    doc = load_document(ref.file)
+    body = doc["paths"][ref.path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    components = doc.get("components", {}).get("schemas", {})
+    converted: dict[str, Any] = oas30_to_2020_12(body, components)
+    return converted
+
+
+# =============================================================================
+# Normal form
+# =============================================================================
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "absent"
+
+
+MISSING: Any = _Missing()
+
+_ANNOTATIONS = frozenset({"description", "title", "examples", "example", "$schema", "$id",
+                          "$comment", "readOnly", "writeOnly", "contentEncoding",
+                          "contentMediaType"})
+# Constraint keywords kept verbatim in a facet, by the JSON type they apply to.
+_KEYWORDS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "integer": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+    "number": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+    "string": ("format", "minLength", "maxLength", "pattern"),
+    "array": ("minItems", "maxItems", "uniqueItems"),
+    "object": ("minProperties", "maxProperties"),
+    "boolean": (),
+    "null": (),
+}
+_STRUCTURAL = frozenset({"type", "enum", "const", "default", "deprecated", "anyOf", "oneOf",
+                         "allOf", "properties", "required", "additionalProperties", "items",
+                         "$ref", "x-aimlcat-discriminator"})
+_KNOWN = _STRUCTURAL | {k for ks in _KEYWORDS_BY_TYPE.values() for k in ks}
+
+
+@dataclass(eq=False)
+class Facet:
+    """What a schema says about values of one JSON type.
+
+    Objects are either plain (``properties``/``required``/``additional``) or a
+    tagged union (``tag`` + ``cases``, each case a plain object facet)."""
+
+    keywords: dict[str, Any] = field(default_factory=dict)
+    items: Node | None = None
+    properties: dict[str, Node] = field(default_factory=dict)
+    required: frozenset[str] = frozenset()
+    closed: bool = False  # additionalProperties: false
+    additional: Node | None = None  # additionalProperties: {schema}
+    tag: str | None = None
+    cases: dict[Any, Facet] = field(default_factory=dict)
+    tag_enum: list[Any] | None = None  # the compiled base's enum of the tag
+
+
+@dataclass(eq=False)
+class Node:
+    """A schema in normal form: one facet per JSON type it admits (none = any value)."""
+
+    types: dict[str, Facet]
+    default: Any = MISSING
+    deprecated: bool = False
+    # An untagged anyOf/oneOf: the validator reports any error inside it as one
+    # "matches no shape" error (AML408) at the union, not at the nested value.
+    opaque: bool = False
+
+
+def canon(value: Any) -> str:
+    """A JSON-equality key: 5 == 5.0, but true != 1 and "5" != 5."""
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        if isinstance(v, list):
+            return [norm(x) for x in v]
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in v.items()}
+        return v
+
+    return json.dumps(norm(value), sort_keys=True)
+
+
+def json_type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _admits(t: str, value: Any) -> bool:
+    vt = json_type_of(value)
+    return vt == t or (t == "number" and vt == "integer")
+
+
+class Normaliser:
+    """Reduces a 2020-12 schema to :class:`Node` s, following ``$ref`` s with ``resolve``."""
+
+    def __init__(self, resolve: Callable[[str], Any] | None = None) -> None:
+        self.resolve = resolve
+        self.stack: list[str] = []
+
+    def node(self, schema: Any, where: str = "#") -> Node:
+        if schema is True:
+            return Node(types={})
+        if not isinstance(schema, dict):
+            raise ValueError(f"{where}: not a schema: {schema!r}")
+        if "$ref" in schema:
+            return self._ref(schema, where)
+        unknown = [k for k in schema
+                   if k not in _KNOWN and k not in _ANNOTATIONS and not k.startswith("x-")]
+        if unknown:
+            # Fail loudly: a keyword the comparison does not understand would
+            # otherwise be silently ignored.
+            raise ValueError(f"{where}: the normaliser does not understand {unknown}")
+        default = schema.get("default", MISSING)
+        deprecated = bool(schema.get("deprecated", False))
+        union = schema.get("anyOf") or schema.get("oneOf")
+        if union is not None:
+            extra = [k for k in schema if k in _KNOWN - {"anyOf", "oneOf", "default", "deprecated"}]
+            if extra:
+                raise ValueError(f"{where}: keywords {extra} beside anyOf/oneOf")
+            kw = "anyOf" if "anyOf" in schema else "oneOf"
+            branches = [self.node(b, f"{where}/{kw}/{i}") for i, b in enumerate(union)]
+            n = self._union(branches, where)
+            n.default, n.deprecated = default, deprecated
+            return n
+        return Node(types=self._facets(schema, where), default=default, deprecated=deprecated)
+
+    def _ref(self, schema: dict[str, Any], where: str) -> Node:
+        ref = schema["$ref"]
+        if self.resolve is None:
+            raise ValueError(f"{where}: unexpected $ref {ref!r}")
+        if ref in self.stack:
+            raise ValueError(f"{where}: recursive $ref {ref!r}")
+        target = self.resolve(ref)
+        siblings = {k: v for k, v in schema.items() if k != "$ref"}
+        # 2020-12 applies a $ref and its siblings together; in the compiled
+        # schemas the siblings only restate the target (`type: array`) or annotate.
+        merged = dict(target)
+        for k, v in siblings.items():
+            if k in merged and k not in _ANNOTATIONS and canon(merged[k]) != canon(v):
+                raise ValueError(f"{where}: $ref sibling {k}={v!r} contradicts {ref}")
+            merged[k] = v
+        self.stack.append(ref)
+        try:
+            return self.node(merged, f"{where}->{ref}")
+        finally:
+            self.stack.pop()
+
+    def _facets(self, schema: dict[str, Any], where: str) -> dict[str, Facet]:
+        enum: list[Any] | None = schema.get("enum")
+        if "const" in schema:
+            enum = [schema["const"]]
+        t = schema.get("type")
+        if t is None:
+            if enum is not None:
+                types = list(dict.fromkeys(json_type_of(v) for v in enum))
+            elif "properties" in schema or "allOf" in schema:
+                types = ["object"]
+            elif "items" in schema:
+                types = ["array"]
+            else:
+                types = []
+        else:
+            types = t if isinstance(t, list) else [t]
+        facets: dict[str, Facet] = {}
+        for ty in types:
+            facet = self._object(schema, where) if ty == "object" else Facet()
+            for k in _KEYWORDS_BY_TYPE[ty]:
+                if k in schema:
+                    facet.keywords[k] = schema[k]
+            if enum is not None:
+                facet.keywords["enum"] = [v for v in enum if _admits(ty, v)]
+            if ty == "array" and "items" in schema:
+                facet.items = self.node(schema["items"], f"{where}/items")
+            facets[ty] = facet
+        return facets
+
+    def _object(self, schema: dict[str, Any], where: str) -> Facet:
+        facet = Facet(
+            properties={k: self.node(v, f"{where}/properties/{k}")
+                        for k, v in schema.get("properties", {}).items()},
+            required=frozenset(schema.get("required", ())),
+        )
+        extra = schema.get("additionalProperties", True)
+        if extra is False:
+            facet.closed = True
+        elif isinstance(extra, dict):
+            n = self.node(extra, f"{where}/additionalProperties")
+            if n.types:  # `{}` (or the docs' `{nullable: true}`) is no constraint
+                facet.additional = n
+        if "allOf" not in schema:
+            return facet
+        # The compiled spelling of a tagged union: a base object whose tag
+        # property enumerates the cases, and one if/then per case.
+        tag: str | None = schema.get("x-aimlcat-discriminator")
+        cases: dict[Any, Facet] = {}
+        for i, part in enumerate(schema["allOf"]):
+            if set(part) != {"if", "then"}:
+                raise ValueError(f"{where}/allOf/{i}: only if/then tagged unions are understood")
+            ((name, cond),) = part["if"]["properties"].items()
+            if tag is None:
+                tag = name
+            if name != tag or "const" not in cond:
+                raise ValueError(f"{where}/allOf/{i}: not keyed on the discriminator {tag!r}")
+            case_node = self.node(part["then"], f"{where}/allOf/{i}/then")
+            if set(case_node.types) != {"object"}:
+                raise ValueError(f"{where}/allOf/{i}: a case that is not an object")
+            cases[cond["const"]] = case_node.types["object"]
+        assert tag is not None
+        # Anything the base says besides the tag applies to every case.
+        for case in cases.values():
+            for k, v in facet.properties.items():
+                if k != tag:
+                    case.properties.setdefault(k, v)
+            case.required = case.required | (facet.required - {tag})
+        base_tag = facet.properties.get(tag)
+        tagged = Facet(tag=tag, cases=cases,
+                       tag_enum=_enum_of(base_tag) if base_tag is not None else None)
+        return _collapse(tagged)
+
+    def _union(self, branches: list[Node], where: str) -> Node:
+        by_type: dict[str, list[Facet]] = {}
+        for b in branches:
+            if not b.types:
+                return Node(types={}, opaque=len(branches) > 1)
+            for t, f in b.types.items():
+                by_type.setdefault(t, []).append(f)
+        types: dict[str, Facet] = {}
+        for t, facets in by_type.items():
+            if len(facets) == 1:
+                types[t] = facets[0]
+            elif t == "object":
+                types[t] = _tag_objects(facets, where)
+            else:
+                types[t] = _merge_scalar_facets(facets, where)
+        return Node(types=types, opaque=len(branches) > 1)
+
+
+def _enum_of(node: Node) -> list[Any] | None:
+    values: list[Any] = []
+    for f in node.types.values():
+        if "enum" not in f.keywords:
+            return None
+        values.extend(f.keywords["enum"])
+    return values if node.types else None
+
+
+def _collapse(facet: Facet) -> Facet:
+    """A tagged union of one case is just that case."""
+    if facet.tag is not None and len(facet.cases) == 1:
+        return next(iter(facet.cases.values()))
+    return facet
+
+
+def _tag_objects(facets: list[Facet], where: str) -> Facet:
+    """Several object branches of a docs union: find the property that tells them apart."""
+    plain: list[Facet] = []
+    for f in facets:
+        plain.extend(f.cases.values() if f.tag is not None else [f])
+    for name in plain[0].properties:
+        values = []
+        for f in plain:
+            prop = f.properties.get(name)
+            enum = _enum_of(prop) if prop is not None else None
+            if name not in f.required or enum is None or len(enum) != 1:
+                break
+            values.append(enum[0])
+        else:
+            if len({canon(v) for v in values}) == len(values):
+                return _collapse(Facet(tag=name, cases=dict(zip(values, plain, strict=True))))
+    raise ValueError(f"{where}: a union of objects without a discriminator property")
+
+
+def _merge_scalar_facets(facets: list[Facet], where: str) -> Facet:
+    out = Facet()
+    enums = [f.keywords.get("enum") for f in facets]
+    if all(e is not None for e in enums):
+        out.keywords["enum"] = [v for e in enums for v in (e or [])]
+    for f in facets:
+        for k, v in f.keywords.items():
+            if k == "enum":
+                continue
+            if k in out.keywords and canon(out.keywords[k]) != canon(v):
+                raise ValueError(f"{where}: union branches disagree on {k}")
+            out.keywords[k] = v
+    return out
+
+
+def merge_nodes(a: Node, b: Node) -> Node:
+    """The union of two documents' views of one value; ``a`` wins a constraint both give."""
+    types = dict(a.types)
+    for t, fb in b.types.items():
+        types[t] = merge_facets(types[t], fb) if t in types else fb
+    if not a.types or not b.types:
+        types = {}  # either side admits anything
+    return Node(types=types, default=a.default if a.default is not MISSING else b.default,
+                deprecated=a.deprecated or b.deprecated, opaque=a.opaque or b.opaque)
+
+
+def merge_facets(a: Facet, b: Facet) -> Facet:
+    keywords = dict(a.keywords)
+    for k, v in b.keywords.items():
+        if k == "enum" and "enum" in keywords:
+            seen = {canon(x) for x in keywords["enum"]}
+            keywords["enum"] = [*keywords["enum"], *(x for x in v if canon(x) not in seen)]
+        else:
+            keywords.setdefault(k, v)
+    if a.tag is not None and b.tag == a.tag:
+        cases = dict(a.cases)
+        for v, fb in b.cases.items():
+            cases[v] = merge_facets(cases[v], fb) if v in cases else fb
+        return Facet(keywords=keywords, tag=a.tag, cases=cases)
+    if a.tag is not None or b.tag is not None:
+        raise ValueError("cannot merge a tagged union with a plain object")
+    props = dict(a.properties)
+    for k, nb in b.properties.items():
+        props[k] = merge_nodes(props[k], nb) if k in props else nb
+    items = a.items if b.items is None else b.items if a.items is None else merge_nodes(a.items,
+                                                                                    b.items)
+    additional = None
+    if a.additional is not None and b.additional is not None:
+        additional = merge_nodes(a.additional, b.additional)
+    return Facet(keywords=keywords, items=items, properties=props,
+                 # A parameter is required by the union only if every document requires it.
+                 required=a.required & b.required,
+                 closed=a.closed and b.closed, additional=additional)
+
+
+# =============================================================================
+# Comparison
+# =============================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    pointer: str
+    aspect: str
+    doc: Any
+    catalog: Any
+
+    def __str__(self) -> str:
+        where = self.pointer or "/"
+        return f"{where}: {self.aspect}: docs {self.doc!r} vs catalog {self.catalog!r}"
+
+
+def compare(doc: Node, cat: Node, ptr: str = "") -> Iterator[Difference]:
+    """Every way the catalog's node differs from the docs' node."""
+    if canon_or_missing(doc.default) != canon_or_missing(cat.default):
+        yield Difference(ptr, "default", doc.default, cat.default)
+    if doc.deprecated and not cat.deprecated:
+        # The catalog may deprecate ahead of the docs (gpt-4o `max_tokens`), not lag them.
+        yield Difference(ptr, "deprecated", True, False)
+    if set(doc.types) != set(cat.types):
+        yield Difference(ptr, "type", sorted(doc.types) or "any", sorted(cat.types) or "any")
+    multi = len(set(doc.types) | set(cat.types)) > 1
+    for t in doc.types:
+        if t in cat.types:
+            yield from compare_facets(doc.types[t], cat.types[t], ptr + (f"<{t}>" if multi else ""))
+
+
+def canon_or_missing(value: Any) -> str:
+    return "<absent>" if value is MISSING else canon(value)
+
+
+def compare_facets(doc: Facet, cat: Facet, ptr: str) -> Iterator[Difference]:
+    for k in sorted(set(doc.keywords) | set(cat.keywords)):
+        dv, cv = doc.keywords.get(k, MISSING), cat.keywords.get(k, MISSING)
+        if k == "enum" and dv is not MISSING and cv is not MISSING:
+            same = sorted(map(canon, dv)) == sorted(map(canon, cv))
+        else:
+            same = canon_or_missing(dv) == canon_or_missing(cv)
+        if not same:
+            yield Difference(ptr, k, dv, cv)
+    if (doc.items is None) != (cat.items is None):
+        yield Difference(ptr, "items", "absent" if doc.items is None else "present",
+                         "absent" if cat.items is None else "present")
+    elif doc.items is not None and cat.items is not None:
+        yield from compare(doc.items, cat.items, ptr + "/[]")
+    if cat.tag_enum is not None and sorted(map(canon, cat.tag_enum)) != sorted(
+            map(canon, cat.cases)):
+        yield Difference(ptr, "discriminator-enum", sorted(cat.cases), cat.tag_enum)
+    if doc.tag is not None or cat.tag is not None:
+        if doc.tag != cat.tag:
+            yield Difference(ptr, "discriminator", doc.tag, cat.tag)
+            return
+        dk, ck = set(doc.cases), set(cat.cases)
+        if dk != ck:
+            yield Difference(ptr, "variants", sorted(dk), sorted(ck))
+        for v in doc.cases:
+            if v in cat.cases:
+                yield from compare_facets(doc.cases[v], cat.cases[v], f"{ptr}/{{{doc.tag}={v}}}")
+        return
+    for name in doc.properties:
+        if name not in cat.properties:
+            yield Difference(f"{ptr}/{name}", "only-in-doc", "present", MISSING)
+    for name in cat.properties:
+        if name not in doc.properties:
+            yield Difference(f"{ptr}/{name}", "only-in-catalog", MISSING, "present")
+        else:
+            yield from compare(doc.properties[name], cat.properties[name], f"{ptr}/{name}")
+    if doc.required != cat.required:
+        yield Difference(ptr, "required", sorted(doc.required), sorted(cat.required))
+
+    def extra(f: Facet) -> str:
+        return "closed" if f.closed else "schema" if f.additional is not None else "open"
+
+    if extra(doc) != extra(cat):
+        yield Difference(ptr, "additionalProperties", extra(doc), extra(cat))
+    elif doc.additional is not None and cat.additional is not None:
+        yield from compare(doc.additional, cat.additional, ptr + "/{*}")
+
+
+# =============================================================================
+# Fixtures: the catalog, and each row's two normal forms
+# =============================================================================
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return load_catalog()
+
+
+def compiled_normaliser(cat: Catalog) -> Normaliser:
+    defs = cat.defs()["$defs"]
+
+    def resolve(ref: str) -> Any:
+        # `../../defs.json#/$defs/NAME` from a model schema, `#/$defs/NAME` inside defs.json.
+        _, _, name = ref.partition("#/$defs/")
+        if not name or name not in defs:
+            raise ValueError(f"unresolvable $ref {ref!r}")
+        return defs[name]
+
+    return Normaliser(resolve)
+
+
+def doc_node(row: Row) -> Node:
+    """The docs' view of ``row``: its request bodies, normalised and merged."""
+    nodes = [Normaliser().node(doc_request_schema(ref), f"{ref.file}#{ref.path}")
+             for ref in row.docs]
+    merged = nodes[0]
+    for n in nodes[1:]:
+        merged = merge_nodes(merged, n)
+    return merged
+
+
+def catalog_node(cat: Catalog, row: Row) -> Node:
+    return compiled_normaliser(cat).node(cat.schema(row.model, row.endpoint), row.id)
+
+
+def _params(rows: tuple[Row, ...], test: str) -> list[Any]:
+    out = []
+    for row in rows:
+        reason = KNOWN_MISMATCHES.get((row.model, row.endpoint, test))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        out.append(pytest.param(row, id=row.id, marks=marks))
+    return out
+
+
+# =============================================================================
+# 0. The table itself
+# =============================================================================
+
+
+def test_table_covers_the_catalog(cat: Catalog) -> None:
+    """Every model × endpoint the catalog compiles has a row, and no row is stale."""
+    compiled = {(mid, ep) for mid in {cat.resolve(i) for i in cat.ids()} if mid is not None
+                for ep in cat.model_record(mid)["endpoints"]}
+    table = {(r.model, r.endpoint) for r in ROWS}
+    assert not compiled - table, f"add rows to ROWS for {sorted(compiled - table)}"
+    assert not table - compiled, f"rows the catalog no longer needs: {sorted(table - compiled)}"
+
+
+def test_table_lists_every_document(cat: Catalog) -> None:
+    """Each row names every document the docs index for its model on its endpoint."""
+    spec_ids: dict[str, list[str]] = json.loads(
+        (DOCS / "models.json").read_text(encoding="utf-8"))["spec_model_ids"]
+    for row in ROWS:
+        info = cat.model(row.model)
+        listed = {f for mid in (info.id, *info.aliases) for f in spec_ids.get(mid, [])}
+        expected = set()
+        for f in listed:
+            rel = f.removeprefix("openapi/")
+            for path in load_document(rel)["paths"]:
+                if cat.canonical_endpoint(path) == row.endpoint:
+                    expected.add(DocRef(rel, path))
+        assert expected == set(row.docs), row.id
+
+
+# =============================================================================
+# 1. Structural agreement
+# =============================================================================
+
+
+def _allowed(row: Row, d: Difference) -> tuple[str, str, str, str] | None:
+    for key in EXCEPTIONS:
+        model, endpoint, pointer, aspect = key
+        if (model in ("*", row.model) and endpoint in ("*", row.endpoint)
+                and pointer in ("*", d.pointer) and aspect == d.aspect):
+            return key
+    return None
+
+
+def structural_differences(cat: Catalog, row: Row) -> tuple[list[Difference], set[Any]]:
+    """(unexplained differences, EXCEPTIONS keys used) for one row."""
+    doc, compiled = doc_node(row), catalog_node(cat, row)
+    removed = set(cat.model_record(row.model)["endpoints"][row.endpoint].get("removed", {}))
+    unexplained: list[Difference] = []
+    used: set[Any] = set()
+    merged = ([Difference("", "union-of-documents", [f"{r.file}#{r.path}" for r in row.docs],
+                          MISSING)] if len(row.docs) > 1 else [])
+    for d in [*merged, *compare(doc, compiled)]:
+        if d.pointer == "/model" and d.aspect == "enum":
+            # The docs' enum lists every id the document covers.
+            if {canon(v) for v in d.catalog} <= {canon(v) for v in d.doc}:
+                continue
+            d = Difference("/model", "enum-not-subset", d.doc, d.catalog)
+        if d.aspect == "only-in-doc" and d.pointer.count("/") == 1 and d.pointer[1:] in removed:
+            d = Difference(d.pointer, "removed-param", d.doc, d.catalog)
+        key = _allowed(row, d)
+        if key is None:
+            unexplained.append(d)
+        else:
+            used.add(key)
+    return unexplained, used
+
+
+@pytest.mark.parametrize("row", _params(ROWS, "structure"))
+def test_compiled_schema_matches_docs(cat: Catalog, row: Row) -> None:
+    unexplained, _ = structural_differences(cat, row)
+    assert not unexplained, (
+        f"{row.id}: the compiled schema disagrees with "
+        f"{', '.join(sorted({r.file for r in row.docs}))}:\n  "
+        + "\n  ".join(map(str, unexplained)))
+
+
+def test_every_exception_is_still_needed(cat: Catalog) -> None:
+    used: set[Any] = set()
+    for row in ROWS:
+        used |= structural_differences(cat, row)[1]
+    stale = [k for k in EXCEPTIONS if k[0] != "*" and k not in used]
+    assert not stale, f"EXCEPTIONS entries that no longer match any difference: {stale}"
+
+
+def test_normal_form_sees_through_spellings() -> None:
+    """Guard the comparison itself: equivalent spellings normalise alike, real changes don't."""
+    compiled = {
+        "type": "array",
+        "items": {
+            "type": "object", "required": ["role"], "x-aimlcat-discriminator": "role",
+            "properties": {"role": {"enum": ["a", "b"]}},
+            "allOf": [
+                {"if": {"properties": {"role": {"const": r}}, "required": ["role"]},
+                 "then": {"type": "object", "required": ["role", "content"],
+                          "properties": {"role": {"type": "string", "enum": [r]},
+                                         "content": {"type": ["string", "array", "null"],
+                                                     "items": {"type": "string"}}}}}
+                for r in ("a", "b")
+            ],
+        },
+    }
+    docs = oas30_to_2020_12({
+        "type": "array",
+        "items": {"oneOf": [
+            {"type": "object", "required": ["role", "content"],
+             "properties": {"role": {"type": "string", "enum": [r]},
+                            "content": {"anyOf": [{"type": "string"},
+                                                  {"type": "array", "items": {"type": "string"}},
+                                                  {"nullable": True}]}}}
+            for r in ("a", "b")
+        ]},
+    }, {})
+    n = Normaliser()
+    assert list(compare(n.node(docs), n.node(compiled))) == []
+    docs["items"]["oneOf"][1]["properties"]["content"]["anyOf"][0]["type"] = "integer"
+    assert [(d.pointer, d.aspect) for d in compare(n.node(docs), n.node(compiled))] == [
+        ("/[]/{role=b}/content", "type")]
+    bounds = oas30_to_2020_12({"type": "integer", "minimum": 0, "exclusiveMinimum": True,
+                               "nullable": True, "example": 3}, {})
+    assert bounds == {"type": ["integer", "null"], "exclusiveMinimum": 0, "examples": [3]}
+
+
+Edit = Callable[[dict[str, Any], dict[str, Any]], None]
+
+
+def _edit(path: str, change: Callable[[Any], object]) -> Edit:
+    """An edit of the compiled schema ("schema/...") or of defs.json's $defs ("defs/...")."""
+
+    def apply(schema: dict[str, Any], defs: dict[str, Any]) -> None:
+        root, *parts = path.split("/")
+        node: Any = schema if root == "schema" else defs
+        for p in parts:
+            node = node[int(p)] if isinstance(node, list) else node[p]
+        change(node)
+
+    return apply
+
+
+# Plausible catalog slips, each with the difference the comparison must report.
+# (The defs names are the catalog's; rename them here if the catalog does.)
+_DRIFTS: list[tuple[str, str, Edit, tuple[str, str]]] = [
+    ("gpt-4o", "/v1/chat/completions",
+     _edit("schema/properties/temperature", lambda n: n.update(maximum=1)),
+     ("/temperature", "maximum")),
+    ("gpt-4o", "/v1/chat/completions",
+     _edit("schema/properties/max_completion_tokens", lambda n: n.update(type="number")),
+     ("/max_completion_tokens", "type")),
+    ("gpt-4o", "/v1/chat/completions",
+     _edit("defs/openai_image_part/properties/image_url/properties/detail/enum",
+           lambda n: n.remove("auto")),
+     ("/messages/[]/{role=user}/content<array>/[]/{type=image_url}/image_url/detail", "enum")),
+    ("gpt-4o", "/v1/chat/completions",
+     _edit("defs/openai_tool_message/required", lambda n: n.remove("tool_call_id")),
+     ("/messages/[]/{role=tool}", "required")),
+    ("gpt-4o", "/v1/chat/completions",
+     _edit("defs/openai_response_format/allOf", lambda n: n.pop()),
+     ("/response_format", "variants")),
+    (_KLING, "/v2/video/generations",
+     _edit("defs/kling_camera_control/properties/config/properties", lambda n: n.pop("zoom")),
+     ("/camera_control/config/zoom", "only-in-doc")),
+    ("flux/dev", "/v1/images/generations",
+     _edit("schema/properties/image_size/anyOf/1/enum", lambda n: n.append("huge")),
+     ("/image_size<string>", "enum")),
+]
+
+
+@pytest.mark.parametrize(("model", "endpoint", "edit", "expected"),
+                         [pytest.param(*d, id=":".join(d[3])) for d in _DRIFTS])
+def test_comparison_catches_catalog_drift(cat: Catalog, model: str, endpoint: str, edit: Edit,
+                                          expected: tuple[str, str]) -> None:
+    """Guard the guard: small edits to real compiled schemas surface as the right difference."""
+    (row,) = [r for r in ROWS if (r.model, r.endpoint) == (model, endpoint)]
+    schema = copy.deepcopy(cat.schema(model, endpoint))
+    defs = copy.deepcopy(cat.defs()["$defs"])
+    edit(schema, defs)
+    drifted = Normaliser(lambda ref: defs[ref.partition("#/$defs/")[2]]).node(schema)
+    before = {(d.pointer, d.aspect) for d in compare(doc_node(row), catalog_node(cat, row))}
+    after = {(d.pointer, d.aspect) for d in compare(doc_node(row), drifted)}
+    assert expected in after - before, sorted(after - before)
+
+
+# =============================================================================
+# 2. Generated payloads
+# =============================================================================
+
+_URI_FORMATS = frozenset({"uri", "iri", "uri-reference"})
+_WORDS = ("a", "quiet", "harbour", "at", "dawn", "with", "two", "red", "boats", "mist")
+
+Step = tuple[Any, ...]  # ("type", t) | ("case", v) | ("prop", k) | ("item",) | ("additional",)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A value the generator wrote: where it is, and the docs' schema it satisfies."""
+
+    pointer: tuple[str | int, ...]
+    steps: tuple[Step, ...]  # schema path from the root to this node (without its type)
+    node: Node
+    type: str  # the JSON type the generator chose
+    facet: Facet  # for a tagged union, the case the generator chose
+
+
+class BodyGenerator:
+    """Builds valid request bodies from the docs' normal form, deterministically.
+
+    Unions rotate through their variants: a variant not produced yet is picked
+    first, and an optional property is always included while its subtree holds
+    a variant not produced yet, so a handful of bodies covers every variant.
+    Arrays of tagged objects get one item per case (a chat with every role)."""
+
+    def __init__(self, root: Node, model_ids: list[str], seed: int) -> None:
+        self.root = root
+        self.model_ids = model_ids
+        self.rng = random.Random(seed)
+        self.variants: dict[tuple[int, str], set[str]] = {}
+        self.labels: dict[tuple[int, str], str] = {}  # union key -> schema pointer, for messages
+        self.seen: dict[tuple[int, str], set[str]] = {}
+        self._under: dict[int, frozenset[tuple[int, str]]] = {}
+        self._register(root, "")
+        self.mode = "random"
+        self.slots: list[Slot] = []
+
+    # -- union bookkeeping ---------------------------------------------------
+    def _register(self, node: Node, where: str) -> frozenset[tuple[int, str]]:
+        keys: set[tuple[int, str]] = set()
+        if len(node.types) > 1:
+            key = (id(node), "types")
+            self.variants[key] = {canon(t) for t in node.types}
+            self.labels[key] = where or "/"
+            keys.add(key)
+        for t, facet in node.types.items():
+            keys |= self._register_facet(facet, where + (f"<{t}>" if len(node.types) > 1 else ""))
+        self._under[id(node)] = frozenset(keys)
+        return self._under[id(node)]
+
+    def _register_facet(self, facet: Facet, where: str) -> frozenset[tuple[int, str]]:
+        keys: set[tuple[int, str]] = set()
+        if facet.tag is not None:
+            key = (id(facet), "cases")
+            self.variants[key] = {canon(v) for v in facet.cases}
+            self.labels[key] = where or "/"
+            keys.add(key)
+            for v, case in facet.cases.items():
+                keys |= self._register_facet(case, f"{where}/{{{facet.tag}={v}}}")
+        children = [("/[]", facet.items), ("/{*}", facet.additional),
+                    *((f"/{k}", n) for k, n in facet.properties.items())]
+        for suffix, child in children:
+            if child is not None:
+                keys |= self._register(child, where + suffix)
+        self._under[id(facet)] = frozenset(keys)
+        return self._under[id(facet)]
+
+    def _pick(self, key: tuple[int, str], options: list[Any],
+              leads_to: list[Node | Facet]) -> Any:
+        """A variant not produced yet, else one leading to variants not produced
+        yet, else any; ``leads_to[i]`` is the schema option ``i`` leads to."""
+        done = self.seen.setdefault(key, set())
+        ranked = sorted(range(len(options)), key=lambda i: (
+            canon(options[i]) in done, not self._uncovered(leads_to[i]), i))
+        best = ranked[0]
+        if canon(options[best]) in done and not self._uncovered(leads_to[best]):
+            best = self.rng.randrange(len(options))
+        done.add(canon(options[best]))
+        return options[best]
+
+    def _uncovered(self, part: Node | Facet) -> bool:
+        return any(self.seen.get(k, set()) != self.variants[k] for k in self._under[id(part)])
+
+    def uncovered_variants(self) -> list[str]:
+        return [f"{self.labels[k]}: {sorted(v - self.seen.get(k, set()))}"
+                for k, v in self.variants.items() if self.seen.get(k, set()) != v]
+
+    # -- generation ----------------------------------------------------------
+    def body(self, mode: str) -> tuple[dict[str, Any], list[Slot]]:
+        """One body; ``mode`` is "full" (every optional property), "minimal" or "random"."""
+        self.mode, self.slots = mode, []
+        value = self._node(self.root, (), ())
+        assert isinstance(value, dict)
+        return value, self.slots
+
+    def _node(self, node: Node, ptr: tuple[str | int, ...], steps: tuple[Step, ...],
+              case: Any = MISSING) -> Any:
+        """A value for ``node``; ``case`` forces the case of a tagged union."""
+        if not node.types:
+            return "anything"
+        names = list(node.types)
+        t = (self._pick((id(node), "types"), names, [node.types[n] for n in names])
+             if len(names) > 1 else names[0])
+        facet = node.types[t]
+        typed = (*steps, ("type", t))
+        if facet.tag is None:
+            self.slots.append(Slot(ptr, steps, node, t, facet))
+            return self._value(t, facet, ptr, typed)
+        key = (id(facet), "cases")
+        if case is MISSING:
+            case = self._pick(key, list(facet.cases), list(facet.cases.values()))
+        else:
+            self.seen.setdefault(key, set()).add(canon(case))
+        chosen = facet.cases[case]
+        self.slots.append(Slot(ptr, steps, node, t, chosen))
+        return self._object(chosen, ptr, (*typed, ("case", case)))
+
+    def _value(self, t: str, facet: Facet, ptr: tuple[str | int, ...],
+               steps: tuple[Step, ...]) -> Any:
+        kw = facet.keywords
+        if kw.get("enum"):
+            return copy.deepcopy(self.rng.choice(kw["enum"]))
+        if t == "null":
+            return None
+        if t == "boolean":
+            return self.rng.choice([True, False])
+        if t in ("integer", "number"):
+            return self._integer(kw) if t == "integer" else self._number(kw)
+        if t == "string":
+            if "pattern" in kw:
+                raise NotImplementedError(f"{_pointer(ptr)}: strings with a pattern")
+            if kw.get("format") in _URI_FORMATS:
+                return f"https://example.com/assets/{self.rng.randrange(10**6)}.png"
+            text = " ".join(self.rng.choice(_WORDS) for _ in range(self.rng.randint(1, 6)))
+            text = text.ljust(int(kw.get("minLength", 0)), "x")
+            return text[: int(kw.get("maxLength", len(text)))]
+        if t == "array":
+            return self._array(facet, ptr, steps)
+        if t == "object":
+            return self._object(facet, ptr, steps)
+        raise AssertionError(t)
+
+    def _integer(self, kw: dict[str, Any]) -> int:
+        lows = [math.ceil(kw["minimum"])] if "minimum" in kw else []
+        lows += [math.floor(kw["exclusiveMinimum"]) + 1] if "exclusiveMinimum" in kw else []
+        highs = [math.floor(kw["maximum"])] if "maximum" in kw else []
+        highs += [math.ceil(kw["exclusiveMaximum"]) - 1] if "exclusiveMaximum" in kw else []
+        lo = max(lows) if lows else (min(highs) - 100 if highs else 1)
+        hi = min(highs) if highs else lo + 100
+        if self.rng.random() < 0.3:  # boundaries are where bugs live
+            return self.rng.choice([lo, hi])
+        return self.rng.randint(lo, hi)
+
+    def _number(self, kw: dict[str, Any]) -> int | float:
+        inclusive: list[int | float] = [kw[k] for k in ("minimum", "maximum") if k in kw]
+        lows = [kw[k] for k in ("minimum", "exclusiveMinimum") if k in kw]
+        highs = [kw[k] for k in ("maximum", "exclusiveMaximum") if k in kw]
+        lo = float(max(lows)) if lows else (float(min(highs)) - 100 if highs else 0.0)
+        hi = float(min(highs)) if highs else lo + 100
+        if inclusive and self.rng.random() < 0.3:
+            bound = self.rng.choice(inclusive)
+            if lo <= bound <= hi and bound not in (kw.get("exclusiveMinimum"),
+                                                   kw.get("exclusiveMaximum")):
+                return bound
+        # Strictly inside, so never on an exclusive bound.
+        return round(lo + (hi - lo) * self.rng.uniform(0.05, 0.95), 3)
+
+    def _array(self, facet: Facet, ptr: tuple[str | int, ...], steps: tuple[Step, ...]) -> Any:
+        kw, items = facet.keywords, facet.items
+        lo = max(int(kw.get("minItems", 0)), 1)
+        hi: int | None = kw.get("maxItems")
+        if items is None:
+            return ["anything"] * lo
+        item_steps = (*steps, ("item",))
+        tagged = items.types.get("object")
+        if len(items.types) == 1 and tagged is not None and tagged.tag is not None:
+            # One item per case: a chat with every role, a content list with every part.
+            return [self._node(items, (*ptr, i), item_steps, case=v)
+                    for i, v in enumerate(list(tagged.cases)[:hi])]
+        n = min(self.rng.randint(lo, lo + 1), lo + 1 if hi is None else hi)
+        return [self._node(items, (*ptr, i), item_steps) for i in range(n)]
+
+    def _object(self, facet: Facet, ptr: tuple[str | int, ...],
+                steps: tuple[Step, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, prop in facet.properties.items():
+            if name not in facet.required:
+                wanted = {"full": True, "minimal": False}.get(self.mode)
+                if wanted is None:
+                    wanted = self.rng.random() < 0.5 or self._uncovered(prop)
+                if not wanted:
+                    continue
+            if not ptr and name == "model":
+                # The docs' enum covers several models; the body is for this row's.
+                out[name] = self._pick((id(prop), "model"), self.model_ids,
+                                       [prop] * len(self.model_ids))
+                continue
+            out[name] = self._node(prop, (*ptr, name), (*steps, ("prop", name)))
+        if not facet.properties and facet.additional is not None:
+            key = str(self.rng.randrange(1000, 99999))  # e.g. a token id for logit_bias
+            out[key] = self._node(facet.additional, (*ptr, key), (*steps, ("additional",)))
+        return out
+
+
+Body = tuple[dict[str, Any], list[Slot]]
+
+
+def generate_bodies(row: Row, doc: Node, cat: Catalog,
+                    count: int = 5) -> tuple[list[Body], BodyGenerator]:
+    info = cat.model(row.model)
+    compiled_ids = [info.id, *info.aliases]
+    gen = BodyGenerator(doc, compiled_ids, seed=sum(map(ord, row.id)))
+    modes = ["full", "minimal", *["random"] * (count - 2)]
+    return [gen.body(m) for m in modes], gen
+
+
+def _pointer(parts: tuple[str | int, ...]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _set(body: Any, parts: tuple[str | int, ...], value: Any) -> None:
+    node = body
+    for p in parts[:-1]:
+        node = node[p]
+    node[parts[-1]] = value
+
+
+def _get(body: Any, parts: tuple[str | int, ...]) -> Any:
+    node = body
+    for p in parts:
+        node = node[p]
+    return node
+
+
+def _compiled_at(root: Node, steps: tuple[Step, ...]) -> Node | None:
+    """The compiled node at a docs schema path, or None when it is unreachable
+    or sits inside an opaque union (whose errors surface as one AML408)."""
+    node: Node | None = root
+    facet: Facet | None = None
+    for step in steps:
+        kind = step[0]
+        if kind == "type":
+            if node is None or node.opaque:
+                return None
+            facet = node.types.get(step[1])
+            if facet is None and step[1] == "integer":
+                facet = node.types.get("number")
+        elif facet is None:
+            return None
+        elif kind == "case":
+            if facet.tag is not None:
+                facet = facet.cases.get(step[1])
+        elif kind == "prop":
+            node, facet = facet.properties.get(step[1]), None
+        elif kind == "item":
+            node, facet = facet.items, None
+        elif kind == "additional":
+            node, facet = facet.additional, None
+    if node is None or node.opaque:
+        return None
+    return node
+
+
+MUTATIONS = ("unknown_key", "out_of_range", "wrong_type", "drop_required", "bad_enum")
+_EXPECTED_CODE = {"unknown_key": "AML301", "out_of_range": "AML402", "wrong_type": "AML401",
+                  "drop_required": "AML404", "bad_enum": "AML403"}
+_WRONG_VALUES: tuple[tuple[str, Any], ...] = (
+    ("string", "wrong-type"), ("integer", 12345), ("object", {"wrong": "type"}),
+    ("array", ["wrong-type"]),
+)
+
+
+def _out_of_range(slot: Slot) -> int | float | None:
+    """A number of the right type just outside the slot's range."""
+    kw = slot.facet.keywords
+    if slot.type not in ("integer", "number") or "enum" in kw:
+        return None
+    step = 1 if slot.type == "integer" else 0.5
+    for key, delta in (("maximum", step), ("exclusiveMaximum", 0),
+                       ("minimum", -step), ("exclusiveMinimum", 0)):
+        if key in kw:
+            bound: int | float = kw[key]
+            return bound + delta
+    return None
+
+
+def _bad_enum(slot: Slot) -> Any:
+    """A value of the right type that is not one of the slot's choices."""
+    enum = slot.facet.keywords.get("enum")
+    if not enum:
+        return None
+    if slot.type == "string":
+        return "not-one-of-the-choices"
+    if slot.type in ("integer", "number"):
+        return max(enum) + (1 if slot.type == "integer" else 1.5)
+    return None
+
+
+def _wrong_type(slot: Slot) -> Any:
+    """A value of a JSON type the slot does not take."""
+    if "enum" in slot.facet.keywords:
+        # Left to bad_enum: a tag is checked by enum only (an if/then picks the
+        # case), and jsonschema-rs folds `type` into `enum` when every choice has
+        # that type, so a wrong type there reads as a bad value (AML403), fairly.
+        return None
+    accepted = set(slot.node.types) | ({"integer"} if "number" in slot.node.types else set())
+    return next((v for t, v in _WRONG_VALUES if t not in accepted), None)
+
+
+def _required_to_drop(slot: Slot, body: dict[str, Any], rng: random.Random) -> str | None:
+    """A required key of the object at the slot (never the body's `model`)."""
+    value = _get(body, slot.pointer)
+    if slot.type != "object" or not isinstance(value, dict):
+        return None
+    keys = sorted(k for k in slot.facet.required if k in value and (slot.pointer or k != "model"))
+    return rng.choice(keys) if keys else None
+
+
+def mutate(kind: str, body: dict[str, Any], slots: list[Slot], compiled: Node,
+           rng: random.Random) -> tuple[dict[str, Any], str] | None:
+    """``body`` with one defect of ``kind``, and the pointer the finding must carry;
+    None when the body has no place for that defect."""
+    out = copy.deepcopy(body)
+    if kind == "unknown_key":
+        out["zz_not_a_parameter"] = 1
+        return out, "/zz_not_a_parameter"
+    eligible: list[tuple[Slot, Any]] = []
+    for s in slots:
+        if s.pointer == ("model",) or (not s.pointer and kind != "drop_required"):
+            continue  # model defects are AML101/AML102, tested elsewhere
+        if _compiled_at(compiled, s.steps) is None:
+            continue
+        if kind == "drop_required":
+            value = _required_to_drop(s, body, rng)
+        else:
+            value = {"out_of_range": _out_of_range, "bad_enum": _bad_enum,
+                     "wrong_type": _wrong_type}[kind](s)
+        if value is not None:
+            eligible.append((s, value))
+    if not eligible:
+        return None
+    slot, value = rng.choice(eligible)
+    if kind == "drop_required":
+        del _get(out, slot.pointer)[value]
+        return out, _pointer((*slot.pointer, value))
+    _set(out, slot.pointer, value)
+    return out, _pointer(slot.pointer)
+
+
+def _endpoint_spellings(row: Row, cat: Catalog) -> list[str]:
+    """The row's endpoint as each document spells it (e.g. `/chat/completions` too)."""
+    spellings = list(dict.fromkeys(ref.path for ref in row.docs))
+    assert all(cat.canonical_endpoint(s) == row.endpoint for s in spellings), spellings
+    return spellings
+
+
+@pytest.mark.parametrize("row", _params(ROWS, "payloads"))
+def test_generated_bodies_are_accepted(cat: Catalog, row: Row) -> None:
+    bodies, gen = generate_bodies(row, doc_node(row), cat)
+    missed = gen.uncovered_variants()
+    assert not missed, f"union variants no generated body exercised: {missed}"
+    sources = [jsonschema.Draft202012Validator(doc_request_schema(ref)) for ref in row.docs]
+    validator = cat.validator(row.model, row.endpoint)
+    removed_model = cat.model(row.model).status == "removed"
+    spellings = _endpoint_spellings(row, cat)
+    for i, (body, _) in enumerate(bodies):
+        # The generator is right: the body is valid under at least one source document.
+        assert any(v.is_valid(body) for v in sources), (i, body)
+        assert validator.is_valid(body), (i, body, [e.message for e in validator.iter_errors(body)])
+        report = cat.validate(body, endpoint=spellings[i % len(spellings)])
+        if removed_model:
+            # The validator stops at the model; the schema was checked above.
+            assert [f.code for f in report.findings] == ["AML103"], report.findings
+        else:
+            assert report.ok, (i, body, [f.to_dict() for f in report.errors])
+
+
+@pytest.mark.parametrize("row", _params(ROWS, "mutations"))
+def test_mutated_bodies_are_rejected(cat: Catalog, row: Row) -> None:
+    doc, compiled = doc_node(row), catalog_node(cat, row)
+    bodies, _ = generate_bodies(row, doc, cat)
+    rng = random.Random(sum(map(ord, row.id)) + 1)
+    validator = cat.validator(row.model, row.endpoint)
+    removed_model = cat.model(row.model).status == "removed"
+    applied: set[str] = set()
+    problems: list[str] = []
+    for i, (body, slots) in enumerate(bodies):
+        for kind in MUTATIONS:
+            mutated = mutate(kind, body, slots, compiled, rng)
+            if mutated is None:
+                continue
+            applied.add(kind)
+            bad, ptr = mutated
+            code = _EXPECTED_CODE[kind]
+            if removed_model:
+                # Findings stop at AML103; the compiled schema must still say no.
+                if validator.is_valid(bad):
+                    problems.append(f"body {i} {kind} at {ptr}: schema accepts {bad}")
+                continue
+            found = [(f.code, f.pointer) for f in cat.validate(bad, endpoint=row.endpoint).findings]
+            if (code, ptr) not in found:
+                problems.append(f"body {i} {kind}: want {code} at {ptr}, got {found}")
+    assert not problems, "\n".join(problems)
+    # Every row has an unknown key to add, a wrong type to send and a required
+    # field to drop; ranges and enums depend on the model.
+    assert {"unknown_key", "wrong_type", "drop_required"} <= applied, applied
+    assert applied & {"out_of_range", "bad_enum"}, applied
+
+
+# =============================================================================
+# 3. Removed and deprecated facts
+# =============================================================================
+
+
+def _codes(report: Any) -> list[tuple[str, str]]:
+    return [(f.code, f.pointer) for f in report.findings]
+
+
+def test_kling_aspect_ratio_removed_on_universal_endpoint(cat: Catalog) -> None:
+    body = {"model": _KLING, "image_url": "https://example.com/a.png", "prompt": "a boat",
+            "aspect_ratio": "16:9"}
+    report = cat.validate(body, endpoint="/v2/video/generations")
+    hits = [f for f in report.findings if f.code == "AML303" and f.pointer == "/aspect_ratio"]
+    assert hits, _codes(report)
+    assert "2025-08-19" in hits[0].message
+    assert hits[0].fix == {"op": "remove", "path": "/aspect_ratio"}
+
+
+@pytest.mark.parametrize("param", ["ratio", "aspect_ratio"])
+def test_kling_ratio_deprecated_on_legacy_endpoint(cat: Catalog, param: str) -> None:
+    body = {"model": _KLING, "image_url": "https://example.com/a.png", "prompt": "a boat",
+            param: "16:9"}
+    report = cat.validate(body, endpoint="/v2/generate/video/kling/generation")
+    assert ("AML302", f"/{param}") in _codes(report)
+    assert report.ok  # deprecated (and the legacy endpoint) are warnings
+
+
+def test_gpt4o_max_tokens_deprecated_with_move_fix(cat: Catalog) -> None:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 64}
+    report = cat.validate(body, endpoint="/v1/chat/completions")
+    (hit,) = [f for f in report.findings if f.code == "AML302"]
+    assert hit.pointer == "/max_tokens"
+    assert hit.fix == {"op": "move", "from": "/max_tokens", "path": "/max_completion_tokens"}
+    assert report.apply_fixes(body)["max_completion_tokens"] == 64
+
+
+def test_dall_e_3_is_removed(cat: Catalog) -> None:
+    report = cat.validate({"model": "dall-e-3", "prompt": "a boat"},
+                          endpoint="/v1/images/generations")
+    assert _codes(report) == [("AML103", "/model")]
+    models = json.loads((DOCS / "models.json").read_text(encoding="utf-8"))["models"]
+    (listed,) = [m for m in models if "dall-e-3" in m["ids"]]
+    assert cat.model("dall-e-3").status_since == listed["deprecated_listed_on"]
+
+
+def _history() -> dict[str, list[dict[str, Any]]]:
+    models: dict[str, list[dict[str, Any]]] = json.loads(
+        (DOCS / "history.json").read_text(encoding="utf-8"))["models"]
+    return models
+
+
+@pytest.mark.parametrize("row", [pytest.param(r, id=r.id) for r in ROWS])
+def test_removed_and_deprecated_dates_match_docs_history(cat: Catalog, row: Row) -> None:
+    """Each removal (and each dated deprecation) the catalog states for this row is
+    an event in the docs' history of one of the row's documents, on that date; and a
+    removed parameter is rejected with AML303 naming the date."""
+    events = _history().get(row.model, [])
+    files = {ref.file for ref in row.docs}
+    ep = cat.model_record(row.model)["endpoints"][row.endpoint]
+    for param, info in ep.get("removed", {}).items():
+        dates = sorted(e["date"] for e in events if e["change"] == "parameter-removed"
+                       and e.get("parameter") == param and e["file"] in files)
+        assert dates, f"{row.id}: no docs history for the removal of {param}"
+        assert info.get("since") == dates[-1], (param, info, dates)
+        body = {"model": row.model, param: 1}
+        found = [f for f in cat.validate(body, endpoint=row.endpoint).findings
+                 if f.code == "AML303" and f.pointer == f"/{param}"]
+        assert found and dates[-1] in found[0].message, param
+    for param, summary in ep["parameters"].items():
+        since = (summary.get("deprecated") or {}).get("since")
+        if since:
+            seen = {e["date"] for e in events if e["change"] == "parameter-deprecated"
+                    and e.get("parameter") == param and e["file"] in files}
+            assert since in seen, (row.id, param, since, seen)
