@@ -36,14 +36,14 @@ from typing import Any
 import jsonschema
 import pytest
 
+from aimlcat import Catalog, load_catalog
+
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 DOCS = REFERENCE / "aimlapi-docs"
 OPENAPI = DOCS / "openapi"
 
 if not OPENAPI.is_dir():
     pytest.skip(f"reference docs not found at {REFERENCE}", allow_module_level=True)
-
-from aimlcat import Catalog, load_catalog  # noqa: E402  (nothing to test without the docs)
 
 # =============================================================================
 # The table: which documents each catalog model × endpoint comes from
@@ -360,7 +360,7 @@ class Normaliser:
         if schema is True:
             return Node(types={})
         if not isinstance(schema, dict):
-            raise ValueError(f"{where}: not a schema: {schema!r}")
+            raise TypeError(f"{where}: not a schema: {schema!r}")
         if "$ref" in schema:
             return self._ref(schema, where)
         unknown = [k for k in schema
@@ -730,8 +730,7 @@ def test_table_covers_the_catalog(cat: Catalog) -> None:
 
 def test_table_lists_every_document(cat: Catalog) -> None:
     """Each row names every document the docs index for its model on its endpoint."""
-    spec_ids: dict[str, list[str]] = json.loads(
-        (DOCS / "models.json").read_text(encoding="utf-8"))["spec_model_ids"]
+    spec_ids: dict[str, list[str]] = _models_json()["spec_model_ids"]
     for row in ROWS:
         info = cat.model(row.model)
         listed = {f for mid in (info.id, *info.aliases) for f in spec_ids.get(mid, [])}
@@ -1350,11 +1349,17 @@ def test_dall_e_3_is_removed(cat: Catalog) -> None:
     report = cat.validate({"model": "dall-e-3", "prompt": "a boat"},
                           endpoint="/v1/images/generations")
     assert _codes(report) == [("AML103", "/model")]
-    models = json.loads((DOCS / "models.json").read_text(encoding="utf-8"))["models"]
-    (listed,) = [m for m in models if "dall-e-3" in m["ids"]]
+    (listed,) = [m for m in _models_json()["models"] if "dall-e-3" in m["ids"]]
     assert cat.model("dall-e-3").status_since == listed["deprecated_listed_on"]
 
 
+@cache
+def _models_json() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DOCS / "models.json").read_text(encoding="utf-8"))
+    return data
+
+
+@cache
 def _history() -> dict[str, list[dict[str, Any]]]:
     models: dict[str, list[dict[str, Any]]] = json.loads(
         (DOCS / "history.json").read_text(encoding="utf-8"))["models"]
