@@ -375,8 +375,7 @@ class _Resolver:
                 params["model"] = {**params["model"], "required": True}
             endpoints.append(ModelEndpoint(endpoint=ep_name, family=family, parameters=params,
                                            removed=removed, legacy=legacy))
-        if not endpoints and (entry.value or {}).get("endpoints") is None and "endpoints" not in raw:
-            pass  # a model without endpoints: parameters not documented (allowed)
+        # A model without endpoints is allowed: its parameters are not documented.
         developer = raw.get("developer") or entry.extra["developer"]
         kind = raw.get("kind") or entry.extra["kind"]
         return Model(
