@@ -23,9 +23,9 @@ from typing import Any
 
 from ._exceptions import CatalogError, CatalogProblem
 from ._loader import discriminator_values
-from ._records import Catalog, Model, ModelEndpoint, Spec
+from ._records import Catalog, Deprecation, Endpoint, Legacy, Model, ModelEndpoint, Spec
 
-__all__ = ["SCHEMA_BASE", "compile_catalog", "dumps", "diff_schemas", "write_schemas"]
+__all__ = ["SCHEMA_BASE", "compile_catalog", "diff_schemas", "dumps", "write_schemas"]
 
 SCHEMA_BASE = "https://aimlcat.invalid/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -89,7 +89,7 @@ class _Compiler:
             out["x-aimlcat-encodings"] = list(spec["encodings"])
         if spec.get("deprecated"):
             out["deprecated"] = True
-            out["x-aimlcat-deprecated"] = _deprecation(spec["deprecated"])
+            out["x-aimlcat-deprecated"] = Deprecation.from_dict(spec["deprecated"]).to_dict()
         return out
 
     def union(self, spec: Spec) -> dict[str, Any]:
@@ -111,10 +111,9 @@ class _Compiler:
         }
 
 
-def _deprecation(d: dict[str, Any]) -> dict[str, Any]:
-    out = {k: d[k] for k in ("action", "since", "to", "value") if k in d}
-    out["hint"] = " ".join(d["hint"].split())
-    return out
+def _legacy(legacy: Legacy, endpoints: dict[str, Endpoint]) -> dict[str, Any]:
+    return {"since": legacy.since, "replaced_by": endpoints[legacy.replaced_by].path,
+            "hint": legacy.hint}
 
 
 def _summary(spec: Spec, definitions: dict[str, Spec]) -> dict[str, Any]:
@@ -136,7 +135,7 @@ def _summary(spec: Spec, definitions: dict[str, Spec]) -> dict[str, Any]:
     if spec.get("required"):
         out["required"] = True
     if spec.get("deprecated"):
-        out["deprecated"] = _deprecation(spec["deprecated"])
+        out["deprecated"] = Deprecation.from_dict(spec["deprecated"]).to_dict()
     return out
 
 
@@ -161,8 +160,7 @@ def _model_schema(c: _Compiler, m: Model, me: ModelEndpoint, path: str, sid: str
     schema["x-aimlcat-model"] = m.id
     schema["x-aimlcat-endpoint"] = path
     if me.removed:
-        schema["x-aimlcat-removed-parameters"] = {
-            k: {**r.to_dict(), "hint": " ".join(r.hint.split())} for k, r in me.removed.items()}
+        schema["x-aimlcat-removed-parameters"] = {k: r.to_dict() for k, r in me.removed.items()}
     return schema
 
 
@@ -196,13 +194,10 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
             if me.family:
                 entry["family"] = me.family
             if legacy is not None:
-                entry["legacy"] = {"since": legacy.since,
-                                   "replaced_by": cat.endpoints[legacy.replaced_by].path,
-                                   "hint": " ".join(legacy.hint.split())}
+                entry["legacy"] = _legacy(legacy, cat.endpoints)
             entry["parameters"] = {k: _summary(v, cat.definitions) for k, v in me.parameters.items()}
             if me.removed:
-                entry["removed"] = {k: {**r.to_dict(), "hint": " ".join(r.hint.split())}
-                                    for k, r in me.removed.items()}
+                entry["removed"] = {k: r.to_dict() for k, r in me.removed.items()}
             eps[ep.path] = entry
         rec: dict[str, Any] = {
             "aliases": list(m.aliases), "developer": m.developer, "kind": m.kind,
@@ -223,9 +218,7 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
         "endpoints": {
             e.path: {"name": e.name, "title": e.title, "aliases": list(e.aliases),
                      "detect": list(e.detect),
-                     **({"legacy": {"since": e.legacy.since,
-                                    "replaced_by": cat.endpoints[e.legacy.replaced_by].path,
-                                    "hint": " ".join(e.legacy.hint.split())}} if e.legacy else {})}
+                     **({"legacy": _legacy(e.legacy, cat.endpoints)} if e.legacy else {})}
             for e in cat.endpoints.values()},
         "synonyms": [list(g) for g in cat.synonyms],
         "models": index_models,

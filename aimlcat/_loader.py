@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import CatalogError, CatalogProblem
-from ._records import Catalog, Deprecation, Endpoint, Legacy, Model, ModelEndpoint, Removal, Spec
+from ._records import Catalog, Endpoint, Legacy, Model, ModelEndpoint, Removal, Spec
 from ._yamlio import PosDict, PosList, YamlError, load_yaml
 from ._yamlio import plain as _plain
 
@@ -68,7 +68,7 @@ class _Problems:
 class _Entry:
     """A named section entry together with where it came from."""
 
-    __slots__ = ("value", "file", "line", "extra")
+    __slots__ = ("extra", "file", "line", "value")
 
     def __init__(self, value: Any, file: str, line: int | None, extra: dict[str, Any]) -> None:
         self.value = value
@@ -107,28 +107,27 @@ def load_catalog_source(root: str | Path) -> Catalog:
         if doc is None:
             problems.add(rel, None, "", "the file is empty")
             continue
+        if isinstance(doc, PosDict) and isinstance(doc.get("catalog_version"), str):
+            # Read even when the file has other problems, so none is reported twice.
+            if version is not None:
+                problems.add(rel, doc.key_pos["catalog_version"][0], "catalog_version",
+                             f"catalog_version is already set in {version[1]}")
+            version = (doc["catalog_version"], rel, doc.key_pos["catalog_version"][0])
+            source = str(doc.get("source", ""))
         errors = sorted(meta.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
         if errors:
             for err in errors:
                 p = list(err.absolute_path)
                 if err.validator == "additionalProperties" and isinstance(err.instance, dict):
                     known = err.schema.get("properties", {})
-                    extra = [k for k in err.instance if k not in known]
-                    if extra:
-                        p.append(extra[0])  # the unknown key's own line
+                    unknown = [k for k in err.instance if k not in known]
+                    if unknown:
+                        p.append(unknown[0])  # the unknown key's own line
                 problems.add(rel, _locate(doc, p), _key_path(p), _meta_message(err))
-            if isinstance(doc, dict) and isinstance(doc.get("catalog_version"), str):
-                version = (doc["catalog_version"], rel, doc.key_pos["catalog_version"][0])
             continue
-        if "catalog_version" in doc:
-            if version is not None:
-                problems.add(rel, doc.key_pos["catalog_version"][0], "catalog_version",
-                             f"catalog_version is already set in {version[1]}")
-            version = (doc["catalog_version"], rel, doc.key_pos["catalog_version"][0])
-            source = doc.get("source", "")
         for group in doc.get("synonyms", []):
             synonyms.append(tuple(group))
-        extra = {"developer": doc.get("developer"), "kind": doc.get("kind")}
+        defaults = {"developer": doc.get("developer"), "kind": doc.get("kind")}
         for section in _SECTIONS:
             for name, value in (doc.get(section) or {}).items():
                 line = doc[section].key_pos[name][0]
@@ -137,7 +136,7 @@ def load_catalog_source(root: str | Path) -> Catalog:
                     problems.add(rel, line, f"{section}.{name}",
                                  f"already defined in {first.file}:{first.line}")
                     continue
-                sections[section][name] = _Entry(value, rel, line, extra)
+                sections[section][name] = _Entry(value, rel, line, defaults)
 
     if version is None:
         problems.add(root.name, None, "catalog_version", "no file sets catalog_version")
@@ -459,7 +458,3 @@ def discriminator_values(variant: Spec, disc: str, definitions: dict[str, Spec])
         return [prop["const"]]
     return list(prop.get("enum") or [])
 
-
-def deprecation_of(spec: Spec) -> Deprecation | None:
-    d = spec.get("deprecated")
-    return Deprecation.from_dict(d) if d else None

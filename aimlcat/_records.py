@@ -24,6 +24,11 @@ __all__ = [
 Spec = dict[str, Any]
 
 
+def _text(s: str) -> str:
+    """YAML folded text as one line: hints are shown on one line everywhere."""
+    return " ".join(s.split())
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deprecation:
     """A parameter that still works but should be migrated."""
@@ -37,7 +42,7 @@ class Deprecation:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Deprecation:
-        return cls(action=d["action"], hint=d["hint"].strip(), since=d.get("since"),
+        return cls(action=d["action"], hint=_text(d["hint"]), since=d.get("since"),
                    to=d.get("to"), value=d.get("value"), source=d.get("source"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,7 +64,7 @@ class Removal:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Removal:
-        return cls(hint=d["hint"].strip(), since=d.get("since"))
+        return cls(hint=_text(d["hint"]), since=d.get("since"))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -79,7 +84,7 @@ class Legacy:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Legacy:
-        return cls(replaced_by=d["replaced_by"], hint=d["hint"].strip(), since=d.get("since"))
+        return cls(replaced_by=d["replaced_by"], hint=_text(d["hint"]), since=d.get("since"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -104,7 +104,7 @@ class JsonReporter:
                            "infos": s.infos, "unreadable": s.unreadable}}
         out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
-REPORTERS: dict[str, type[TextReporter] | type[JsonReporter]] = {
+REPORTERS: dict[str, type[TextReporter | JsonReporter]] = {
     "text": TextReporter,
     "json": JsonReporter,
 }

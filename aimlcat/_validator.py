@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._catalog import Catalog
-from ._findings import ERROR, INFO, RULES, WARNING, Finding, Report, escape_pointer, pointer_from
+from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 
 __all__ = ["validate_payload"]
 

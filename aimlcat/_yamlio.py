@@ -21,7 +21,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 class PosDict(dict[str, Any]):
     """A dict that knows where it and each of its keys stood in the source (1-based)."""
 
-    __slots__ = ("line", "column", "key_pos")
+    __slots__ = ("column", "key_pos", "line")
 
     def __init__(self) -> None:
         super().__init__()
@@ -33,7 +33,7 @@ class PosDict(dict[str, Any]):
 class PosList(list[Any]):
     """A list that knows where it and each of its items stood in the source (1-based)."""
 
-    __slots__ = ("line", "column", "item_pos")
+    __slots__ = ("column", "item_pos", "line")
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,7 +103,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 def load_yaml(text: str) -> Any:
     """Parse one YAML document safely; raise :class:`YamlError` with a position."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
