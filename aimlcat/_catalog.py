@@ -123,9 +123,6 @@ class Catalog:
         """The raw index record of a model (endpoints with parameter summaries)."""
         return self._models[self._ids[model]]
 
-    def endpoint_info(self, path: str) -> dict[str, Any]:
-        return self._endpoints[path]
-
     def endpoints(self) -> list[str]:
         return list(self._endpoints)
 
@@ -199,7 +196,11 @@ class Catalog:
             if found is None or found not in eps:
                 raise UsageError(f"{mid} is not served on {endpoint}; it is on {', '.join(eps)}")
             path = found
-        return self._load_schema(eps[path]["schema"])
+        return self.endpoint_schema(mid, path)
+
+    def endpoint_schema(self, mid: str, path: str) -> dict[str, Any]:
+        """The compiled schema of a canonical model id on a canonical endpoint path (cached)."""
+        return self._load_schema(self._models[mid]["endpoints"][path]["schema"])
 
     def _load_schema(self, rel: str) -> dict[str, Any]:
         schema = self._schemas.get(rel)
@@ -227,7 +228,7 @@ class Catalog:
             if self._registry is None:
                 defs = self.defs()
                 self._registry = jsonschema_rs.Registry([(defs["$id"], defs)])
-            schema = self._load_schema(self._models[mid]["endpoints"][path]["schema"])
+            schema = self.endpoint_schema(mid, path)
             v = jsonschema_rs.validator_for(schema, registry=self._registry,
                                             validate_formats=True)
             self._validators[key] = v

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,28 +78,24 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     from ._catalog import load_catalog
     from ._exceptions import PayloadError
     from ._findings import ERROR, WARNING
-    from ._payloads import discover, read_payload
+    from ._payloads import STDIN, discover, read_payload
     from ._reporters import REPORTERS, FileResult
 
     cat = load_catalog()
     results: list[FileResult] = []
     unreadable = False
     for path in discover(list(settings.paths)):
-        shown = "<stdin>" if path == "-" else path
         try:
             text = (stdin or sys.stdin).read() if path == "-" else None
             payload = read_payload(path, stdin_text=text)
         except PayloadError as exc:
             unreadable = True
-            msg = str(exc).replace(f"{path}", shown, 1) if path == "-" else str(exc)
-            results.append(FileResult(path=shown, error=msg))
+            results.append(FileResult(path=exc.path, error=str(exc)))
             continue
         report = cat.validate(payload.body, payload.endpoint or settings.endpoint)
-        findings = report.findings
-        if payload.prefix:
-            findings = [_prefixed(f, payload.prefix, payload.endpoint_pointer) for f in findings]
-        results.append(FileResult(path=shown, findings=findings, model=report.model,
-                                  endpoint=report.endpoint))
+        results.append(FileResult(path=STDIN if path == "-" else path,
+                                  findings=[payload.in_file(f) for f in report.findings],
+                                  model=report.model, endpoint=report.endpoint))
     if not results:
         print("aimlcat: no payload files found (*.json, *.yaml, *.yml)", file=sys.stderr)
         return EXIT_USAGE
@@ -110,16 +106,6 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     if any(f.severity in fail for r in results for f in r.findings):
         return EXIT_FINDINGS
     return EXIT_OK
-
-
-def _prefixed(f: Any, prefix: str, endpoint_pointer: str) -> Any:
-    """Re-point a finding about an envelope's body into the file as written."""
-    if not f.pointer and endpoint_pointer:
-        return replace(f, pointer=endpoint_pointer)  # about the endpoint the envelope names
-    fix = f.fix
-    if fix is not None:
-        fix = {k: (prefix + v if k in ("path", "from") else v) for k, v in fix.items()}
-    return replace(f, pointer=prefix + f.pointer, fix=fix)
 
 
 # -- models / show ---------------------------------------------------------------

@@ -160,10 +160,10 @@ def load_catalog_source(root: str | Path) -> Catalog:
 
 def _meta_message(err: Any) -> str:
     if err.validator == "additionalProperties":
-        return err.message.replace("Additional properties are not allowed", "unknown key(s)")
+        return str(err.message).replace("Additional properties are not allowed", "unknown key(s)")
     if err.validator == "oneOf" and err.path and err.path[-1] == "type":
         return f"{err.instance!r} is not a type name (string, integer, number, boolean, object, array, null)"
-    return err.message
+    return str(err.message)
 
 
 def resolve_spec(name: str | None, spec: Spec | None, vocabulary: dict[str, Any],

@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ._exceptions import PayloadError
+from ._findings import Finding
 
-__all__ = ["PAYLOAD_SUFFIXES", "Payload", "discover", "parse_payload", "read_payload"]
+__all__ = ["PAYLOAD_SUFFIXES", "STDIN", "Payload", "discover", "parse_payload", "read_payload"]
 
 PAYLOAD_SUFFIXES = (".json", ".yaml", ".yml")
+STDIN = "<stdin>"  # how standard input is named in findings and errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,17 @@ class Payload:
     endpoint: str | None
     prefix: str  # JSON Pointer of the body inside the file ("" or "/body")
     endpoint_pointer: str = ""  # where the envelope names the endpoint ("/endpoint", "/url")
+
+    def in_file(self, finding: Finding) -> Finding:
+        """The finding re-pointed from the body into the file as written."""
+        if not self.prefix:
+            return finding
+        if not finding.pointer and self.endpoint_pointer:
+            return replace(finding, pointer=self.endpoint_pointer)  # about the endpoint named
+        fix = finding.fix
+        if fix is not None:
+            fix = {k: (self.prefix + v if k in ("path", "from") else v) for k, v in fix.items()}
+        return replace(finding, pointer=self.prefix + finding.pointer, fix=fix)
 
 
 def discover(paths: list[str]) -> Iterator[str]:
@@ -56,6 +69,7 @@ def read_payload(path: str, *, stdin_text: str | None = None) -> Payload:
     if path == "-":
         text = stdin_text or ""
         kind = "yaml" if text.lstrip()[:1] not in ("{", "[") else "json"
+        path = STDIN
     else:
         p = Path(path)
         try:

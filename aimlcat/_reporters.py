@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ._findings import ERROR, WARNING, Finding
 
-__all__ = ["REPORTERS", "FileResult", "Summary"]
+__all__ = ["REPORTERS", "FileResult", "Reporter", "Summary"]
 
 @dataclass(slots=True)
 class FileResult:
@@ -104,7 +104,11 @@ class JsonReporter:
                            "infos": s.infos, "unreadable": s.unreadable}}
         out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
-REPORTERS: dict[str, type[TextReporter | JsonReporter]] = {
+class Reporter(Protocol):
+    def write(self, results: list[FileResult], out: IO[str]) -> None: ...
+
+
+REPORTERS: dict[str, type[Reporter]] = {
     "text": TextReporter,
     "json": JsonReporter,
 }

@@ -159,7 +159,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
 
     validator = cat.validator(mid, path)
     if not validator.is_valid(payload):
-        schema = cat._load_schema(ep["schema"])
+        schema = cat.endpoint_schema(mid, path)
         for err in validator.iter_errors(payload):
             f = _schema_finding(cat, schema, err, params)
             if f is not None:
@@ -279,7 +279,7 @@ def _name(ptr: str) -> str:
 def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
                     params: dict[str, Any]) -> Finding | None:
     kind = err.kind
-        # kind.name is lower-case in jsonschema-rs: "type", "additional_properties", ...
+    # Normalise the kind's name across jsonschema-rs spellings ("additional_properties", ...).
     name = kind.name.replace("_", "").lower()
     at = list(err.instance_path)
     ptr = pointer_from(at)
@@ -325,15 +325,16 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
                 hint = f"Allowed: {bounds}."
         return _f("AML402", ptr, f"{_name(ptr)} is {_json(value)}, {words} {_json(limit)}", hint)
     if name in ("enum", "constant", "const"):
-        options = data.get("options") if "options" in data else [data.get("expected_value")]
+        options: list[Any] = (data["options"] if "options" in data
+                              else [data.get("expected_value")])
         hint = None
         if isinstance(value, str):
             guess = _close(value, [o for o in options if isinstance(o, str)], cutoff=0.6)
             if guess:
                 hint = f"Did you mean {_json(guess[0])}?"
-        allowed = ", ".join(_json(o, 30) for o in options[:12])
+        listed = ", ".join(_json(o, 30) for o in options[:12])
         more = f" (+{len(options) - 12} more)" if len(options) > 12 else ""
-        return _f("AML403", ptr, f"{_name(ptr)} is {_json(value)}; allowed: {allowed}{more}", hint)
+        return _f("AML403", ptr, f"{_name(ptr)} is {_json(value)}; allowed: {listed}{more}", hint)
     if name == "required":
         prop = data.get("property")
         return _f("AML404", ptr + "/" + escape_pointer(str(prop)),

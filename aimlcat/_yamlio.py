@@ -14,7 +14,7 @@ import yaml
 
 __all__ = ["PosDict", "PosList", "YamlError", "load_yaml", "plain"]
 
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
 
 
