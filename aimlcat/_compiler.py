@@ -218,6 +218,7 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
         "endpoints": {
             e.path: {"name": e.name, "title": e.title, "aliases": list(e.aliases),
                      "detect": list(e.detect),
+                     **({"content_type": e.content_type} if e.content_type != "json" else {}),
                      **({"legacy": _legacy(e.legacy, cat.endpoints)} if e.legacy else {})}
             for e in cat.endpoints.values()},
         "synonyms": [list(g) for g in cat.synonyms],

@@ -393,7 +393,8 @@ class _Resolver:
             legacy = Legacy.from_dict(v["legacy"]) if v.get("legacy") else None
             endpoints[name] = Endpoint(name=name, path=v["path"], title=v["title"],
                                        aliases=tuple(v.get("aliases", ())),
-                                       detect=tuple(v.get("detect", ())), legacy=legacy)
+                                       detect=tuple(v.get("detect", ())),
+                                       content_type=v.get("content_type", "json"), legacy=legacy)
             for p in (v["path"], *v.get("aliases", ())):
                 if p in paths:
                     self.p.add(e.file, e.line, f"endpoints.{name}",

@@ -94,6 +94,7 @@ class Endpoint:
     title: str
     aliases: tuple[str, ...] = ()
     detect: tuple[str, ...] = ()
+    content_type: str = "json"  # json | multipart (form fields, validated as an object)
     legacy: Legacy | None = None
 
 
