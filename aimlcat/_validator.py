@@ -10,6 +10,7 @@ findings that speak the catalog's language.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ._catalog import Catalog
@@ -23,9 +24,25 @@ def _f(code: str, pointer: str, message: str, hint: str | None = None,
     return Finding(code, severity or RULES[code].severity, pointer, message, hint, fix)
 
 
+@functools.lru_cache(maxsize=4096)
+def _bigrams(word: str) -> frozenset[str]:
+    # Candidates are parameter names: a small, fixed vocabulary worth remembering.
+    return frozenset(word[i:i + 2] for i in range(len(word) - 1))
+
+
 def _close(word: str, options: Any, n: int = 1, cutoff: float = 0.75) -> list[str]:
+    """difflib's close matches, after a cheap bigram prefilter.
+
+    A candidate sharing less than a third of its bigrams with ``word`` is no
+    typo of it; ruling those out first keeps this off the profile of a failing
+    request (difflib alone costs ~1 us per candidate)."""
     import difflib
 
+    mine = _bigrams(word)
+    if len(mine) >= 2:
+        size = len(mine)
+        options = [o for o in options
+                   if 3 * len(mine & (b := _bigrams(o))) >= min(size, len(b) or 1)]
     return difflib.get_close_matches(word, list(options), n=n, cutoff=cutoff)
 
 
@@ -157,14 +174,31 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         else:
             out.append(_unsupported(cat, key, params, shown, path))
 
-    validator = cat.validator(mid, path)
-    if not validator.is_valid(payload):
-        schema = cat.endpoint_schema(mid, path)
-        for err in validator.iter_errors(payload):
-            f = _schema_finding(cat, schema, err, params)
-            if f is not None:
-                out.append(f)
+    if not cat.validator(mid, path).is_valid(payload):
+        _schema_findings(cat, mid, path, payload, params, out)
     return report
+
+
+def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
+                     params: dict[str, Any], out: list[Finding]) -> None:
+    """Only after the whole body failed: which values failed, and why.
+
+    The top level (required keys; unknown keys were judged above) is checked
+    here in Python; each parameter's value is checked on its own with the fast
+    form, and only a failing value is read with the precise form for errors."""
+    for name in cat.required(mid, path):
+        if name not in payload:
+            out.append(_f("AML404", "/" + escape_pointer(name), f"`{name}` is required",
+                          f"Add `{name}` to the body."))
+    fast = cat.property_validators(mid, path)
+    precise = None
+    for key, value in payload.items():
+        if key not in params or fast[key].is_valid(value):
+            continue
+        precise = precise or cat.property_validators(mid, path, fast=False)
+        schema = cat.property_schema(mid, path, key)
+        for err in precise[key].iter_errors(value):
+            out.append(_schema_finding(cat, schema, err, params, key))
 
 
 def _infer_endpoint(cat: Catalog, eps: dict[str, Any], payload: dict[str, Any]) -> str | None:
@@ -220,7 +254,7 @@ def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, pat
         if guess:
             hints.append(f"Did you mean `{guess[0]}`?")
     if not hints:
-        takers = [m.id for m in cat.models(supports=key, status="active")][:3]
+        takers = cat.takers(key)[:3]
         if takers:
             hints.append(f"Models that take `{key}`: {', '.join(takers)}.")
     hints.append("The gateway accepts unknown keys silently, so this one would have no effect.")
@@ -277,17 +311,17 @@ def _name(ptr: str) -> str:
 
 
 def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
-                    params: dict[str, Any]) -> Finding | None:
+                    params: dict[str, Any], key: str) -> Finding:
+    """One jsonschema-rs error inside parameter ``key`` as a finding (``schema``: the
+    parameter's own schema, the root of the error's paths)."""
     kind = err.kind
     # Normalise the kind's name across jsonschema-rs spellings ("additional_properties", ...).
     name = kind.name.replace("_", "").lower()
-    at = list(err.instance_path)
+    at = [key, *err.instance_path]
     ptr = pointer_from(at)
     value = err.instance
     data = kind.as_dict()
     if name == "additionalproperties":
-        if not at:
-            return None  # top-level keys are judged by the semantic layer
         unexpected = data.get("unexpected", [])
         obj = _subschema(cat, schema, list(err.evaluation_path)[:-1]) or {}
         allowed = list((obj.get("properties") or {}).keys())

@@ -224,10 +224,13 @@ def test_data_url_is_accepted_for_images(cat: aimlcat.Catalog) -> None:
 
 
 def test_validate_caches_validators(cat: aimlcat.Catalog) -> None:
+    v = cat.validator("gpt-4o", "/v1/chat/completions")
     cat.validate(CHAT)
-    v = cat._validators[("gpt-4o", "/v1/chat/completions")]
     cat.validate({**CHAT, "temperature": 9})
-    assert cat._validators[("gpt-4o", "/v1/chat/completions")] is v
+    assert cat.validator("gpt-4o", "/v1/chat/completions") is v
+    p = cat.property_validators("gpt-4o", "/v1/chat/completions", fast=False)["temperature"]
+    assert cat.property_validators("gpt-4o", "/v1/chat/completions",
+                                   fast=False)["temperature"] is p
 
 
 def test_module_level_validate_uses_bundled_catalog() -> None:
