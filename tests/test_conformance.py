@@ -1217,8 +1217,57 @@ def _required_to_drop(slot: Slot, body: dict[str, Any], rng: random.Random) -> s
     return rng.choice(keys) if keys else None
 
 
+def schema_pointer(root: Node, slot: Slot) -> str:
+    """The schema pointer (as :func:`compare` spells it) of the docs node a slot filled."""
+    out, facet = _walk(root, (*slot.steps, ("type", slot.type)))
+    if facet.tag is not None:
+        # A tagged union: the slot is the case the generator chose.
+        case = next(v for v, f in facet.cases.items() if f is slot.facet)
+        out += f"/{{{facet.tag}={case}}}"
+    return out
+
+
+def _walk(root: Node, steps: tuple[Step, ...]) -> tuple[str, Facet]:
+    """Follow a generator's schema path (ending in a type step) through the docs' normal form."""
+    out = ""
+    node: Node | None = root
+    facet: Facet | None = None
+    for step in steps:
+        kind = step[0]
+        if kind == "type":
+            assert node is not None
+            if len(node.types) > 1:
+                out += f"<{step[1]}>"
+            facet = node.types[step[1]]
+        elif kind == "case":
+            assert facet is not None
+            if facet.tag is not None:
+                out += f"/{{{facet.tag}={step[1]}}}"
+                facet = facet.cases[step[1]]
+        else:
+            assert facet is not None
+            if kind == "prop":
+                node, out = facet.properties[step[1]], f"{out}/{step[1]}"
+            elif kind == "item":
+                node, out = facet.items, out + "/[]"
+            else:
+                node, out = facet.additional, out + "/{*}"
+            facet = None
+    assert facet is not None
+    return out, facet
+
+
+# The structural aspects each mutation probes: a deliberate difference listed in
+# EXCEPTIONS for that aspect at that place exempts the place from the mutation.
+_PROBES = {"drop_required": ("required",), "bad_enum": ("enum",), "wrong_type": ("type",),
+           "out_of_range": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")}
+
+Exempt = Callable[[str, str], bool]  # (schema pointer, aspect) -> an EXCEPTIONS entry covers it
+
+
 def mutate(kind: str, body: dict[str, Any], slots: list[Slot], compiled: Node,
-           rng: random.Random) -> tuple[dict[str, Any], str] | None:
+           rng: random.Random, doc: Node | None = None,
+           exempt: Exempt | None = None) -> tuple[dict[str, Any], str] | None:
     """``body`` with one defect of ``kind``, and the pointer the finding must carry;
     None when the body has no place for that defect."""
     out = copy.deepcopy(body)
@@ -1231,6 +1280,10 @@ def mutate(kind: str, body: dict[str, Any], slots: list[Slot], compiled: Node,
             continue  # model defects are AML101/AML102, tested elsewhere
         if _compiled_at(compiled, s.steps) is None:
             continue
+        if exempt is not None and doc is not None:
+            where = schema_pointer(doc, s)
+            if any(exempt(where, aspect) for aspect in _PROBES[kind]):
+                continue
         if kind == "drop_required":
             value = _required_to_drop(s, body, rng)
         else:
@@ -1285,9 +1338,12 @@ def test_mutated_bodies_are_rejected(cat: Catalog, row: Row) -> None:
     removed_model = cat.model(row.model).status == "removed"
     applied: set[str] = set()
     problems: list[str] = []
+    def exempt(pointer: str, aspect: str) -> bool:
+        return _allowed(row, Difference(pointer, aspect, None, None)) is not None
+
     for i, (body, slots) in enumerate(bodies):
         for kind in MUTATIONS:
-            mutated = mutate(kind, body, slots, compiled, rng)
+            mutated = mutate(kind, body, slots, compiled, rng, doc, exempt)
             if mutated is None:
                 continue
             applied.add(kind)
