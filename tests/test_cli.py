@@ -27,6 +27,9 @@ CATALOG = REPO / "catalog"
 SCHEMAS = REPO / "schemas"
 
 KLING = "kling-video/v1.6/pro/image-to-video"
+IMAGEN = "google/imagen-4.0-generate-001"
+VIDEO_MODELS = ["google/veo3", KLING, "minimax/hailuo-02"]
+REMOVED_MODELS = ["dall-e-3", "meta-llama/Llama-Guard-3-11B-Vision-Turbo"]
 
 # Derived by reading every file under examples/ against catalog/ by hand:
 #   bad/dall-e-3.json              dall-e-3 is `status: removed`           -> AML103 (and nothing else)
@@ -536,14 +539,15 @@ def test_models_supports_param_table_and_json() -> None:
 
 
 @pytest.mark.parametrize(("supports", "expected"), [
-    ("num_images=4", ["flux/dev"]),
-    ("num_images=1", ["flux/dev"]),
+    ("num_images=4", ["flux/dev", IMAGEN]),
+    ("num_images=1", ["flux/dev", IMAGEN]),
     ("num_images=5", []),
-    ("num_images=0", []),
+    # Imagen's document gives `num_images` a maximum but no minimum.
+    ("num_images=0", [IMAGEN]),
     ("num_images=true", []),
     ("guidance_scale=20", ["flux/dev"]),
     ("guidance_scale=20.5", []),
-    ("duration=10", [KLING]),
+    ("duration=10", [KLING, "minimax/hailuo-02"]),
     ("duration=7", []),
     ("reasoning_effort=high", ["o3-mini"]),
     ("reasoning_effort=extreme", []),
@@ -568,21 +572,21 @@ def test_models_kind_and_status() -> None:
                                       "o3-mini"}
     assert {m["kind"] for m in doc} == {"chat"}
     code, doc = cli_json("models", "--kind", "video")
-    assert [m["id"] for m in doc] == [KLING]
+    assert [m["id"] for m in doc] == VIDEO_MODELS
     code, doc = cli_json("models", "--status", "removed")
     assert code == 0
-    assert [m["id"] for m in doc] == ["dall-e-3"]
-    assert doc[0]["status"] == "removed"
+    assert [m["id"] for m in doc] == REMOVED_MODELS
+    assert {m["status"] for m in doc} == {"removed"}
     code, out = cli("models", "--status", "removed")
-    assert table_ids(out) == ["dall-e-3"]
+    assert table_ids(out) == REMOVED_MODELS
     code, doc = cli_json("models", "--kind", "image", "--status", "active")
-    assert [m["id"] for m in doc] == ["flux/dev"]
+    assert [m["id"] for m in doc] == ["flux/dev", IMAGEN, "openai/gpt-image-1"]
 
 
 def test_models_endpoint_filter() -> None:
     code, doc = cli_json("models", "--endpoint", "https://api.aimlapi.com/v2/video/generations")
     assert code == 0
-    assert [m["id"] for m in doc] == [KLING]
+    assert [m["id"] for m in doc] == VIDEO_MODELS
     code, _ = cli("models", "--endpoint", "/v9/nowhere")
     assert code == 2
 

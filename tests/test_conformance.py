@@ -80,6 +80,8 @@ _O3MINI = "text-models-llm/OpenAI/o3-mini.json"
 # parameters are a subset of the `/v1/chat/completions` ones (no `provider`).
 _GPT4O_DOCS = (DocRef(_GPT4O, "/v1/chat/completions"), DocRef(_GPT4O, "/chat/completions"))
 _KLING = "kling-video/v1.6/pro/image-to-video"
+_GPT_IMAGE = "image-models/OpenAI/gpt-image-1"
+_LLAMA_GUARD = "meta-llama/Llama-Guard-3-11B-Vision-Turbo"
 
 ROWS: tuple[Row, ...] = (
     Row("gpt-4o", "/v1/chat/completions", _GPT4O_DOCS),
@@ -99,6 +101,39 @@ ROWS: tuple[Row, ...] = (
          DocRef("image-models/Black-Forest-Labs/flux-dev.json", "/v1/images/generations"))),
     Row("dall-e-3", "/v1/images/generations",
         (DocRef("image-models/OpenAI/dall-e-3.json", "/v1/images/generations"),)),
+    # GPT Image: three generation documents that agree (one flags `n` deprecated),
+    # and the edit document listed first, before its looser draft copy.
+    Row("openai/gpt-image-1", "/v1/images/generations",
+        (DocRef(_GPT_IMAGE + "-GENERATE.json", "/v1/images/generations"),
+         DocRef(_GPT_IMAGE + "-gen.json", "/v1/images/generations"),
+         DocRef(_GPT_IMAGE + ".json", "/v1/images/generations"))),
+    Row("openai/gpt-image-1", "/v1/images/edits",
+        (DocRef(_GPT_IMAGE + "-EDIT.json", "/v1/images/edits"),
+         DocRef(_GPT_IMAGE + "-EDIT.json", "/images/edits"),
+         DocRef(_GPT_IMAGE + "-EDIT_local_changes.json", "/v1/images/edits"))),
+    Row("google/imagen-4.0-generate-001", "/v1/images/generations",
+        (DocRef("image-models/Google/imagen-4.0-generate-001.json", "/v1/images/generations"),)),
+    Row("google/veo3", "/v2/video/generations",
+        (DocRef("video-models/Google/veo3.json", "/v2/video/generations"),)),
+    Row("minimax/hailuo-02", "/v2/video/generations",
+        (DocRef("video-models/MiniMax/hailuo-02.json", "/v2/video/generations"),)),
+    Row("openai/tts-1", "/v1/tts", (DocRef("speech-models/OpenAI/tts-1.json", "/v1/tts"),)),
+    Row("openai/gpt-4o-transcribe", "/v1/stt/create",
+        (DocRef("speech-models/OpenAI/gpt-4o-transcribe.json", "/v1/stt/create"),)),
+    Row("text-embedding-3-small", "/v1/embeddings",
+        (DocRef("embedding-models/OpenAI/text-embedding-3-small.json", "/v1/embeddings"),)),
+    Row("stable-audio", "/v2/generate/audio",
+        (DocRef("music-models/Stability-AI/stable-audio.json", "/v2/generate/audio"),)),
+    Row("mistral/mistral-ocr-4-0", "/v1/ocr",
+        (DocRef("vision-models/ocr-optical-character-recognition/mistral-ai/mistral-ocr-4-0.json",
+                "/v1/ocr"),)),
+    Row("triposr", "/v1/images/generations",
+        (DocRef("3d-generating-models/Stability-AI/triposr.json", "/v1/images/generations"),
+         DocRef("3d-generating-models/Stability-AI/triposr-test-copy.json",
+                "/v1/images/generations"))),
+    Row(_LLAMA_GUARD, "/v1/chat/completions",
+        (DocRef("moderation-safety-models/Meta/Llama-Guard-3-11B-Vision-Turbo.json",
+                "/v1/chat/completions"),)),
 )
 
 # =============================================================================
@@ -131,6 +166,15 @@ EXCEPTIONS: dict[tuple[str, str, str, str], str] = {
         "flux/dev has two documents: flux/flux-dev.json (ranges, `seed`, "
         "`num_inference_steps`) and Black-Forest-Labs/flux-dev.json (`sync_mode`, the "
         "`guidance_scale` default); the catalog takes the union, ranges from the former",
+    ("openai/gpt-image-1", "/v1/images/generations", "", "union-of-documents"):
+        "gpt-image-1 has three generation documents (-GENERATE, -gen, and the plain one) with "
+        "the same parameters; only -gen flags `n` deprecated. The catalog takes the union",
+    ("openai/gpt-image-1", "/v1/images/edits", "", "union-of-documents"):
+        "the edit document lists its body under `/v1/images/edits` and again under "
+        "`/images/edits` (the same endpoint under a /v1 base URL); -EDIT_local_changes.json "
+        "is a looser draft of it (files as bare objects). The catalog takes the union",
+    ("triposr", "/v1/images/generations", "", "union-of-documents"):
+        "triposr has two identical documents (triposr.json and triposr-test-copy.json)",
     ("*", "*", "", "additionalProperties"):
         "aimlcat closes the top level (additionalProperties: false) so unknown keys are "
         "reported (AML301); the gateway docs leave it open and ignore them silently",
@@ -140,6 +184,14 @@ EXCEPTIONS: dict[tuple[str, str, str, str], str] = {
     (_KLING, "/v2/video/generations", "/duration", "default"):
         "the docs type `duration` as an integer but give the string default \"5\" "
         "(a docs error seen in 87 documents); the catalog's default is the integer 5",
+    ("google/veo3", "/v2/video/generations", "/duration", "default"):
+        "the docs type `duration` as an integer but give the string default \"8\" (the same "
+        "docs error as Kling's); the catalog's default is the integer 8",
+    ("openai/gpt-4o-transcribe", "/v1/stt/create", "/file", "required"):
+        "the docs require `mimetype`, `originalname`, `encoding` and `fieldname` of the "
+        "uploaded file, but the gateway's server fills these in from every multipart upload; "
+        "the shared `uploaded_file` shape requires none of them (as the image-edit documents' "
+        "union does)",
     ("flux/dev", "/v1/images/generations", "/image_size<object>/width", "exclusiveMinimum"):
         "the Black-Forest-Labs document only says width > 0 (boolean exclusiveMinimum); the "
         "catalog takes 512-1536 from the flux/ document, which is stricter",
