@@ -7,6 +7,7 @@ No YAML, no pure-Python schema engine and no HTTP client is imported here.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -91,6 +92,9 @@ class Catalog:
         self._validators: dict[tuple[str, str, bool], Any] = {}
         self._property_validators: dict[tuple[str, str, bool], _Lazy] = {}
         self._required: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._plain_keys: dict[tuple[str, str], frozenset[str]] = {}
+        self._endpoint_memo: dict[str, str | None] = {}
+        self._property_schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._registries: dict[bool, Any] = {}
         self._takers: dict[str, list[str]] | None = None
         self._schemas: dict[str, dict[str, Any]] = {}
@@ -135,6 +139,14 @@ class Catalog:
 
     def canonical_endpoint(self, endpoint: str) -> str | None:
         """The catalog path for an endpoint given as a path or URL, with or without ``/v1``."""
+        if endpoint in self._endpoint_memo:
+            return self._endpoint_memo[endpoint]
+        hit = self._canonical_endpoint(endpoint)
+        if len(self._endpoint_memo) < 1024:  # request logs repeat a handful of URLs
+            self._endpoint_memo[endpoint] = hit
+        return hit
+
+    def _canonical_endpoint(self, endpoint: str) -> str | None:
         text = endpoint.strip()
         if "://" in text:
             text = urlsplit(text).path
@@ -254,10 +266,14 @@ class Catalog:
         return v
 
     def property_schema(self, mid: str, path: str, name: str) -> dict[str, Any]:
-        """The schema of one top-level parameter, standing alone (refs still resolve)."""
-        schema = self.endpoint_schema(mid, path)
-        return {"$schema": schema["$schema"], "$id": schema["$id"],
-                **schema["properties"][name]}
+        """The schema of one top-level parameter, standing alone (refs still resolve; cached)."""
+        key = (mid, path, name)
+        out = self._property_schemas.get(key)
+        if out is None:
+            schema = self.endpoint_schema(mid, path)
+            out = self._property_schemas[key] = {
+                "$schema": schema["$schema"], "$id": schema["$id"], **schema["properties"][name]}
+        return out
 
     def property_validators(self, mid: str, path: str, *, fast: bool = True) -> dict[str, Any]:
         """Validators of each top-level parameter's value, built on first lookup (cached)."""
@@ -267,6 +283,16 @@ class Catalog:
             table = self._property_validators[key] = _Lazy(
                 lambda name: self._build(self.property_schema(mid, path, name), fast))
         return table
+
+    def plain_keys(self, mid: str, path: str) -> frozenset[str]:
+        """Parameters of a model × endpoint that need no per-key finding (not deprecated)."""
+        key = (mid, path)
+        keys = self._plain_keys.get(key)
+        if keys is None:
+            params = self._models[mid]["endpoints"][path]["parameters"]
+            keys = self._plain_keys[key] = frozenset(
+                k for k, s in params.items() if "deprecated" not in s)
+        return keys
 
     def required(self, mid: str, path: str) -> tuple[str, ...]:
         """The required top-level parameters of a model × endpoint (cached)."""
@@ -292,9 +318,16 @@ class Catalog:
 
     def validate(self, payload: Any, endpoint: str | None = None) -> Report:
         """Check one request body; see :func:`aimlcat.validate`."""
-        from ._validator import validate_payload
+        return _validate_payload()(self, payload, endpoint)
 
-        return validate_payload(self, payload, endpoint)
+
+@functools.cache
+def _validate_payload() -> Callable[[Catalog, Any, str | None], Report]:
+    # Imported on first use (the validator imports this module), then kept:
+    # an import statement per call costs more than a cached lookup.
+    from ._validator import validate_payload
+
+    return validate_payload
 
 
 def fast_form(node: Any) -> Any:

@@ -94,7 +94,8 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
             continue
         report = cat.validate(payload.body, payload.endpoint or settings.endpoint)
         results.append(FileResult(path=STDIN if path == "-" else path,
-                                  findings=[payload.in_file(f) for f in report.findings],
+                                  findings=[*payload.file_findings,
+                                            *(payload.in_file(f) for f in report.findings)],
                                   model=report.model, endpoint=report.endpoint))
     if not results:
         print("aimlcat: no payload files found (*.json, *.yaml, *.yml)", file=sys.stderr)

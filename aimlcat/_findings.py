@@ -34,6 +34,8 @@ def _rules(*rules: Rule) -> dict[str, Rule]:
 #: 3xx parameters, 4xx values. Codes are stable: never reuse or renumber one.
 RULES: dict[str, Rule] = _rules(
     Rule("AML001", "payload-not-object", ERROR, "The request body is not a JSON object."),
+    Rule("AML002", "duplicate-key", ERROR,
+         "A key appears twice in one object; parsers disagree on which value counts."),
     Rule("AML101", "missing-model", ERROR, "The body names no `model`."),
     Rule("AML102", "unknown-model", ERROR, "The model id is not in the catalog."),
     Rule("AML103", "removed-model", ERROR, "The model is no longer served by the gateway."),

@@ -19,18 +19,21 @@ JUNK: tuple[Any, ...] = (None, True, 0, -1, 3.5, 10**9, "", "x", "not a uri", []
 
 
 def sample(schema: dict[str, Any], defs: dict[str, Any], rnd: random.Random, *,
-           optional: float = 0.5) -> Any:
+           optional: float = 0.5, deprecated: bool = True) -> Any:
     """A value ``schema`` accepts; ``optional`` is the chance of including each optional key.
 
-    ``defs`` is the compiled ``defs.json`` that ``$ref`` s point into."""
-    return _Sampler(defs, rnd, optional).value(schema, 0)
+    ``defs`` is the compiled ``defs.json`` that ``$ref`` s point into; with
+    ``deprecated=False`` no deprecated property is included (a clean body)."""
+    return _Sampler(defs, rnd, optional, deprecated).value(schema, 0)
 
 
 class _Sampler:
-    def __init__(self, defs: dict[str, Any], rnd: random.Random, optional: float) -> None:
+    def __init__(self, defs: dict[str, Any], rnd: random.Random, optional: float,
+                 deprecated: bool) -> None:
         self.defs = defs["$defs"]
         self.rnd = rnd
         self.optional = optional
+        self.deprecated = deprecated
 
     def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -75,6 +78,8 @@ class _Sampler:
         out = {}
         required = set(node.get("required", []))
         for name, sub in node.get("properties", {}).items():
+            if not self.deprecated and sub.get("deprecated") and name not in required:
+                continue
             if name in required or rnd.random() < self.optional:
                 out[name] = self.value(sub, depth + 1)
         return out

@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import orjson
+
 from ._catalog import Catalog
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 
@@ -47,11 +49,10 @@ def _close(word: str, options: Any, n: int = 1, cutoff: float = 0.75) -> list[st
 
 
 def _json(value: Any, limit: int = 60) -> str:
-    import json
-
+    """A value as JSON for a message, cut to ``limit`` characters."""
     try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
+        text = orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits, say
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -158,7 +159,9 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
 
     params: dict[str, Any] = ep["parameters"]
     removed: dict[str, Any] = ep.get("removed", {})
-    for key in payload:
+    # Most bodies hold only plain parameters: one set difference (in C) says so.
+    odd = payload.keys() - cat.plain_keys(mid, path)
+    for key in (k for k in payload if k in odd) if odd else ():
         summary = params.get(key)
         if summary is not None:
             dep = summary.get("deprecated")
@@ -209,7 +212,8 @@ def _infer_endpoint(cat: Catalog, eps: dict[str, Any], payload: dict[str, Any]) 
         return current[0]
     # Score each endpoint by how many of the body's keys it knows; a missing
     # required key must be reported, not steer the choice.
-    scored = sorted(((sum(1 for k in payload if k != "model" and k in eps[p]["parameters"]), p)
+    keys = payload.keys() - {"model"}
+    scored = sorted(((len(keys & eps[p]["parameters"].keys()), p)
                      for p in (current or list(eps))), reverse=True)
     if scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
         return scored[0][1]

@@ -1,0 +1,114 @@
+"""Reading payload files: the fast orjson path and the exact path agree, duplicate
+keys are found wherever they are, and bad text is one clear error."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aimlcat import PayloadError
+from aimlcat._payloads import load_json, parse_payload, read_payload
+
+
+def dups(text: str) -> list[tuple[str, str]]:
+    _, found = load_json(text.encode(), "t.json")
+    return [(f.code, f.pointer) for f in found]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('{"a": 1, "a": 2}', [("AML002", "/a")]),
+    ('{"a": 1, "b": {"c": 1, "c": 1}}', [("AML002", "/b/c")]),
+    ('{"m": [{"role": "user", "role": "system"}]}', [("AML002", "/m/0/role")]),
+    ('{"a~b/c": 1, "a~b/c": 1}', [("AML002", "/a~0b~1c")]),
+    # a colon spelled as an escape cannot hide a duplicate from the fast check
+    ('{"a": "x\\u003ay", "a": 1}', [("AML002", "/a")]),
+    ('{"a": "x\\u003ay", "b": 1}', []),
+    # colons and quotes inside strings, odd spacing around colons
+    ('{"a" :"k\\": v", "b"\n:\t"x:y:z"}', []),
+    ('{"a" :"k\\": v", "a"\n:\t"x:y:z"}', [("AML002", "/a")]),
+    ('{"body": {"model": "gpt-4o", "model": "o3-mini"}, "endpoint": "/v1/chat/completions"}',
+     [("AML002", "/body/model")]),
+    ('[1, {"x": 1}]', []),
+])
+def test_duplicate_keys(text: str, expected: list[tuple[str, str]]) -> None:
+    assert dups(text) == expected
+
+
+def test_duplicate_key_message_names_the_values() -> None:
+    _, (f,) = load_json(b'{"temperature": 0.2, "temperature": 0.9}', "t.json")
+    assert f.severity == "error" and "2 times" in f.message
+    assert f.hint is not None and "0.2, 0.9" in f.hint
+
+
+def test_fast_and_exact_paths_parse_the_same() -> None:
+    """orjson's result and the standard parser's are the same data."""
+    rnd = random.Random(7)
+    alphabet = ['"', "\\\\", ":", "é", "\\u00e9", " ", "x", "\\n", "{"]
+
+    def value(depth: int) -> Any:
+        kind = rnd.randrange(6 if depth < 4 else 4)
+        if kind == 0:
+            return rnd.choice([None, True, False])
+        if kind == 1:
+            return rnd.choice([0, -7, 2**40, 1.5, -0.25, 1e300])
+        if kind in (2, 3):
+            return "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(8)))
+        if kind == 4:
+            return [value(depth + 1) for _ in range(rnd.randrange(4))]
+        return {f"k{rnd.randrange(9)}:{i}": value(depth + 1) for i in range(rnd.randrange(4))}
+
+    for _ in range(300):
+        doc = {"x": value(0)}
+        for text in (json.dumps(doc), json.dumps(doc, indent=2, ensure_ascii=False)):
+            parsed, found = load_json(text.encode(), "t.json")
+            assert found == () and parsed == json.loads(text)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "empty"),
+    (b"  \n", "empty"),
+    (b'{"a": NaN}', "NaN is not valid JSON"),
+    (b'{"a": Infinity}', "Infinity is not valid JSON"),
+    (b'{"a": 1,}', "invalid JSON"),
+    (b'{"a": "\xff"}', "not UTF-8"),
+])
+def test_bad_text_is_one_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
+    f = tmp_path / "bad.json"
+    f.write_bytes(content)
+    with pytest.raises(PayloadError) as info:
+        read_payload(str(f))
+    assert message in str(info.value) and str(f) in str(info.value)
+
+
+def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
+    f = tmp_path / "bad.json"
+    f.write_text('{\n  "model": "gpt-4o"\n  "messages": []\n}\n')
+    with pytest.raises(PayloadError) as info:
+        read_payload(str(f))
+    assert (info.value.line, info.value.column) == (3, 3)
+
+
+def test_bom_and_big_integers(tmp_path: Path) -> None:
+    f = tmp_path / "bom.json"
+    f.write_bytes(b'\xef\xbb\xbf{"model": "gpt-4o"}')
+    assert read_payload(str(f)).body == {"model": "gpt-4o"}
+    big = parse_payload(b'{"n": 123456789012345678901234567890}', "t.json").body
+    assert big["n"] in (123456789012345678901234567890, 1.2345678901234568e29)
+
+
+def test_lint_reports_duplicates_in_file_coordinates(tmp_path: Path) -> None:
+    import io
+
+    from aimlcat._cli import run
+
+    f = tmp_path / "env.json"
+    f.write_text('{"endpoint": "/v1/chat/completions", "body": '
+                 '{"model": "gpt-4o", "messages": [], "n": 1, "n": 2}}')
+    out = io.StringIO()
+    assert run(["lint", "--format", "json", str(f)], out=out) == 1
+    (entry,) = json.loads(out.getvalue())["files"]
+    assert [(x["code"], x["pointer"]) for x in entry["findings"]] == [("AML002", "/body/n")]
