@@ -11,7 +11,7 @@ import copy
 import random
 from typing import Any
 
-__all__ = ["JUNK", "mutate", "sample"]
+__all__ = ["JUNK", "minimal", "mutate", "sample"]
 
 #: Values that are wrong almost anywhere, used by :func:`mutate`.
 JUNK: tuple[Any, ...] = (None, True, 0, -1, 3.5, 10**9, "", "x", "not a uri", [], [1], {},
@@ -27,13 +27,23 @@ def sample(schema: dict[str, Any], defs: dict[str, Any], rnd: random.Random, *,
     return _Sampler(defs, rnd, optional, deprecated).value(schema, 0)
 
 
+def minimal(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """The smallest typical value ``schema`` accepts: required keys only, and the first
+    choice everywhere (first union variant, first type, first enum value, one item)."""
+    return _Sampler(defs, random.Random(0), 0.0, False, first=True).value(schema, 0)
+
+
 class _Sampler:
     def __init__(self, defs: dict[str, Any], rnd: random.Random, optional: float,
-                 deprecated: bool) -> None:
+                 deprecated: bool, *, first: bool = False) -> None:
         self.defs = defs["$defs"]
         self.rnd = rnd
         self.optional = optional
         self.deprecated = deprecated
+        self.first = first
+
+    def choice(self, options: Any) -> Any:
+        return options[0] if self.first else self.rnd.choice(options)
 
     def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in node:
@@ -47,18 +57,18 @@ class _Sampler:
             return "anything"
         node = self._resolve(node)
         if "x-aimlcat-discriminator" in node:
-            return self.value(rnd.choice(node["allOf"])["then"], depth)
+            return self.value(self.choice(node["allOf"])["then"], depth)
         if "anyOf" in node:
-            return self.value(rnd.choice(node["anyOf"]), depth)
+            return self.value(self.choice(node["anyOf"]), depth)
         if "const" in node:
             return node["const"]
         if "enum" in node:
-            return rnd.choice(node["enum"])
+            return self.choice(node["enum"])
         types = node.get("type", "string")
         types = types if isinstance(types, list) else [types]
         if depth > 6:
             types = [t for t in types if t not in ("array", "object")] or types
-        t = rnd.choice([t for t in types if t != "null"] or types)
+        t = self.choice([t for t in types if t != "null"] or types)
         if t == "null":
             return None
         if t == "boolean":
@@ -67,14 +77,15 @@ class _Sampler:
             return self.number(node, t)
         if t == "string":
             if node.get("format") == "uri":
-                return f"https://example.com/files/{rnd.randint(0, 999)}.png"
+                return ("https://example.com/files/input.png" if self.first
+                    else f"https://example.com/files/{rnd.randint(0, 999)}.png")
             lo, hi = node.get("minLength", 0), node.get("maxLength", 40)
             return "an example"[:hi].ljust(lo, "x")
         if t == "array":
             lo = node.get("minItems", 0)
             hi = min(node.get("maxItems", lo + 3), lo + 3)
-            return [self.value(node.get("items", True), depth + 1)
-                    for _ in range(rnd.randint(lo, hi))]
+            count = max(lo, min(1, hi)) if self.first else rnd.randint(lo, hi)
+            return [self.value(node.get("items", True), depth + 1) for _ in range(count)]
         out = {}
         required = set(node.get("required", []))
         for name, sub in node.get("properties", {}).items():
