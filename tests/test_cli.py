@@ -65,6 +65,10 @@ REMOVED_MODELS = ["dall-e-3", "meta-llama/Llama-Guard-3-11B-Vision-Turbo"]
 #   bad/triposr-prompt.json        triposr takes no prompt                 -> AML301
 #                                  mc_resolution 2048 > maximum 1024       -> AML402
 #   bad/llama-guard-removed.json   the model is `status: removed`          -> AML103 (and nothing else)
+#   bad/gpt-4o-responses-chat-habits.json  max_completion_tokens on /v1/responses
+#                                  (this endpoint calls it max_output_tokens) -> AML301
+#                                  a chat-style {"type": "text"} part: no input item
+#                                  shape matches (an untagged union)       -> AML408
 #   good/*                         nothing
 EXPECTED_EXAMPLE_FINDINGS = {
     ("dall-e-3.json", "AML103"),
@@ -100,6 +104,8 @@ EXPECTED_EXAMPLE_FINDINGS = {
     ("triposr-prompt.json", "AML301"),
     ("triposr-prompt.json", "AML402"),
     ("llama-guard-removed.json", "AML103"),
+    ("gpt-4o-responses-chat-habits.json", "AML301"),
+    ("gpt-4o-responses-chat-habits.json", "AML408"),
 }
 EXAMPLE_FILES = {
     "dall-e-3.json", "flux-cfg-scale.yaml", "gpt-4o-max-tokens.json", "image-part.json",
@@ -108,14 +114,14 @@ EXAMPLE_FILES = {
     "hailuo-02-prompt-optimizer.json", "tts-1-input.json",
     "gpt-4o-transcribe-whisper-options.json", "text-embedding-3-small-format.json",
     "stable-audio-duration.yaml", "mistral-ocr-document.json", "triposr-prompt.json",
-    "llama-guard-removed.json",
+    "llama-guard-removed.json", "gpt-4o-responses-chat-habits.json",
     "flux-dev.yaml", "gpt-4o-chat.json", "kling-image-to-video.json",
     "imagen-4.json", "gpt-image-1-edit.json", "veo3.json", "hailuo-02.json", "tts-1.json",
     "gpt-4o-transcribe.json", "text-embedding-3-small.json", "stable-audio.yaml",
-    "mistral-ocr.json", "triposr.json",
+    "mistral-ocr.json", "triposr.json", "gpt-4o-responses.json",
 }
 # Errors and warnings in the whole examples/ report (a file may repeat a code).
-EXAMPLE_ERRORS = 30
+EXAMPLE_ERRORS = 32
 EXAMPLE_WARNINGS = 3
 
 # The `--format json` report, as a schema: required keys and types are pinned,
