@@ -69,6 +69,8 @@ REMOVED_MODELS = ["dall-e-3", "meta-llama/Llama-Guard-3-11B-Vision-Turbo"]
 #                                  (this endpoint calls it max_output_tokens) -> AML301
 #                                  a chat-style {"type": "text"} part: no input item
 #                                  shape matches (an untagged union)       -> AML408
+#   bad/claude-openai-habits.json  max_completion_tokens (Claude: max_tokens) -> AML301
+#                                  metadata.user_id must be a string       -> AML401
 #   good/*                         nothing
 EXPECTED_EXAMPLE_FINDINGS = {
     ("dall-e-3.json", "AML103"),
@@ -106,6 +108,8 @@ EXPECTED_EXAMPLE_FINDINGS = {
     ("llama-guard-removed.json", "AML103"),
     ("gpt-4o-responses-chat-habits.json", "AML301"),
     ("gpt-4o-responses-chat-habits.json", "AML408"),
+    ("claude-openai-habits.json", "AML301"),
+    ("claude-openai-habits.json", "AML401"),
 }
 EXAMPLE_FILES = {
     "dall-e-3.json", "flux-cfg-scale.yaml", "gpt-4o-max-tokens.json", "image-part.json",
@@ -114,14 +118,14 @@ EXAMPLE_FILES = {
     "hailuo-02-prompt-optimizer.json", "tts-1-input.json",
     "gpt-4o-transcribe-whisper-options.json", "text-embedding-3-small-format.json",
     "stable-audio-duration.yaml", "mistral-ocr-document.json", "triposr-prompt.json",
-    "llama-guard-removed.json", "gpt-4o-responses-chat-habits.json",
+    "llama-guard-removed.json", "gpt-4o-responses-chat-habits.json", "claude-openai-habits.json",
     "flux-dev.yaml", "gpt-4o-chat.json", "kling-image-to-video.json",
     "imagen-4.json", "gpt-image-1-edit.json", "veo3.json", "hailuo-02.json", "tts-1.json",
     "gpt-4o-transcribe.json", "text-embedding-3-small.json", "stable-audio.yaml",
-    "mistral-ocr.json", "triposr.json", "gpt-4o-responses.json",
+    "mistral-ocr.json", "triposr.json", "gpt-4o-responses.json", "claude-messages.json",
 }
 # Errors and warnings in the whole examples/ report (a file may repeat a code).
-EXAMPLE_ERRORS = 32
+EXAMPLE_ERRORS = 34
 EXAMPLE_WARNINGS = 3
 
 # The `--format json` report, as a schema: required keys and types are pinned,
@@ -628,7 +632,7 @@ def test_models_kind_and_status() -> None:
     code, doc = cli_json("models", "--kind", "chat")
     assert code == 0
     assert {m["id"] for m in doc} == {"gpt-4o", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06",
-                                      "o3-mini"}
+                                      "o3-mini", "anthropic/claude-sonnet-5"}
     assert {m["kind"] for m in doc} == {"chat"}
     code, doc = cli_json("models", "--kind", "video")
     assert [m["id"] for m in doc] == VIDEO_MODELS

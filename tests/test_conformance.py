@@ -84,6 +84,8 @@ _GPT4O_RESPONSES = (DocRef("text-models-llm/OpenAI/gpt-4o-RESPONSES.json", "/v1/
 _KLING = "kling-video/v1.6/pro/image-to-video"
 _GPT_IMAGE = "image-models/OpenAI/gpt-image-1"
 _LLAMA_GUARD = "meta-llama/Llama-Guard-3-11B-Vision-Turbo"
+_CLAUDE = "anthropic/claude-sonnet-5"
+_CLAUDE_DOC = "text-models-llm/Anthropic/claude-sonnet-5"
 
 ROWS: tuple[Row, ...] = (
     Row("gpt-4o", "/v1/chat/completions", _GPT4O_DOCS),
@@ -136,6 +138,9 @@ ROWS: tuple[Row, ...] = (
         (DocRef("3d-generating-models/Stability-AI/triposr.json", "/v1/images/generations"),
          DocRef("3d-generating-models/Stability-AI/triposr-test-copy.json",
                 "/v1/images/generations"))),
+    Row(_CLAUDE, "/v1/messages", (DocRef(_CLAUDE_DOC + "-MESSAGES.json", "/v1/messages"),)),
+    Row(_CLAUDE, "/v1/chat/completions",
+        (DocRef(_CLAUDE_DOC + ".json", "/v1/chat/completions"),)),
     Row(_LLAMA_GUARD, "/v1/chat/completions",
         (DocRef("moderation-safety-models/Meta/Llama-Guard-3-11B-Vision-Turbo.json",
                 "/v1/chat/completions"),)),
@@ -637,17 +642,19 @@ def _tag_objects(facets: list[Facet], where: str) -> Facet:
 
 
 def _merge_scalar_facets(facets: list[Facet], where: str) -> Facet:
+    """Scalar branches of one type: the union of their enums; any other constraint
+    only if every branch states it (`anyOf: [{format: uri}, {}]` is any string)."""
     out = Facet()
     enums = [f.keywords.get("enum") for f in facets]
     if all(e is not None for e in enums):
         out.keywords["enum"] = [v for e in enums for v in (e or [])]
-    for f in facets:
-        for k, v in f.keywords.items():
-            if k == "enum":
-                continue
-            if k in out.keywords and canon(out.keywords[k]) != canon(v):
-                raise ValueError(f"{where}: union branches disagree on {k}")
-            out.keywords[k] = v
+    for k in dict.fromkeys(k for f in facets for k in f.keywords if k != "enum"):
+        values = [f.keywords.get(k, MISSING) for f in facets]
+        if any(v is MISSING for v in values):
+            continue
+        if len({canon(v) for v in values}) > 1:
+            raise ValueError(f"{where}: union branches disagree on {k}")
+        out.keywords[k] = values[0]
     return out
 
 
@@ -1165,9 +1172,9 @@ class BodyGenerator:
         return value, self.slots
 
     def _node(self, node: Node, ptr: tuple[str | int, ...], steps: tuple[Step, ...],
-              case: Any = MISSING, alt: int | None = None) -> Any:
+              case: Any = MISSING, alt: tuple[int, ...] = ()) -> Any:
         """A value for ``node``; ``case`` forces the case of a tagged union, ``alt``
-        the shape of an untagged one."""
+        the shape of an untagged one (and of untagged ones nested in it)."""
         if not node.types:
             return "anything"
         names = list(node.types)
@@ -1175,15 +1182,17 @@ class BodyGenerator:
              if len(names) > 1 else names[0])
         facet = node.types[t]
         typed = (*steps, ("type", t))
-        if facet.alternatives:
+        forced = list(alt)
+        while facet.alternatives:
             key = (id(facet), "alternatives")
-            if alt is None:
-                shapes: list[Node | Facet] = list(facet.alternatives)
-                alt = self._pick(key, list(range(len(shapes))), shapes)
+            if forced:
+                i = forced.pop(0)
+                self.seen.setdefault(key, set()).add(canon(i))
             else:
-                self.seen.setdefault(key, set()).add(canon(alt))
-            facet = facet.alternatives[alt]
-            typed = (*typed, ("alt", alt))
+                shapes: list[Node | Facet] = list(facet.alternatives)
+                i = self._pick(key, list(range(len(shapes))), shapes)
+            facet = facet.alternatives[i]
+            typed = (*typed, ("alt", i))
         if facet.tag is None:
             self.slots.append(Slot(ptr, steps, node, t, facet))
             return self._value(t, facet, ptr, typed)
@@ -1259,15 +1268,12 @@ class BodyGenerator:
         if items is None:
             return ["anything"] * lo
         item_steps = (*steps, ("item",))
-        tagged = items.types.get("object")
-        if len(items.types) == 1 and tagged is not None and tagged.tag is not None:
-            # One item per case: a chat with every role, a content list with every part.
-            return [self._node(items, (*ptr, i), item_steps, case=v)
-                    for i, v in enumerate(list(tagged.cases)[:hi])]
-        if len(items.types) == 1 and tagged is not None and tagged.alternatives:
-            # One item per shape of an untagged union (Responses API input items).
-            return [self._node(items, (*ptr, i), item_steps, alt=i)
-                    for i in range(len(tagged.alternatives))[:hi]]
+        union = items.types.get("object")
+        if len(items.types) == 1 and union is not None and (union.tag or union.alternatives):
+            # One item per case and shape: a chat with every role, a content list
+            # with every part, a Responses input with every kind of item.
+            return [self._node(items, (*ptr, i), item_steps, case=case, alt=path)
+                    for i, (path, case) in enumerate(_shapes(union)[:hi])]
         n = min(self.rng.randint(lo, lo + 1), lo + 1 if hi is None else hi)
         return [self._node(items, (*ptr, i), item_steps) for i in range(n)]
 
@@ -1291,6 +1297,16 @@ class BodyGenerator:
             key = str(self.rng.randrange(1000, 99999))  # e.g. a token id for logit_bias
             out[key] = self._node(facet.additional, (*ptr, key), (*steps, ("additional",)))
         return out
+
+
+def _shapes(facet: Facet) -> list[tuple[tuple[int, ...], Any]]:
+    """Every (untagged-union path, tagged case) a value of ``facet`` can take."""
+    if facet.alternatives:
+        return [((i, *path), case) for i, alt in enumerate(facet.alternatives)
+                for path, case in _shapes(alt)]
+    if facet.tag is not None:
+        return [((), v) for v in facet.cases]
+    return [((), MISSING)]
 
 
 Body = tuple[dict[str, Any], list[Slot]]
