@@ -86,7 +86,7 @@ class _Compiler:
         if "variants" in spec:
             out.update(self.union(spec))
         if spec.get("encodings"):
-            out["x-aimlcat-encodings"] = list(spec["encodings"])
+            out.update(_encoded(spec))
         if spec.get("deprecated"):
             out["deprecated"] = True
             out["x-aimlcat-deprecated"] = Deprecation.from_dict(spec["deprecated"]).to_dict()
@@ -109,6 +109,38 @@ class _Compiler:
             "allOf": branches,
             "x-aimlcat-discriminator": disc,
         }
+
+
+# Well-formed base64: groups of four, with the padding rules of RFC 4648.
+_B64 = r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+
+
+def _encoded(spec: Spec) -> dict[str, Any]:
+    """Keywords for a value that may carry base64 data (a data URL, or raw base64).
+
+    The rules become a ``pattern`` (and a ``maxLength`` for ``max_bytes``), so
+    the engine checks them on the valid path with no Python walk; the
+    ``x-aimlcat-*`` annotations let the validator explain a failure."""
+    enc = list(spec["encodings"])
+    out: dict[str, Any] = {"x-aimlcat-encodings": enc}
+    if "base64" not in enc:
+        return out
+    types = spec.get("media_types")
+    media = "(?:" + "|".join(re.escape(t) for t in types) + ")" if types else r"[\w.+-]+/[\w.+*-]+"
+    data_url = f"data:{media};base64,{_B64}$"
+    if "url" in enc:
+        # Anything that is not a data URL is left to `format: uri`.
+        out["pattern"] = f"^(?!data:)|^{data_url}"
+    else:
+        out["pattern"] = f"^(?:{data_url[:-1]}|{_B64})$"
+    if types:
+        out["x-aimlcat-media-types"] = list(types)
+    if spec.get("max_bytes"):
+        n = spec["max_bytes"]
+        longest = max((len(t) for t in types), default=100) if types else 100
+        out["maxLength"] = -(-n // 3) * 4 + len("data:;base64,") + longest
+        out["x-aimlcat-max-bytes"] = n
+    return out
 
 
 def _legacy(legacy: Legacy, endpoints: dict[str, Endpoint]) -> dict[str, Any]:

@@ -62,6 +62,9 @@ RULES: dict[str, Rule] = _rules(
          "A length, size, pattern or other constraint is not met."),
     Rule("AML407", "unknown-field", ERROR, "A nested object has a key its shape does not allow."),
     Rule("AML408", "no-matching-shape", ERROR, "A value matches none of the accepted shapes."),
+    Rule("AML409", "bad-encoded-data", ERROR,
+         "Base64 data (a data URL) does not decode, has a media type the parameter does not "
+         "take, or is larger than documented."),
 )
 
 

@@ -201,7 +201,11 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         precise = precise or cat.property_validators(mid, path, fast=False)
         schema = cat.property_schema(mid, path, key)
         for err in precise[key].iter_errors(value):
-            out.append(_schema_finding(cat, schema, err, params, key))
+            f = _schema_finding(cat, schema, err, params, key)
+            # Base64 data can break `pattern` and `maxLength` at once: one finding says why.
+            if f.code != "AML409" or not any(
+                    o.code == "AML409" and o.pointer == f.pointer for o in out):
+                out.append(f)
 
 
 def _infer_endpoint(cat: Catalog, eps: dict[str, Any], payload: dict[str, Any]) -> str | None:
@@ -377,6 +381,10 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
         prop = data.get("property")
         return _f("AML404", ptr + "/" + escape_pointer(str(prop)),
                   f"`{prop}` is required" + (f" in {_name(ptr)}" if ptr else ""))
+    if name in ("pattern", "maxlength"):
+        sub = _subschema(cat, schema, list(err.evaluation_path)[:-1]) or {}
+        if "x-aimlcat-encodings" in sub and isinstance(value, str):
+            return _encoded_finding(ptr, value, sub)
     if name == "format":
         fmt = data.get("format")
         hint = "Use an absolute URL (https://...) or a data URL (data:<type>;base64,...)." \
@@ -392,3 +400,33 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
         accepted = f"; accepted: {', '.join(dict.fromkeys(shapes))}" if shapes else ""
         return _f("AML408", ptr, f"{_name(ptr)} matches none of the accepted shapes{accepted}")
     return _f("AML406", ptr, f"{_name(ptr)}: {err.message}")
+
+
+def _encoded_finding(ptr: str, value: str, sub: dict[str, Any]) -> Finding:
+    """Why base64 data failed: media type, base64 itself, or size (AML409)."""
+    import binascii
+
+    types: list[str] = sub.get("x-aimlcat-media-types", [])
+    limit: int | None = sub.get("x-aimlcat-max-bytes")
+    accepts = f" Accepted: {', '.join(types)}." if types else ""
+    data = value
+    if value.startswith("data:"):
+        header, _, data = value[5:].partition(",")
+        media, _, params = header.partition(";")
+        if types and media not in types:
+            return _f("AML409", ptr, f"{_name(ptr)} is a data URL of type {media or '(none)'}, "
+                      "which this parameter does not take", accepts.strip() or None)
+        if "base64" not in params.split(";"):
+            return _f("AML409", ptr, f"{_name(ptr)} is a data URL without `;base64`",
+                      f"Write it as data:{media};base64,<data>.")
+    try:
+        raw = binascii.a2b_base64(data, strict_mode=True)
+    except binascii.Error as exc:
+        return _f("AML409", ptr, f"{_name(ptr)} does not decode as base64 ({exc})",
+                  "Encode the file with standard base64 (A-Z a-z 0-9 + /, padded with =), "
+                  "no line breaks.")
+    if limit is not None and len(raw) > limit:
+        return _f("AML409", ptr, f"{_name(ptr)} decodes to {len(raw):,} bytes; the limit is "
+                  f"{limit:,}", "Send a smaller file, or a URL to it.")
+    return _f("AML409", ptr, f"{_name(ptr)} is not accepted as base64 data{accepts}")
+

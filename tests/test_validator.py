@@ -263,6 +263,13 @@ models:
       - family: openai-chat
       - family: video-generation
   undocumented-model: {}
+  uploader:
+    kind: image
+    endpoints:
+      - endpoint: images-generations
+        parameters:
+          model: {required: true}
+          image: {type: string, encodings: [base64], media_types: [image/png], max_bytes: 8}
 """
 
 
@@ -310,10 +317,39 @@ def test_parameters_not_documented(mini: aimlcat.Catalog) -> None:
     assert r.findings[0].severity == "info" and r.ok
 
 
+@pytest.mark.parametrize(("url", "expect"), [
+    ("https://e.com/a.png", None),
+    ("data:image/png;base64,iVBORw0KGgo=", None),
+    ("data:image/bmp;base64,Qk0=", "type image/bmp"),
+    ("data:image/png,iVBORw0KGgo=", "without `;base64`"),
+    ("data:image/png;base64,iVBO*w0KGgo=", "does not decode as base64"),
+    ("data:image/png;base64,iVBORw0KGgo", "does not decode as base64"),  # bad padding
+])
+def test_data_urls_in_image_parts(cat: aimlcat.Catalog, url: str, expect: str | None) -> None:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": url}}]}]}
+    r = cat.validate(body)
+    if expect is None:
+        assert r.findings == []
+        return
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML409", "/messages/0/content/0/image_url/url")
+    assert expect in f.message and f.hint
+
+
+def test_encoded_data_size_and_raw_base64(mini: aimlcat.Catalog) -> None:
+    ok = mini.validate({"model": "uploader", "image": "QUJD"})  # raw base64 is fine
+    assert ok.findings == []
+    assert mini.validate({"model": "uploader", "image": "data:image/png;base64,QUJD"}).ok
+    r = mini.validate({"model": "uploader", "image": "data:image/png;base64,QUJDREVGR0hJSg=="})
+    (f,) = r.findings
+    assert f.code == "AML409" and "10 bytes; the limit is 8" in f.message
+
+
 def test_every_rule_is_exercised() -> None:
     """Keep this list in step with RULES: each code above has a test in this file."""
     # AML002 (duplicate keys) belongs to reading files: tests/test_payloads.py.
     tested = {"AML001", "AML002", "AML101", "AML102", "AML103", "AML104", "AML105", "AML201", "AML202",
               "AML203", "AML204", "AML301", "AML302", "AML303", "AML401", "AML402", "AML403",
-              "AML404", "AML405", "AML406", "AML407", "AML408"}
+              "AML404", "AML405", "AML406", "AML407", "AML408", "AML409"}
     assert tested == set(aimlcat.RULES)
