@@ -11,12 +11,15 @@ Three checks per (model, endpoint) row of :data:`ROWS`:
    the compiled schema are reduced to a *normal form* (:class:`Node`) that
    hides how a union is spelled (``anyOf``/``oneOf`` in the docs; ``type``
    lists and ``if``/``then`` keyed on ``x-aimlcat-discriminator`` in the
-   catalog), and the two are compared recursively (:func:`compare`). Every
+   catalog; a union that no property tells apart stays an ordered list of
+   shapes), and the two are compared recursively (:func:`compare`). Every
    difference must be explained by :data:`EXCEPTIONS`.
 2. **Generated payloads.** A small seeded generator (:class:`BodyGenerator`)
-   builds valid bodies from the documents' normal form; the catalog must accept
-   them, and must reject one mutation per kind (unknown key, out of range,
-   wrong type, missing required, bad enum) with the right code and pointer.
+   builds valid bodies from the documents' normal form (more of them while a
+   union variant is unexercised); the catalog must accept them, and must reject
+   one mutation per kind (unknown key, out of range, wrong type, missing
+   required, bad enum) with the right code and pointer, except where an
+   :data:`EXCEPTIONS` entry says the catalog deliberately differs.
 3. **Facts.** Removed and deprecated parameters, their dates, and removed
    models give the findings the docs' history calls for.
 """
@@ -152,10 +155,12 @@ ROWS: tuple[Row, ...] = (
 #
 # Key: (model id or "*", endpoint or "*", schema pointer, aspect) -> reason.
 # Schema pointers name properties ("/image_size"), array items ("/[]"),
-# additionalProperties values ("/{*}"), tagged-union cases ("/{role=user}") and,
-# on nodes that take several JSON types, the type ("<object>"). Aspects are
+# additionalProperties values ("/{*}"), tagged-union cases ("/{role=user}"), the
+# shapes of an untagged union, in order ("/{any=0}"), and, on nodes that take
+# several JSON types, the type ("<object>"). Aspects are
 # JSON Schema keywords ("default", "minimum", ...) or "type", "required",
-# "only-in-doc", "only-in-catalog", "removed-param", "additionalProperties", and
+# "only-in-doc", "only-in-catalog", "removed-param", "additionalProperties",
+# "alternatives" (how many shapes an untagged union has), and
 # "union-of-documents" for a row built from several request bodies: those are
 # merged before comparing (properties and enums: the union; `required`: the
 # intersection; any other constraint both give: the first document's), and a row
