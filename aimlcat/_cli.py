@@ -215,7 +215,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
             w(f"  (legacy since {lg.get('since') or '?'}; use {lg['replaced_by']})")
         w("\n")
         params = ep["parameters"]
-        width = max(len(k) for k in params) + 2
+        width = max(len(k) for k in (*params, *ep.get("removed", {}))) + 2
         for name, s in params.items():
             flag = "required" if s.get("required") else "        "
             w(f"    {name.ljust(width)}{flag}  {_rules_text(s)}\n")

@@ -117,11 +117,20 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     if status == "removed":
         since = f" on {rec['status_since']}" if rec.get("status_since") else ""
         repl = rec.get("replacement")
+        if repl:
+            hint = f"Switch to `{repl}`."
+        elif cat.models(kind=rec["kind"], status="active"):
+            hint = (f"Pick a live {rec['kind']} model: `aimlcat models --kind {rec['kind']} "
+                    "--status active`.")
+        else:
+            hint = (f"The catalog has no live {rec['kind']} model; `aimlcat models "
+                    "--status active` lists what is served.")
+        base = rec.get("base_model")
+        if base and cat.resolve(base) is not None and cat.model(base).status == "active":
+            hint += f" Its base model `{base}` is still served."
         out.append(_f("AML103", "/model",
                       f"`{model}` is no longer served: the gateway listed it as removed{since}",
-                      f"Switch to `{repl}`." if repl else
-                      f"Pick a live {rec['kind']} model: `aimlcat models --kind {rec['kind']} "
-                      "--status active`."))
+                      hint))
         return report
     if status == "deprecated":
         since = f" since {rec['status_since']}" if rec.get("status_since") else ""
