@@ -6,7 +6,8 @@
     ['AML302']
 
 Public names are re-exported lazily (PEP 562), so ``import aimlcat`` stays
-cheap: no YAML parser, no pure-Python schema engine, no HTTP client.
+cheap: no YAML parser, no pure-Python schema engine, no HTTP client (httpx
+is imported when a client or transport name is first used).
 """
 
 from __future__ import annotations
@@ -17,22 +18,44 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._catalog import Catalog, ModelInfo, load_catalog
-    from ._exceptions import AimlcatError, CatalogError, CatalogProblem, PayloadError, UsageError
+    from ._client import (
+        AsyncPreflightTransport,
+        BaseUrlProblem,
+        PreflightTransport,
+        async_client,
+        check_base_url,
+        client,
+    )
+    from ._exceptions import (
+        AimlcatError,
+        CatalogError,
+        CatalogProblem,
+        PayloadError,
+        PreflightError,
+        UsageError,
+    )
     from ._findings import RULES, Finding, Report, Rule
 
 __all__ = [
     "RULES",
     "AimlcatError",
+    "AsyncPreflightTransport",
+    "BaseUrlProblem",
     "Catalog",
     "CatalogError",
     "CatalogProblem",
     "Finding",
     "ModelInfo",
     "PayloadError",
+    "PreflightError",
+    "PreflightTransport",
     "Report",
     "Rule",
     "UsageError",
     "__version__",
+    "async_client",
+    "check_base_url",
+    "client",
     "load_catalog",
     "validate",
 ]
@@ -41,6 +64,10 @@ _LAZY = {
     "Catalog": "_catalog", "ModelInfo": "_catalog", "load_catalog": "_catalog",
     "AimlcatError": "_exceptions", "CatalogError": "_exceptions",
     "CatalogProblem": "_exceptions", "PayloadError": "_exceptions", "UsageError": "_exceptions",
+    "PreflightError": "_exceptions",
+    "PreflightTransport": "_client", "AsyncPreflightTransport": "_client",
+    "BaseUrlProblem": "_client", "check_base_url": "_client",
+    "client": "_client", "async_client": "_client",
     "RULES": "_findings", "Finding": "_findings", "Report": "_findings", "Rule": "_findings",
 }
 

@@ -25,16 +25,23 @@ REPO = Path(__file__).resolve().parent.parent
 EXPECTED_ALL = {
     "RULES",
     "AimlcatError",
+    "AsyncPreflightTransport",
+    "BaseUrlProblem",
     "Catalog",
     "CatalogError",
     "CatalogProblem",
     "Finding",
     "ModelInfo",
     "PayloadError",
+    "PreflightError",
+    "PreflightTransport",
     "Report",
     "Rule",
     "UsageError",
     "__version__",
+    "async_client",
+    "check_base_url",
+    "client",
     "load_catalog",
     "validate",
 }
@@ -92,7 +99,8 @@ def test_import_is_cheap_and_public_names_load_lazily(tmp_path: Path) -> None:
     assert out["flux"] == "image"
     # validating needs the compiled engine, nothing else heavy
     assert out["after_validate"] == ["jsonschema_rs"]
-    assert out["after_all_names"] == ["jsonschema_rs"]
+    # ... and the pre-flight client and transports (aimlcat.client) need httpx
+    assert out["after_all_names"] == ["httpx", "jsonschema_rs"]
 
 
 def test_public_names() -> None:

@@ -1,0 +1,586 @@
+"""Pre-flight inside HTTP clients: an httpx transport that checks requests before they leave.
+
+:class:`PreflightTransport` (sync) and :class:`AsyncPreflightTransport` wrap any
+other transport. A request is checked when it is a ``POST`` with a JSON body to
+the gateway: the host ``api.aimlapi.com`` (any scheme or port), or a configured
+base URL such as ``http://127.0.0.1:8000/v1`` (a proxy or a test server), at a
+path the catalog knows as an endpoint. Everything else (GETs, multipart uploads,
+unknown paths, other hosts) is handed to the wrapped transport untouched, and so
+is every response, streamed ones included.
+
+Policies: ``raise`` stops a request with errors before any byte is sent
+(:class:`aimlcat.PreflightError`, carrying the report) and logs warnings;
+``warn`` logs every finding to ``logging.getLogger("aimlcat")`` and sends the
+request as it is; ``fix`` applies the report's safe fixes (JSON Patch moves and
+removals), sends the fixed body with a correct ``Content-Length`` and the other
+headers intact, and raises when errors remain after fixing.
+
+The transports use the httpx transport API only, so they work inside ``httpx2``
+clients too (the Anthropic SDK 2.x accepts only those): wrap an httpx2 transport,
+or use ``aimlcat.client(lib="httpx2")``.
+
+Secrets: a header's value is never read into a message. Findings quote body
+values; should a body carry the request's API key, it is replaced by
+``[redacted]`` in the error and in log lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any, Literal, Self, overload
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._catalog import Catalog, load_catalog
+from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
+from ._findings import INFO, RULES, Finding, Report
+
+__all__ = ["GATEWAY_HOST", "GATEWAY_URL", "AsyncPreflightTransport", "BaseUrlProblem",
+           "Preflight", "PreflightTransport", "async_client", "check_base_url", "client"]
+
+log = logging.getLogger("aimlcat")
+
+GATEWAY_HOST = "api.aimlapi.com"
+GATEWAY_URL = "https://api.aimlapi.com"
+Policy = Literal["raise", "warn", "fix"]
+POLICIES: tuple[str, ...] = ("raise", "warn", "fix")
+
+#: Hosts of other providers' own APIs: a base URL pointing there skips the gateway.
+OTHER_PROVIDERS = {
+    "api.openai.com": "OpenAI's own API",
+    "api.anthropic.com": "Anthropic's own API",
+    "generativelanguage.googleapis.com": "Google's Gemini API",
+    "api.mistral.ai": "Mistral's own API",
+    "api.groq.com": "Groq's API",
+    "api.together.xyz": "Together AI's API",
+    "api.deepseek.com": "DeepSeek's own API",
+    "api.x.ai": "xAI's own API",
+    "openrouter.ai": "OpenRouter",
+}
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "api-key", "cookie",
+                   "x-goog-api-key")
+_REDACTED = "[redacted]"
+
+
+# -- the check itself (one per transport; no I/O) --------------------------------------------
+
+class Preflight:
+    """Decides which requests to check, checks them and applies the policy.
+
+    ``base_url`` (one or several) names extra places that are "the gateway": a
+    URL's scheme, host and port must match, and its path must start with the base
+    path (a trailing ``/v1`` aside, since SDKs and docs differ on where it goes).
+    ``gateway_hosts`` are matched on the host alone."""
+
+    def __init__(self, policy: Policy = "raise", *,
+                 base_url: str | Iterable[str] | None = None,
+                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 catalog: Catalog | None = None) -> None:
+        if policy not in POLICIES:
+            raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+        self.policy: Policy = policy
+        self._catalog = catalog
+        self._hosts = frozenset(h.strip().lower() for h in gateway_hosts)
+        self._bases: list[tuple[str, str, int | None, str]] = []
+        bases = [base_url] if isinstance(base_url, str) else list(base_url or ())
+        for base in bases:
+            text = base.strip()
+            if "://" not in text:
+                text = "https://" + text
+            url = httpx.URL(text)
+            prefix = url.path.rstrip("/").removesuffix("/v1")
+            self._bases.append((url.scheme, url.host, url.port, prefix))
+        self._warned_hosts: set[str] = set()
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
+
+    def route(self, url: Any) -> str | None:
+        """The path of ``url`` below the gateway's root, or None when it is not the gateway."""
+        host = url.host
+        if host in self._hosts:
+            return str(url.path)
+        for scheme, bhost, port, prefix in self._bases:
+            if host == bhost and url.port == port and url.scheme == scheme:
+                path = str(url.path)
+                if not prefix:
+                    return path
+                if path.startswith(prefix) and path[len(prefix):len(prefix) + 1] == "/":
+                    return path[len(prefix):]
+        if host in OTHER_PROVIDERS and host not in self._warned_hosts:
+            self._warned_hosts.add(host)
+            log.warning("preflight: this client sends requests to %s (%s), not to the AI/ML API "
+                        "gateway; they are not checked. Set the SDK's base_url to %s/v1 "
+                        "(%s for the Anthropic SDK).", host, OTHER_PROVIDERS[host],
+                        GATEWAY_URL, GATEWAY_URL)
+        return None
+
+    def target(self, request: Any) -> str | None:
+        """The gateway path of a request worth checking (a JSON POST to the gateway), or None."""
+        if request.method != "POST":
+            return None
+        ctype = request.headers.get("content-type")
+        if ctype is None or not ctype.lstrip().lower().startswith("application/json"):
+            return None
+        if request.headers.get("content-encoding") not in (None, "identity"):
+            return None  # a compressed body: not ours to unpack
+        return self.route(request.url)
+
+    def check(self, request: Any, path: str, body: bytes) -> bytes | None:
+        """Check a request's body; the body to send instead, or None to send it as it is.
+
+        Raises :class:`PreflightError` when the policy says so; never sends anything."""
+        cat = self.catalog
+        doubled = _doubled_version(path)
+        if doubled is not None:
+            endpoint: str | None = None
+            report = Report(findings=[_wrong_path(request.url, path, doubled)])
+        else:
+            endpoint = cat.canonical_endpoint(path)
+            if endpoint is None:
+                return None  # /v1/models, billing, keys ...: not a model endpoint
+            try:
+                doc, duplicates = _load_json(body)
+            except PayloadError as exc:
+                report = Report(endpoint=endpoint, findings=[Finding(
+                    "AML001", RULES["AML001"].severity, "",
+                    f"the request body is not valid JSON: {exc.reason}",
+                    "The gateway would reject it; check how the body is built.")])
+            else:
+                report = cat.validate(doc, endpoint)
+                if duplicates:
+                    report.findings[:0] = duplicates
+                if not report.findings:
+                    return None  # the common case: valid, sent byte for byte
+                if self.policy == "fix" and report.fixable:
+                    fixed = report.apply_fixes(doc)
+                    if cat.validate(fixed, endpoint).ok and not duplicates:
+                        self._log(request, report, fixed=True)
+                        return _dumps(fixed)
+        if not report.findings:
+            return None
+        if self.policy != "warn" and not report.ok:
+            secrets = _secrets(request.headers)
+            raise _error_class(request.headers)(_redact(report, secrets), method=request.method,
+                                                url=_shown_url(request.url))
+        self._log(request, report, fixed=False)
+        return None
+
+    def _log(self, request: Any, report: Report, *, fixed: bool) -> None:
+        secrets = _secrets(request.headers)
+        report = _redact(report, secrets)
+        where = f"{request.method} {_shown_url(request.url)}"
+        model = f" ({report.model})" if report.model else ""
+        for f in report.findings:
+            level = logging.INFO if f.severity == INFO else logging.WARNING
+            if fixed and f.fix is not None:
+                log.log(level, "preflight: %s%s: %s: %s %s: %s; fixed before sending (%s)",
+                        where, model, f.pointer or "/", f.code, f.severity, f.message,
+                        _describe_fix(f.fix))
+            else:
+                log.log(level, "preflight: %s%s: %s: %s %s: %s", where, model, f.pointer or "/",
+                        f.code, f.severity, f.message)
+
+
+_SDK_ERRORS: dict[str, type[PreflightError]] = {}
+
+
+def _error_class(headers: Any) -> type[PreflightError]:
+    """PreflightError, or a subclass that is also the calling SDK's own base error.
+
+    The Anthropic SDK wraps any other exception from its HTTP client in
+    ``APIConnectionError`` and retries it; an error of its own type it re-raises
+    as it is, at once. So when the request comes from that SDK (it sends an
+    ``anthropic-version`` header) and the SDK is loaded, the error is both an
+    ``aimlcat.PreflightError`` and an ``anthropic.AnthropicError``; likewise for
+    the OpenAI SDK (``x-stainless-lang`` without ``anthropic-version``). The SDKs
+    are never imported here."""
+    if "anthropic-version" in headers:
+        module, base = "anthropic", "AnthropicError"
+    elif "x-stainless-lang" in headers:
+        module, base = "openai", "OpenAIError"
+    else:
+        return PreflightError
+    cls = _SDK_ERRORS.get(module)
+    if cls is None:
+        sdk = sys.modules.get(module)
+        sdk_error = getattr(sdk, base, None)
+        if not (isinstance(sdk_error, type) and issubclass(sdk_error, Exception)):
+            return PreflightError
+        cls = type("PreflightError", (PreflightError, sdk_error),
+                   {"__module__": PreflightError.__module__,
+                    "__doc__": f"PreflightError, raised as the {module} SDK's own error type."})
+        _SDK_ERRORS[module] = cls
+    return cls
+
+
+def _load_json(body: bytes) -> tuple[Any, tuple[Finding, ...]]:
+    from ._payloads import load_json
+
+    return load_json(body, "request body")
+
+
+def _doubled_version(path: str) -> str | None:
+    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often), the
+    path the gateway serves (``/v1/chat/completions``); else None."""
+    if path.startswith("/v1/v") and len(path) > 6 and path[5].isdigit():
+        rest = path[3:]
+        if rest[3:4] == "/" or (rest[3:4].isdigit() and rest[4:5] == "/"):
+            return rest
+    return None
+
+
+def _wrong_path(url: Any, path: str, served: str) -> Finding:
+    base = f"{url.scheme}://{url.netloc.decode('ascii')}"
+    prefix = str(url.path)[:-len(path)] if path and str(url.path).endswith(path) else ""
+    right = base + prefix + served
+    return Finding("AML204", RULES["AML204"].severity, "",
+                   f"`{path}` is not an endpoint of the gateway: the path doubles /v1; "
+                   f"the gateway serves {right}",
+                   "Remove one /v1 from the client's base_url (the OpenAI SDK takes "
+                   f"{GATEWAY_URL}/v1, the Anthropic SDK {GATEWAY_URL}).")
+
+
+def _dumps(doc: Any) -> bytes:
+    import orjson
+
+    try:
+        return orjson.dumps(doc)
+    except TypeError:  # an integer beyond 64 bits, say
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _describe_fix(fix: dict[str, Any]) -> str:
+    op = fix.get("op")
+    if op == "move":
+        return f"moved {fix['from']} to {fix['path']}"
+    if op == "remove":
+        return f"removed {fix['path']}"
+    if op == "replace":
+        return f"replaced {fix['path']}"
+    return str(op)
+
+
+def _shown_url(url: Any) -> str:
+    """The URL without user info, query or fragment (they may carry credentials)."""
+    return f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"
+
+
+def _secrets(headers: Any) -> list[str]:
+    found: list[str] = []
+    for name in _SECRET_HEADERS:
+        for value in headers.get_list(name):
+            value = value.strip()
+            parts = value.split(None, 1)
+            for candidate in (value, parts[-1] if parts else ""):
+                if len(candidate) >= 8 and candidate not in found:
+                    found.append(candidate)
+    return sorted(found, key=len, reverse=True)
+
+
+def _redact(report: Report, secrets: Sequence[str]) -> Report:
+    """The report with every secret replaced by ``[redacted]`` (the same object when clean)."""
+    if not secrets:
+        return report
+    text = json.dumps(report.to_dict(), ensure_ascii=False)
+    if not any(s in text or json.dumps(s)[1:-1] in text for s in secrets):
+        return report
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            for s in secrets:
+                value = value.replace(s, _REDACTED)
+            return value
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return Report(model=report.model, endpoint=report.endpoint, findings=[
+        replace(f, message=clean(f.message), hint=clean(f.hint), fix=clean(f.fix))
+        for f in report.findings])
+
+
+def _with_body(request: Any, body: bytes) -> Any:
+    """A copy of ``request`` with another body: Content-Length set, every other header kept."""
+    headers = request.headers.copy()
+    headers["Content-Length"] = str(len(body))
+    if "transfer-encoding" in headers:
+        del headers["transfer-encoding"]
+    return type(request)(request.method, request.url, headers=headers, content=body,
+                         extensions=request.extensions)
+
+
+# -- transports ---------------------------------------------------------------------------------
+
+class PreflightTransport(httpx.BaseTransport):
+    """A sync transport that checks gateway requests, then hands them to ``transport``.
+
+    ``transport`` defaults to ``httpx.HTTPTransport()``; pass an ``httpx2``
+    transport to use this inside an ``httpx2.Client``."""
+
+    def __init__(self, transport: httpx.BaseTransport | None = None, *,
+                 policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
+                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 catalog: Catalog | None = None) -> None:
+        self.preflight = Preflight(policy, base_url=base_url, gateway_hosts=gateway_hosts,
+                                   catalog=catalog)
+        self.transport = transport if transport is not None else httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = self.preflight.target(request)
+        if path is not None:
+            fixed = self.preflight.check(request, path, request.read())
+            if fixed is not None:
+                request = _with_body(request, fixed)
+        return self.transport.handle_request(request)
+
+    def __enter__(self) -> Self:
+        self.transport.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None = None,
+                 exc_value: BaseException | None = None,
+                 traceback: TracebackType | None = None) -> None:
+        self.transport.__exit__(exc_type, exc_value, traceback)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+class AsyncPreflightTransport(httpx.AsyncBaseTransport):
+    """The async twin of :class:`PreflightTransport` (default ``httpx.AsyncHTTPTransport()``)."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *,
+                 policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
+                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 catalog: Catalog | None = None) -> None:
+        self.preflight = Preflight(policy, base_url=base_url, gateway_hosts=gateway_hosts,
+                                   catalog=catalog)
+        self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = self.preflight.target(request)
+        if path is not None:
+            fixed = self.preflight.check(request, path, await request.aread())
+            if fixed is not None:
+                request = _with_body(request, fixed)
+        return await self.transport.handle_async_request(request)
+
+    async def __aenter__(self) -> Self:
+        await self.transport.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None = None,
+                        exc_value: BaseException | None = None,
+                        traceback: TracebackType | None = None) -> None:
+        await self.transport.__aexit__(exc_type, exc_value, traceback)
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+
+# -- one-line helpers ---------------------------------------------------------------------------
+
+Lib = Literal["httpx", "httpx2"]
+
+
+@overload
+def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx"] = ...,
+           gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+           transport: Any = ..., **kwargs: Any) -> httpx.Client: ...
+@overload
+def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
+           gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+           transport: Any = ..., **kwargs: Any) -> Any: ...
+def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
+           gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
+           transport: Any = None, **kwargs: Any) -> Any:
+    """An ``httpx.Client`` whose requests to the gateway are checked first.
+
+    Pass it as ``http_client=`` to the OpenAI SDK (and, with ``lib="httpx2"``, to
+    the Anthropic SDK, which takes only ``httpx2`` clients). ``base_url`` is the
+    base URL given to the SDK when it is not ``https://api.aimlapi.com``: requests
+    under it are checked too. It is checked with :func:`check_base_url`; each
+    problem is logged as a warning. ``transport`` is the transport to wrap (for
+    proxies, TLS settings, retries); other keyword arguments go to the client."""
+    _warn_base_url(base_url)
+    if lib == "httpx2":
+        import httpx2
+
+        inner: Any = transport if transport is not None else httpx2.HTTPTransport()
+        wrapped: Any = PreflightTransport(inner, policy=policy, base_url=base_url,
+                                          gateway_hosts=gateway_hosts, catalog=catalog)
+        return httpx2.Client(transport=wrapped, **kwargs)
+    if lib != "httpx":
+        raise UsageError(f"lib must be 'httpx' or 'httpx2', not {lib!r}")
+    return httpx.Client(transport=PreflightTransport(
+        transport, policy=policy, base_url=base_url, gateway_hosts=gateway_hosts,
+        catalog=catalog), **kwargs)
+
+
+@overload
+def async_client(policy: Policy = ..., base_url: str | None = ..., *,
+                 lib: Literal["httpx"] = ..., gateway_hosts: Iterable[str] = ...,
+                 catalog: Catalog | None = ..., transport: Any = ...,
+                 **kwargs: Any) -> httpx.AsyncClient: ...
+@overload
+def async_client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
+                 gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+                 transport: Any = ..., **kwargs: Any) -> Any: ...
+def async_client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
+                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
+                 transport: Any = None, **kwargs: Any) -> Any:
+    """The ``httpx.AsyncClient`` twin of :func:`client` (for ``AsyncOpenAI``, ``AsyncAnthropic``)."""
+    _warn_base_url(base_url)
+    if lib == "httpx2":
+        import httpx2
+
+        inner: Any = transport if transport is not None else httpx2.AsyncHTTPTransport()
+        wrapped: Any = AsyncPreflightTransport(inner, policy=policy, base_url=base_url,
+                                               gateway_hosts=gateway_hosts, catalog=catalog)
+        return httpx2.AsyncClient(transport=wrapped, **kwargs)
+    if lib != "httpx":
+        raise UsageError(f"lib must be 'httpx' or 'httpx2', not {lib!r}")
+    return httpx.AsyncClient(transport=AsyncPreflightTransport(
+        transport, policy=policy, base_url=base_url, gateway_hosts=gateway_hosts,
+        catalog=catalog), **kwargs)
+
+
+def _warn_base_url(base_url: str | None) -> None:
+    if base_url is None:
+        return
+    for problem in check_base_url(base_url):
+        log.warning("base URL: %s", problem.message)
+
+
+# -- the base URL check -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class BaseUrlProblem:
+    """One thing wrong with a base URL for the gateway, and the base URL to use instead."""
+
+    code: str        # missing-scheme, other-provider, host-typo, not-https, endpoint-in-base,
+    #                  doubled-v1, sdk-adds-v1, not-a-url
+    message: str     # what is wrong, naming the right URL
+    suggestion: str  # the whole corrected base URL
+
+    def __str__(self) -> str:
+        return self.message
+
+
+SDK = Literal["openai", "anthropic"]
+
+
+def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
+    """What is wrong with ``url`` as the base URL of an SDK talking to the gateway.
+
+    ``sdk`` says which SDK gets it: the OpenAI SDK appends ``/chat/completions``
+    (so the base ends in ``/v1``), the Anthropic SDK appends ``/v1/messages`` (so
+    it does not). Without ``sdk`` only problems that hold for both are reported.
+    An empty list means the URL looks right. Each message names the corrected
+    URL; the URL given is never repeated (it may hold credentials)."""
+    found: list[tuple[str, str]] = []  # (code, what is wrong); the right URL is added below
+    text = url.strip()
+    if not text:
+        return [BaseUrlProblem("not-a-url", f"the base URL is empty: use {_default_for(sdk)}",
+                               _default_for(sdk))]
+    if "://" not in text:
+        head = text.split("/", 1)[0].lower()
+        local = head.split(":")[0] in ("localhost", "127.0.0.1", "[::1]")
+        scheme = "http" if local else "https"
+        found.append(("missing-scheme", f"the base URL has no scheme ({scheme}://)"))
+        text = f"{scheme}://{text}"
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    try:
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        host, port = "", None
+    if not host or scheme not in ("http", "https"):
+        return [BaseUrlProblem("not-a-url", f"the base URL is not an http(s) URL: use "
+                               f"{_default_for(sdk)}", _default_for(sdk))]
+    segments = [s for s in parts.path.split("/") if s]
+
+    if host in OTHER_PROVIDERS:
+        found.append(("other-provider", (
+            f"{host} is {OTHER_PROVIDERS[host]}, not the AI/ML API gateway, so your requests "
+            "would skip it (and your AI/ML API key would not work there)")))
+        wants_v1 = sdk == "openai" or (sdk is None and host != "api.anthropic.com")
+        host, port, scheme = GATEWAY_HOST, None, "https"
+        segments = ["v1"] if wants_v1 else []
+    elif host != GATEWAY_HOST and _looks_like_gateway(host):
+        found.append(("host-typo", f"{host} is not the gateway's API host ({GATEWAY_HOST})"))
+        host, port = GATEWAY_HOST, None
+    if host == GATEWAY_HOST and scheme != "https":
+        found.append(("not-https", (
+            "the gateway is served over https; plain http would send your API key unencrypted")))
+        scheme = "https"
+
+    tail = _endpoint_tail(segments)
+    if tail:
+        found.append(("endpoint-in-base", (
+            f"the base URL ends with the endpoint /{'/'.join(tail)}, which the SDK appends itself")))
+        segments = segments[:len(segments) - len(tail)]
+    collapsed: list[str] = []
+    for s in segments:
+        if s == "v1" and collapsed and collapsed[-1] == "v1":
+            continue
+        collapsed.append(s)
+    if len(collapsed) != len(segments):
+        found.append(("doubled-v1", (
+            "the path doubles /v1 (…/v1/v1), so every endpoint would be reached as /v1/v1/…")))
+        segments = collapsed
+    if sdk == "anthropic" and segments and segments[-1] == "v1":
+        found.append(("sdk-adds-v1", (
+            "the Anthropic SDK adds /v1/messages itself, so a base URL ending in /v1 reaches "
+            "/v1/v1/messages")))
+        segments = segments[:-1]
+
+    if not found:
+        return []
+    netloc = host if port is None else f"{host}:{port}"
+    right = f"{scheme}://{netloc}" + "".join("/" + s for s in segments)
+    return [BaseUrlProblem(code, f"{what}: use {right}", right) for code, what in found]
+
+
+def _default_for(sdk: SDK | None) -> str:
+    return GATEWAY_URL if sdk == "anthropic" else GATEWAY_URL + "/v1"
+
+
+def _looks_like_gateway(host: str) -> bool:
+    if host in ("aimlapi.com", "www.aimlapi.com", "docs.aimlapi.com", "aimlapi.ai",
+                "api.aimlapi.ai", "api.aiml.com", "api.aimlapi.com."):
+        return True
+    return difflib.SequenceMatcher(None, host, GATEWAY_HOST).ratio() >= 0.85
+
+
+def _endpoint_tail(segments: list[str]) -> list[str]:
+    """The trailing segments that spell a catalog endpoint (after its /v1 base), if any."""
+    if not segments:
+        return []
+    tails: set[tuple[str, ...]] = set()
+    try:
+        cat = load_catalog()
+    except CatalogError:  # a broken catalog must not break a URL check
+        return []
+    for path in cat.endpoints():
+        parts = tuple(p for p in path.split("/") if p)
+        tails.add(parts[1:] if parts[:1] == ("v1",) else parts)
+    best: tuple[str, ...] = ()
+    for t in tails:
+        if t and len(t) > len(best) and tuple(segments[-len(t):]) == t:
+            best = t
+    return list(best)

@@ -1,0 +1,591 @@
+"""Pre-flight in HTTP clients: the transport, the helpers, the real SDKs, the base URL check.
+
+Requests go to a real HTTP server that this module starts on 127.0.0.1 (a
+session fixture). It answers like the gateway would (a chat completion, an SSE
+stream, an Anthropic message) and records exactly what arrives, so each test
+can say what reached the wire: invalid requests nothing, valid ones the very
+bytes the client built, fixed ones the fixed body. The OpenAI and Anthropic SDKs
+are the real packages. A few tests wrap ``httpx.MockTransport`` instead of the
+network to show the default gateway host (api.aimlapi.com) is checked without
+sending anything anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import pickle
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+import aimlcat
+from aimlcat import PreflightError, check_base_url
+
+SECRET = "sk-aiml-test-7f3a9c1e5b2d4086"  # the API key every test sends; must never be shown
+MESSAGES = [{"role": "user", "content": "Say hi"}]
+CLAUDE = "anthropic/claude-sonnet-5"
+
+
+# -- the recording server ------------------------------------------------------------------------
+
+@dataclass
+class Arrived:
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    arrived: list[Arrived] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def root(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def v1(self) -> str:
+        return self.root + "/v1"
+
+
+def _chat_completion(model: str) -> dict[str, Any]:
+    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000,
+            "model": model, "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": "Hi!"}}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1_700_000_000,
+            "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def _message(model: str) -> dict[str, Any]:
+    return {"id": "msg_1", "type": "message", "role": "assistant", "model": model,
+            "content": [{"type": "text", "text": "Hi!"}], "stop_reason": "end_turn",
+            "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 2}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_state: Server  # set on the subclass made per server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _record(self) -> Arrived:
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        got = Arrived(self.command, self.path, list(self.headers.items()), body)
+        with self.server_state.lock:
+            self.server_state.arrived.append(got)
+        return got
+
+    def _send(self, doc: Any, status: int = 200) -> None:
+        data = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._record()
+        self._send({"object": "list", "data": []})
+
+    def do_POST(self) -> None:
+        got = self._record()
+        path = self.path.split("?", 1)[0]
+        body: Any = None
+        if (got.header("Content-Type") or "").startswith("application/json"):
+            try:
+                body = got.json()
+            except ValueError:
+                body = None
+        model = body.get("model", "?") if isinstance(body, dict) else "?"
+        if path.endswith("/chat/completions"):
+            if isinstance(body, dict) and body.get("stream"):
+                self._stream(model)
+            else:
+                self._send(_chat_completion(model))
+        elif path.endswith("/messages"):
+            self._send(_message(model))
+        else:
+            self._send({"ok": True})
+
+    def _stream(self, model: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for delta, finish in (({"role": "assistant", "content": "Hi"}, None),
+                              ({"content": " there"}, None), ({}, "stop")):
+            self.wfile.write(b"data: " + json.dumps(_chunk(model, delta, finish)).encode()
+                             + b"\n\n")
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.close_connection = True
+
+
+@pytest.fixture(scope="session")
+def _loopback() -> Iterator[Server]:
+    state = Server("127.0.0.1", 0)
+    handler = type("Handler", (_Handler,), {"server_state": state})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, name="loopback-gateway", daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def server(_loopback: Server) -> Server:
+    """The loopback gateway, with nothing recorded yet."""
+    with _loopback.lock:
+        _loopback.arrived.clear()
+    return _loopback
+
+
+def _headers(**extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {SECRET}", "Content-Type": "application/json", **extra}
+
+
+def _no_secret(*texts: str) -> None:
+    for text in texts:
+        assert SECRET not in text
+        assert SECRET[:12] not in text
+
+
+# -- the transport with plain httpx -----------------------------------------------------------------
+
+def test_valid_request_arrives_byte_for_byte_with_its_headers(server: Server) -> None:
+    # Odd spacing and key order on purpose: a valid body is never re-serialised.
+    raw = (b'{ "messages" : [{"role":"user","content":"Say hi"}],\n'
+           b'  "model":"gpt-4o", "max_completion_tokens": 10 }')
+    with aimlcat.client(base_url=server.v1) as http:
+        r = http.post(server.v1 + "/chat/completions", content=raw,
+                      headers=_headers(**{"X-Trace": "abc-123"}))
+    assert r.status_code == 200
+    [got] = server.arrived
+    assert got.body == raw
+    assert got.header("Content-Length") == str(len(raw))
+    assert got.header("X-Trace") == "abc-123"
+    assert got.header("Authorization") == f"Bearer {SECRET}"
+
+
+def test_raise_stops_an_invalid_request_before_any_byte_is_sent(server: Server) -> None:
+    body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10, "temperatur": 0.2}
+    with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:
+        http.post(server.v1 + "/chat/completions", json=body, headers=_headers())
+    assert server.arrived == []
+    exc = caught.value
+    assert [(f.code, f.pointer) for f in exc.report.findings] == [
+        ("AML302", "/max_tokens"), ("AML301", "/temperatur")]
+    text = str(exc)
+    assert "max_completion_tokens" in text and "temperatur" in text and "temperature" in text
+    assert exc.url == server.v1 + "/chat/completions"
+    _no_secret(text, repr(exc))
+
+
+def test_the_gateway_host_is_checked_by_default_with_or_without_v1() -> None:
+    sent: list[httpx.Request] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    bad = {"model": "gpt-4o", "messages": MESSAGES, "temperatur": 0.2}
+    good = json.dumps({"model": "gpt-4o", "messages": MESSAGES}).encode()
+    with aimlcat.client(transport=httpx.MockTransport(gateway)) as http:
+        for url in ("https://api.aimlapi.com/v1/chat/completions",
+                    "https://api.aimlapi.com/chat/completions"):
+            with pytest.raises(PreflightError):
+                http.post(url, json=bad)
+            http.post(url, content=good, headers={"Content-Type": "application/json"})
+        with pytest.raises(PreflightError) as caught:
+            http.post("https://api.aimlapi.com/v2/video/generations",
+                      json={"model": "google/veo3", "prompt": "a cat", "cfg_scale": 3})
+    assert [r.content for r in sent] == [good, good]
+    assert caught.value.report.endpoint == "/v2/video/generations"
+
+
+def test_warn_logs_every_finding_and_sends_the_body_unchanged(
+        server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    raw = json.dumps({"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10,
+                      "temperatur": 0.2}).encode()
+    with caplog.at_level(logging.WARNING, logger="aimlcat"), \
+            aimlcat.client("warn", base_url=server.v1) as http:
+        assert http.post(server.v1 + "/chat/completions", content=raw,
+                         headers=_headers()).status_code == 200
+    [got] = server.arrived
+    assert got.body == raw
+    logged = [r for r in caplog.records if r.name == "aimlcat"]
+    assert [r.levelno for r in logged] == [logging.WARNING, logging.WARNING]
+    assert "AML302" in logged[0].getMessage() and "/max_tokens" in logged[0].getMessage()
+    assert "AML301" in logged[1].getMessage() and "/temperatur" in logged[1].getMessage()
+    _no_secret(caplog.text)
+
+
+def test_fix_sends_the_fixed_body_with_a_right_content_length(
+        server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10, "temperature": 0.2}
+    with caplog.at_level(logging.WARNING, logger="aimlcat"), \
+            aimlcat.client("fix", base_url=server.v1) as http:
+        http.post(server.v1 + "/chat/completions", json=body,
+                  headers=_headers(**{"X-Trace": "t-9"}))
+    [got] = server.arrived
+    assert got.json() == {"model": "gpt-4o", "messages": MESSAGES,
+                          "max_completion_tokens": 10, "temperature": 0.2}
+    assert list(got.json()) == ["model", "messages", "max_completion_tokens", "temperature"]
+    assert got.header("Content-Length") == str(len(got.body))
+    assert got.header("Content-Type") == "application/json"
+    assert got.header("X-Trace") == "t-9"
+    assert got.header("Authorization") == f"Bearer {SECRET}"
+    assert "fixed before sending (moved /max_tokens to /max_completion_tokens)" in caplog.text
+    _no_secret(caplog.text)
+
+
+def test_fix_still_raises_when_errors_remain_after_fixing(server: Server) -> None:
+    body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10, "temperatur": 0.2}
+    with aimlcat.client("fix", base_url=server.v1) as http, pytest.raises(PreflightError) as c:
+        http.post(server.v1 + "/chat/completions", json=body, headers=_headers())
+    assert server.arrived == []
+    assert {f.code for f in c.value.report.findings} == {"AML302", "AML301"}
+
+
+def test_fix_removes_a_removed_parameter_and_sends(server: Server) -> None:
+    # o3-mini lost `temperature`: an error whose fix (remove it) is safe.
+    body = {"model": "o3-mini", "messages": MESSAGES, "temperature": 0.5}
+    report = aimlcat.validate(body, "/v1/chat/completions")
+    assert [f.code for f in report.errors] == ["AML303"] and report.errors[0].fix is not None
+    with aimlcat.client("fix", base_url=server.v1) as http:
+        http.post(server.v1 + "/chat/completions", json=body, headers=_headers())
+    [got] = server.arrived
+    assert got.json() == {"model": "o3-mini", "messages": MESSAGES}
+
+
+def test_warnings_alone_do_not_stop_a_request_in_raise_mode(
+        server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    raw = json.dumps({"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 5}).encode()
+    with caplog.at_level(logging.WARNING, logger="aimlcat"), \
+            aimlcat.client(base_url=server.v1) as http:
+        http.post(server.v1 + "/chat/completions", content=raw, headers=_headers())
+    assert [a.body for a in server.arrived] == [raw]
+    assert "AML302" in caplog.text
+
+
+def test_what_is_not_a_json_post_to_a_known_endpoint_passes_through(server: Server) -> None:
+    bad = json.dumps({"model": "gpt-4o", "temperatur": 1}).encode()
+    with aimlcat.client(base_url=server.v1) as http:
+        assert http.get(server.v1 + "/models", headers=_headers()).status_code == 200
+        # a path the catalog does not know (a service endpoint)
+        http.post(server.v1 + "/billing/report", content=bad, headers=_headers())
+        # not JSON
+        http.post(server.v1 + "/chat/completions", content=bad,
+                  headers={"Content-Type": "text/plain"})
+        # a multipart upload
+        http.post(server.root + "/v1/stt/create", data={"model": "openai/gpt-4o-transcribe"},
+                  files={"file": ("a.wav", b"RIFF....WAVEfmt ", "audio/wav")})
+        # another host: not the gateway
+        http.post(f"http://localhost:{server.port}/v1/chat/completions", content=bad,
+                  headers=_headers())
+    paths = [(a.method, a.path) for a in server.arrived]
+    assert paths == [("GET", "/v1/models"), ("POST", "/v1/billing/report"),
+                     ("POST", "/v1/chat/completions"), ("POST", "/v1/stt/create"),
+                     ("POST", "/v1/chat/completions")]
+    assert server.arrived[1].body == bad and server.arrived[2].body == bad
+    upload = server.arrived[3]
+    assert (upload.header("Content-Type") or "").startswith("multipart/form-data")
+    assert b"RIFF....WAVEfmt " in upload.body and upload.header("Content-Length") == str(
+        len(upload.body))
+    assert server.arrived[4].body == bad
+
+
+def test_a_streamed_request_body_is_read_and_checked(server: Server) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],'
+        yield b' "temperatur": 1}'
+
+    with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError):
+        http.post(server.v1 + "/chat/completions", content=chunks(),
+                  headers={"Content-Type": "application/json"})
+    assert server.arrived == []
+
+
+def test_duplicate_keys_and_broken_json_are_stopped(server: Server) -> None:
+    dup = b'{"model": "gpt-4o", "messages": [], "temperature": 0.1, "temperature": 2}'
+    with aimlcat.client(base_url=server.v1) as http:
+        with pytest.raises(PreflightError) as c1:
+            http.post(server.v1 + "/chat/completions", content=dup, headers=_headers())
+        with pytest.raises(PreflightError) as c2:
+            http.post(server.v1 + "/chat/completions", content=b'{"model": "gpt-4o",',
+                      headers=_headers())
+    assert server.arrived == []
+    assert c1.value.report.findings[0].code == "AML002"
+    assert c1.value.report.findings[0].pointer == "/temperature"
+    assert [f.code for f in c2.value.report.findings] == ["AML001"]
+    assert "not valid JSON" in str(c2.value)
+
+
+def test_a_doubled_v1_is_stopped_naming_the_url_the_gateway_serves(server: Server) -> None:
+    body = {"model": "gpt-4o", "messages": MESSAGES}
+    with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:
+        http.post(server.v1 + "/v1/chat/completions", json=body, headers=_headers())
+    assert server.arrived == []
+    [finding] = caught.value.report.findings
+    assert finding.code == "AML204"
+    assert f"the gateway serves {server.v1}/chat/completions" in finding.message
+
+
+def test_no_secret_in_errors_logs_or_reports(server: Server,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    # The key even leaks into the body, where findings quote values: it is redacted.
+    body = {"model": SECRET, "messages": MESSAGES}
+    headers = _headers(**{"x-api-key": SECRET, "Cookie": f"session={SECRET}"})
+    with caplog.at_level(logging.DEBUG, logger="aimlcat"):
+        with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as c:
+            http.post(server.v1 + "/chat/completions?key=" + SECRET, json=body,
+                      headers=headers)
+        with aimlcat.client("warn", base_url=server.v1) as http:
+            http.post(server.v1 + "/chat/completions?key=" + SECRET, json=body,
+                      headers=headers)
+    exc = c.value
+    assert "[redacted]" in str(exc)
+    _no_secret(str(exc), repr(exc), json.dumps(exc.report.to_dict()), exc.url,
+               caplog.text, str(pickle.loads(pickle.dumps(exc))))
+    assert "[redacted]" in caplog.text
+    assert len(server.arrived) == 1  # the warn-mode request was sent as it was
+
+
+def test_preflight_error_is_an_aimlcat_error_and_pickles() -> None:
+    report = aimlcat.validate({"model": "gpt-4o", "messages": [], "temperatur": 1})
+    exc = PreflightError(report, method="POST", url="https://api.aimlapi.com/v1/chat/completions")
+    assert isinstance(exc, aimlcat.AimlcatError)
+    again = pickle.loads(pickle.dumps(exc))
+    assert str(again) == str(exc) and again.report == report
+
+
+def test_an_unknown_policy_is_a_usage_error() -> None:
+    with pytest.raises(aimlcat.UsageError, match="raise, warn, fix"):
+        aimlcat.client("strict")  # type: ignore[call-overload]
+
+
+def test_requests_to_another_provider_pass_with_one_warning(
+        caplog: pytest.LogCaptureFixture) -> None:
+    sent: list[httpx.Request] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(401, json={"error": "bad key"})
+
+    body = {"model": "gpt-4o", "temperatur": 1}
+    with caplog.at_level(logging.WARNING, logger="aimlcat"), \
+            aimlcat.client(transport=httpx.MockTransport(provider)) as http:
+        for _ in range(2):
+            http.post("https://api.openai.com/v1/chat/completions", json=body)
+    assert len(sent) == 2
+    warned = [r.getMessage() for r in caplog.records if "api.openai.com" in r.getMessage()]
+    assert len(warned) == 1
+    assert "https://api.aimlapi.com/v1" in warned[0]
+
+
+def test_async_client_raises_fixes_and_passes(server: Server) -> None:
+    async def run() -> None:
+        async with aimlcat.async_client(base_url=server.v1) as http:
+            with pytest.raises(PreflightError):
+                await http.post(server.v1 + "/chat/completions", headers=_headers(),
+                                json={"model": "gpt-4o", "messages": MESSAGES, "temperatur": 1})
+            raw = json.dumps({"model": "gpt-4o", "messages": MESSAGES}).encode()
+            await http.post(server.v1 + "/chat/completions", content=raw, headers=_headers())
+        async with aimlcat.async_client("fix", base_url=server.v1) as http:
+            await http.post(server.v1 + "/chat/completions", headers=_headers(),
+                            json={"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 3})
+
+    asyncio.run(run())
+    assert [a.json() for a in server.arrived] == [
+        {"model": "gpt-4o", "messages": MESSAGES},
+        {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 3}]
+
+
+# -- the real OpenAI SDK ---------------------------------------------------------------------------
+
+openai = pytest.importorskip("openai")
+
+
+def _openai(server: Server, policy: str = "raise", **kw: Any) -> Any:
+    return openai.OpenAI(base_url=server.v1, api_key=SECRET, max_retries=2,
+                         http_client=aimlcat.client(policy, base_url=server.v1, **kw))
+
+
+def test_openai_sdk_raise_mode_names_both_problems_and_sends_nothing(server: Server) -> None:
+    with _openai(server) as sdk, pytest.raises(PreflightError) as caught:
+        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=10,
+                                    extra_body={"temperatur": 0.2})
+    assert server.arrived == []
+    text = str(caught.value)
+    assert "`max_tokens` is deprecated" in text and "max_completion_tokens" in text
+    assert "`temperatur` is not a parameter" in text and "temperature" in text
+    _no_secret(text, repr(caught.value))
+
+
+def test_openai_sdk_fix_mode_sends_max_completion_tokens(server: Server) -> None:
+    with _openai(server, "fix") as sdk:
+        reply = sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=10)
+    assert reply.choices[0].message.content == "Hi!"
+    [got] = server.arrived
+    assert got.json()["max_completion_tokens"] == 10 and "max_tokens" not in got.json()
+    assert got.header("Content-Length") == str(len(got.body))
+
+
+def test_openai_sdk_valid_requests_arrive_as_the_sdk_built_them(server: Server) -> None:
+    kwargs: dict[str, Any] = {"model": "gpt-4o", "messages": MESSAGES, "temperature": 0.3,
+                              "max_completion_tokens": 20, "extra_body": {"top_p": 0.9}}
+    with openai.OpenAI(base_url=server.v1, api_key=SECRET) as plain:
+        plain.chat.completions.create(**kwargs)
+    with _openai(server) as sdk:
+        sdk.chat.completions.create(**kwargs)
+    with _openai(server, lib="httpx2") as sdk:
+        sdk.chat.completions.create(**kwargs)
+    first, second, third = server.arrived
+    assert first.body == second.body == third.body
+    assert json.loads(first.body)["top_p"] == 0.9
+
+
+def test_openai_sdk_stream_is_checked_and_passes_through(server: Server) -> None:
+    with _openai(server) as sdk:
+        with pytest.raises(PreflightError):
+            sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True,
+                                        extra_body={"temperatur": 1})
+        assert server.arrived == []
+        with sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES,
+                                         stream=True) as stream:
+            text = "".join(c.choices[0].delta.content or "" for c in stream)
+    assert text == "Hi there"
+    [got] = server.arrived
+    assert got.json()["stream"] is True
+
+
+def test_async_openai_sdk(server: Server) -> None:
+    async def run() -> None:
+        async with openai.AsyncOpenAI(
+                base_url=server.v1, api_key=SECRET,
+                http_client=aimlcat.async_client(base_url=server.v1)) as sdk:
+            with pytest.raises(PreflightError):
+                await sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES,
+                                                  max_tokens=10, extra_body={"temperatur": 0.2})
+        async with openai.AsyncOpenAI(
+                base_url=server.v1, api_key=SECRET,
+                http_client=aimlcat.async_client("fix", base_url=server.v1)) as fixing:
+            await fixing.chat.completions.create(model="gpt-4o", messages=MESSAGES,
+                                                 max_tokens=10)
+
+    asyncio.run(run())
+    [got] = server.arrived
+    assert got.json()["max_completion_tokens"] == 10
+
+
+# -- the real Anthropic SDK --------------------------------------------------------------------------
+
+def _anthropic_module() -> Any:
+    return pytest.importorskip("anthropic")
+
+
+def test_anthropic_sdk_messages(server: Server) -> None:
+    anthropic = _anthropic_module()
+    # The Anthropic SDK 2.x takes httpx2 clients only: lib="httpx2".
+    sdk = anthropic.Anthropic(base_url=server.root, api_key=SECRET,
+                              http_client=aimlcat.client(base_url=server.root, lib="httpx2"))
+    kwargs = {"model": CLAUDE, "max_tokens": 64, "messages": MESSAGES, "system": "Be brief."}
+    with sdk, anthropic.Anthropic(base_url=server.root, api_key=SECRET) as plain:
+        reply = sdk.messages.create(**kwargs)
+        assert reply.content[0].text == "Hi!"
+        plain.messages.create(**kwargs)
+        checked, unchecked = server.arrived
+        assert checked.path == "/v1/messages" and checked.body == unchecked.body
+        assert SECRET in (checked.header("x-api-key") or checked.header("Authorization") or "")
+
+        with pytest.raises(PreflightError) as caught:  # at once: not wrapped, not retried
+            sdk.messages.create(**kwargs, extra_body={"temprature": 0.5})
+    assert isinstance(caught.value, anthropic.AnthropicError)
+    assert len(server.arrived) == 2
+    _no_secret(str(caught.value), repr(caught.value))
+
+
+def test_async_anthropic_sdk(server: Server) -> None:
+    anthropic = _anthropic_module()
+
+    async def run() -> None:
+        async with anthropic.AsyncAnthropic(
+                base_url=server.root, api_key=SECRET,
+                http_client=aimlcat.async_client(base_url=server.root, lib="httpx2")) as sdk:
+            await sdk.messages.create(model=CLAUDE, max_tokens=64, messages=MESSAGES)
+            with pytest.raises(PreflightError):
+                await sdk.messages.create(model="gpt-4o", max_tokens=64, messages=MESSAGES)
+
+    asyncio.run(run())
+    assert [a.json()["model"] for a in server.arrived] == [CLAUDE]
+
+
+# -- the base URL check -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("url", "sdk", "codes", "right"), [
+    ("https://api.aimlapi.com/v1", "openai", [], None),
+    ("https://api.aimlapi.com/v1/", None, [], None),
+    ("https://api.aimlapi.com", "anthropic", [], None),
+    ("http://127.0.0.1:8000/v1", "openai", [], None),
+    ("https://api.openai.com/v1", "openai", ["other-provider"], "https://api.aimlapi.com/v1"),
+    ("https://api.anthropic.com", "anthropic", ["other-provider"], "https://api.aimlapi.com"),
+    ("https://api.anthropic.com", None, ["other-provider"], "https://api.aimlapi.com"),
+    ("https://api.aimlapi.com/v1/v1", "openai", ["doubled-v1"], "https://api.aimlapi.com/v1"),
+    ("api.aimlapi.com/v1", "openai", ["missing-scheme"], "https://api.aimlapi.com/v1"),
+    ("http://api.aimlapi.com/v1", None, ["not-https"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v1/chat/completions", "openai", ["endpoint-in-base"],
+     "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v1", "anthropic", ["sdk-adds-v1"], "https://api.aimlapi.com"),
+    ("https://aimlapi.com/v1", "openai", ["host-typo"], "https://api.aimlapi.com/v1"),
+    ("api.openai.com/v1", "openai", ["missing-scheme", "other-provider"],
+     "https://api.aimlapi.com/v1"),
+    ("localhost:8000/v1/v1", None, ["missing-scheme", "doubled-v1"], "http://localhost:8000/v1"),
+])
+def test_check_base_url(url: str, sdk: Any, codes: list[str], right: str | None) -> None:
+    problems = check_base_url(url, sdk=sdk)
+    assert [p.code for p in problems] == codes
+    for p in problems:
+        assert p.suggestion == right
+        assert p.message.endswith(f"use {right}")
+
+
+def test_check_base_url_never_repeats_credentials() -> None:
+    [problem] = check_base_url(f"http://user:{SECRET}@api.aimlapi.com/v1?key={SECRET}")
+    assert problem.code == "not-https"
+    _no_secret(problem.message, problem.suggestion)
+
+
+def test_a_client_with_a_wrong_base_url_warns_naming_the_right_one(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="aimlcat"):
+        aimlcat.client(base_url="https://api.aimlapi.com/v1/v1").close()
+    assert "use https://api.aimlapi.com/v1" in caplog.text
