@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
         if name == "build":
             b.add_argument("--check", action="store_true",
                            help="write nothing; exit 1 when schemas/ is stale")
+
+    from ._sync import add_arguments as sync_arguments  # the one command that goes online
+    sync_arguments(sub.add_parser(
+        "sync", help="compare the catalog with the gateway's live model list",
+        description="Compare the catalog with the gateway's live model list (GET /v1/models)."))
     return p
 
 
@@ -331,6 +336,10 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
             return cmd_models(args, out)
         if args.command == "show":
             return cmd_show(args, out)
+        if args.command == "sync":
+            from ._sync import run as run_sync
+
+            return run_sync(args, out)
         if args.command == "build":
             return cmd_build(args, out)
         return cmd_check_catalog(args, out)

@@ -1,0 +1,356 @@
+"""``aimlcat sync`` against a real HTTP server on 127.0.0.1 that this module starts.
+
+The server answers ``GET <scenario>/v1/models``: the fixture list
+(tests/fixtures/sync/models.json, with planted differences from the catalog),
+and the failure modes: no answer in time, 500 once then the list, 429 with
+Retry-After then the list, 500 forever, a page that is not JSON, JSON that is
+not the list, an empty list, an API key required. An unreachable port is a
+port that was just closed. Backoff is shortened for the tests; nothing else
+of aimlcat is changed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aimlcat
+from aimlcat import _sync
+from aimlcat._cli import run as cli_run
+from aimlcat._sync import LiveModel, SyncError, cli_main, compare, models_url, parse_models
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sync" / "models.json"
+KEY = "aiml-sync-key-51c0ffee9d2b7a44"
+
+
+@dataclass
+class ModelsServer:
+    port: int = 0
+    hits: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def base(self, scenario: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{scenario}"
+
+    def count(self, scenario: str) -> int:
+        with self.lock:
+            return sum(1 for p, _ in self.hits if p.startswith(f"/{scenario}/"))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state: ModelsServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, ctype: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+            pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        with self.state.lock:
+            self.state.hits.append((path, self.headers.get("Authorization")))
+            seen = sum(1 for p, _ in self.state.hits if p == path)
+        scenario = path.strip("/").split("/", 1)[0]
+        kind = scenario.split("-", 1)[0]
+        if not path.endswith("/v1/models"):
+            self._send(404, b'{"error": "not found"}')
+        elif kind == "ok":
+            self._send(200, FIXTURE.read_bytes())
+        elif kind == "slow":
+            time.sleep(1.0)
+            self._send(200, FIXTURE.read_bytes())
+        elif kind == "flaky":  # 500 once, then the list
+            if seen == 1:
+                self._send(500, b'{"error": "internal"}')
+            else:
+                self._send(200, FIXTURE.read_bytes())
+        elif kind == "busy":  # 429 asking for a short wait, then the list
+            if seen == 1:
+                self._send(429, b'{"error": "slow down"}', headers={"Retry-After": "0"})
+            else:
+                self._send(200, FIXTURE.read_bytes())
+        elif kind == "down":
+            self._send(503, b'{"error": "unavailable"}')
+        elif kind == "html":
+            self._send(200, b"<html><body>Welcome</body></html>", "text/html; charset=utf-8")
+        elif kind == "other":
+            self._send(200, b'{"models": ["gpt-4o"]}')
+        elif kind == "empty":
+            self._send(200, b'{"object": "list", "data": []}')
+        elif kind == "auth":
+            if self.headers.get("Authorization") == f"Bearer {KEY}":
+                self._send(200, FIXTURE.read_bytes())
+            else:
+                self._send(401, b'{"error": "missing or invalid key"}')
+        else:
+            self._send(404, b'{"error": "no such scenario"}')
+
+
+@pytest.fixture(scope="module")
+def models_server() -> Iterator[ModelsServer]:
+    state = ModelsServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (_Handler,), {"state": state}))
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, name="models-server", daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sync, "BACKOFF", 0.01)
+    monkeypatch.delenv("AIMLAPI_KEY", raising=False)
+
+
+_runs = iter(range(1_000_000))
+
+
+def _fresh(kind: str) -> str:
+    """A scenario name of its own, so per-path counters start at zero."""
+    return f"{kind}-{next(_runs)}"
+
+
+def _sync_cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = cli_main(list(argv), out)
+    return code, out.getvalue()
+
+
+# -- the differences -----------------------------------------------------------------------------
+
+def _planted(doc: dict[str, Any]) -> None:
+    missing = [m["id"] for m in doc["missing"]]
+    assert missing == ["openai/gpt-5"]
+    assert doc["missing"][0]["aliases"] == ["gpt-5"]
+    not_served = {m["id"]: m["status"] for m in doc["not_served"]}
+    assert not_served.get("o3-mini") == "active"
+    served = {n for m in json.loads(FIXTURE.read_text())["data"] for n in [m["id"], *m["aliases"]]}
+    cat = aimlcat.load_catalog()
+    for mid in not_served:  # every one is in the catalog and absent from the list
+        info = cat.model(mid)
+        assert info.status != "removed" and not {mid, *info.aliases} & served
+    assert "dall-e-3" not in not_served  # removed in the catalog and gone: no difference
+    assert [m["id"] for m in doc["removed_but_served"]] == [
+        "meta-llama/Llama-Guard-3-11B-Vision-Turbo"]
+    aliases = {m["id"]: m for m in doc["aliases"]}
+    assert set(aliases) == {"gpt-4o", "anthropic/claude-sonnet-5"}
+    assert aliases["gpt-4o"]["gateway_only"] == ["chatgpt-4o-latest"]
+    assert aliases["gpt-4o"]["catalog_only"] == []
+    assert aliases["anthropic/claude-sonnet-5"]["gateway_only"] == ["claude-sonnet-5"]
+    limits = {(m["id"], m["limit"]): (m["gateway"], m["catalog"]) for m in doc["limits"]}
+    assert limits == {("anthropic/claude-sonnet-5", "context_window"): (200_000, 1_000_000),
+                      ("text-embedding-3-small", "context_window"): (8191, 8000)}
+
+
+def test_sync_json_lists_the_planted_differences(models_server: ModelsServer) -> None:
+    code, out = _sync_cli("--base-url", models_server.base("ok"), "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["source"] == models_server.base("ok") + "/v1/models"
+    assert doc["served"] == 18 and doc["differences"] == sum(
+        len(doc[k]) for k in ("missing", "not_served", "removed_but_served", "aliases", "limits"))
+    _planted(doc)
+
+
+def test_sync_text_report(models_server: ModelsServer) -> None:
+    code, out = _sync_cli("--base-url", models_server.base("ok") + "/v1")
+    assert code == 1
+    assert out.startswith(f"{models_server.base('ok')}/v1/models: 18 models served; catalog ")
+    assert "Served, not in the catalog (1):\n  openai/gpt-5  (aliases: gpt-5)" in out
+    assert "no longer served: candidates for deprecation" in out and "  o3-mini  (active)" in out
+    assert ("Marked removed in the catalog, still served (1):\n"
+            "  meta-llama/Llama-Guard-3-11B-Vision-Turbo") in out
+    assert "  gpt-4o: the gateway also calls it chatgpt-4o-latest" in out
+    assert ("  anthropic/claude-sonnet-5: context window: gateway 200,000, catalog 1,000,000"
+            in out)
+    assert out.rstrip().endswith("differences.")
+
+
+def test_sync_through_the_main_cli(models_server: ModelsServer) -> None:
+    out = io.StringIO()
+    assert cli_run(["sync", "--base-url", models_server.base("ok"), "--format", "json"],
+                   out) == 1
+    _planted(json.loads(out.getvalue()))
+
+
+def test_no_differences_exits_0() -> None:
+    cat = aimlcat.load_catalog()
+    live = [LiveModel(m.id, m.aliases, context_length=m.context_window)
+            for m in cat.models() if m.status != "removed"]
+    report = compare(cat, live, "test")
+    assert report.differences == 0, report.to_dict()
+
+
+def test_alias_groups_that_differ_are_reported() -> None:
+    cat = aimlcat.load_catalog()
+    live = [LiveModel("gpt-4o", ("gpt-4o-2024-08-06",)), LiveModel("openai/gpt-4o")]
+    report = compare(cat, live)
+    messages = [m["message"] for m in report.aliases]
+    assert any("as one model" in m and "gpt-4o-2024-08-06" in m for m in messages)
+    assert any("as 2 models" in m for m in messages)
+
+
+def test_output_limit_beyond_the_context_window() -> None:
+    cat = aimlcat.load_catalog()
+    report = compare(cat, [LiveModel("o3-mini", output_max=300_000, context_length=200_000)])
+    assert [(m["id"], m["limit"]) for m in report.limits] == [("o3-mini", "output_max")]
+
+
+# -- the network: retries, timeouts, failures ------------------------------------------------------
+
+def test_500_then_success_is_retried(models_server: ModelsServer) -> None:
+    scenario = _fresh("flaky")
+    code, out = _sync_cli("--base-url", models_server.base(scenario), "--format", "json")
+    assert code == 1 and json.loads(out)["served"] == 18
+    assert models_server.count(scenario) == 2
+
+
+def test_429_with_retry_after_is_retried(models_server: ModelsServer) -> None:
+    scenario = _fresh("busy")
+    code, _ = _sync_cli("--base-url", models_server.base(scenario))
+    assert code == 1 and models_server.count(scenario) == 2
+
+
+def test_500_forever_gives_up_after_the_retries(models_server: ModelsServer,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = _fresh("down")
+    code, out = _sync_cli("--base-url", models_server.base(scenario), "--retries", "2")
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert models_server.count(scenario) == 3
+    assert err == (f"aimlcat: sync: {models_server.base(scenario)}/v1/models answered 503 "
+                   "Service Unavailable (3 tries)\n")
+
+
+def test_backoff_doubles(models_server: ModelsServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(_sync, "BACKOFF", 0.5)
+    with pytest.raises(SyncError):
+        _sync.fetch_models(models_server.base(_fresh("down")), retries=3, sleep=waits.append)
+    assert waits == [0.5, 1.0, 2.0]
+
+
+def test_timeout(models_server: ModelsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = _fresh("slow")
+    started = time.monotonic()
+    code, _ = _sync_cli("--base-url", models_server.base(scenario), "--timeout", "0.2",
+                        "--retries", "1")
+    assert time.monotonic() - started < 0.95  # two tries of 0.2 s, not the server's 1 s
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == (f"aimlcat: sync: {models_server.base(scenario)}/v1/models did not "
+                           "answer within 0.2 s (2 tries)")
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("html", "the answer is not JSON (text/html, 33 bytes); is --base-url the gateway?"),
+    ("other", "not the gateway's model list: no `data` array"),
+    ("empty", "the gateway listed no models, so there is nothing to compare"),
+])
+def test_answers_that_are_not_the_list(models_server: ModelsServer,
+                                       capsys: pytest.CaptureFixture[str],
+                                       scenario: str, expected: str) -> None:
+    code, out = _sync_cli("--base-url", models_server.base(scenario))
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert err.startswith("aimlcat: sync: ") and expected in err
+    assert err.count("\n") == 1
+
+
+def test_unreachable_host_is_one_line_and_not_retried(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    code, _ = _sync_cli("--base-url", f"http://127.0.0.1:{port}")
+    assert time.monotonic() - started < 2
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (f"aimlcat: sync: cannot reach 127.0.0.1:{port} (connection refused); "
+                   "check --base-url and the network\n")
+
+
+def test_api_key_is_sent_as_bearer_and_never_printed(
+        models_server: ModelsServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = _fresh("auth")
+    code, _ = _sync_cli("--base-url", models_server.base(scenario))
+    err = capsys.readouterr().err
+    assert code == 2 and "needs an API key: set AIMLAPI_KEY or pass --api-key" in err
+
+    code, out = _sync_cli("--base-url", models_server.base(scenario), "--api-key", KEY)
+    assert code == 1
+    monkeypatch.setenv("AIMLAPI_KEY", KEY)
+    code, out2 = _sync_cli("--base-url", models_server.base(scenario), "--format", "json")
+    assert code == 1
+    with models_server.lock:
+        auth = [a for p, a in models_server.hits if p.startswith(f"/{scenario}/")]
+    assert auth == [None, f"Bearer {KEY}", f"Bearer {KEY}"]
+
+    monkeypatch.setenv("AIMLAPI_KEY", "wrong-key-0123456789")
+    code, _ = _sync_cli("--base-url", models_server.base(scenario))
+    err2 = capsys.readouterr().err
+    assert code == 2 and "the API key was refused" in err2
+    for text in (out, out2, err, err2):
+        assert KEY not in text and "wrong-key-0123456789" not in text
+
+
+# -- pieces -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("base", "url"), [
+    ("https://api.aimlapi.com", "https://api.aimlapi.com/v1/models"),
+    ("https://api.aimlapi.com/", "https://api.aimlapi.com/v1/models"),
+    ("https://api.aimlapi.com/v1", "https://api.aimlapi.com/v1/models"),
+    ("https://api.aimlapi.com/v1/models", "https://api.aimlapi.com/v1/models"),
+    ("http://127.0.0.1:8080/proxy/v1/", "http://127.0.0.1:8080/proxy/v1/models"),
+    ("https://user:pw@api.aimlapi.com/v1", "https://api.aimlapi.com/v1/models"),
+])
+def test_models_url(base: str, url: str) -> None:
+    assert models_url(base) == url
+
+
+def test_a_base_url_without_scheme_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _sync_cli("--base-url", "api.aimlapi.com")
+    assert code == 2
+    assert "needs a scheme: https://api.aimlapi.com" in capsys.readouterr().err
+
+
+def test_parse_models_reads_the_include_sections_and_rejects_other_shapes() -> None:
+    live = parse_models(json.loads(FIXTURE.read_text()))
+    gpt = next(m for m in live if m.id == "openai/gpt-4o")
+    assert gpt.aliases == ("gpt-4o", "chatgpt-4o-latest")
+    assert (gpt.context_length, gpt.output_max, gpt.type) == (128000, 16384,
+                                                               "openai/chat-completions")
+    flux = next(m for m in live if m.id == "flux/dev")
+    assert flux.context_length is None and flux.output_max is None
+    for bad, what in ([], "not an object"), ({"object": "list", "data": [{"aliases": []}]},
+                                             "data[0] has no `id`"), (
+            {"object": "list", "data": [{"id": "x", "aliases": "y"}]}, "`aliases` is not"), (
+            {"object": "model", "data": [{"id": "x"}]}, "`object` is 'model'"):
+        with pytest.raises(SyncError, match=what.replace("[", r"\[").replace("]", r"\]")):
+            parse_models(bad)
