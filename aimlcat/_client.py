@@ -41,6 +41,7 @@ import httpx
 from ._catalog import Catalog, load_catalog
 from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
 from ._findings import INFO, RULES, Finding, Report
+from ._payloads import load_json
 
 __all__ = ["GATEWAY_HOST", "GATEWAY_URL", "AsyncPreflightTransport", "BaseUrlProblem",
            "Preflight", "PreflightTransport", "async_client", "check_base_url", "client"]
@@ -129,12 +130,14 @@ class Preflight:
         """The gateway path of a request worth checking (a JSON POST to the gateway), or None."""
         if request.method != "POST":
             return None
-        ctype = request.headers.get("content-type")
-        if ctype is None or not ctype.lstrip().lower().startswith("application/json"):
-            return None
-        if request.headers.get("content-encoding") not in (None, "identity"):
-            return None  # a compressed body: not ours to unpack
-        return self.route(request.url)
+        json_body = False
+        for name, value in request.headers.raw:  # one pass; Headers.get lowercases every key
+            name = name.lower()
+            if name == b"content-type":
+                json_body = value.lstrip().lower().startswith(b"application/json")
+            elif name == b"content-encoding" and value.strip().lower() != b"identity":
+                return None  # a compressed body: not ours to unpack
+        return self.route(request.url) if json_body else None
 
     def check(self, request: Any, path: str, body: bytes) -> bytes | None:
         """Check a request's body; the body to send instead, or None to send it as it is.
@@ -150,7 +153,7 @@ class Preflight:
             if endpoint is None:
                 return None  # /v1/models, billing, keys ...: not a model endpoint
             try:
-                doc, duplicates = _load_json(body)
+                doc, duplicates = load_json(body, "request body")
             except PayloadError as exc:
                 report = Report(endpoint=endpoint, findings=[Finding(
                     "AML001", RULES["AML001"].severity, "",
@@ -222,12 +225,6 @@ def _error_class(headers: Any) -> type[PreflightError]:
                     "__doc__": f"PreflightError, raised as the {module} SDK's own error type."})
         _SDK_ERRORS[module] = cls
     return cls
-
-
-def _load_json(body: bytes) -> tuple[Any, tuple[Finding, ...]]:
-    from ._payloads import load_json
-
-    return load_json(body, "request body")
 
 
 def _doubled_version(path: str) -> str | None:
@@ -333,9 +330,9 @@ class PreflightTransport(httpx.BaseTransport):
     def __init__(self, transport: httpx.BaseTransport | None = None, *,
                  policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
                  gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
-                 catalog: Catalog | None = None) -> None:
-        self.preflight = Preflight(policy, base_url=base_url, gateway_hosts=gateway_hosts,
-                                   catalog=catalog)
+                 catalog: Catalog | None = None, preflight: Preflight | None = None) -> None:
+        self.preflight = preflight or Preflight(policy, base_url=base_url,
+                                                gateway_hosts=gateway_hosts, catalog=catalog)
         self.transport = transport if transport is not None else httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -365,9 +362,9 @@ class AsyncPreflightTransport(httpx.AsyncBaseTransport):
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *,
                  policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
                  gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
-                 catalog: Catalog | None = None) -> None:
-        self.preflight = Preflight(policy, base_url=base_url, gateway_hosts=gateway_hosts,
-                                   catalog=catalog)
+                 catalog: Catalog | None = None, preflight: Preflight | None = None) -> None:
+        self.preflight = preflight or Preflight(policy, base_url=base_url,
+                                                gateway_hosts=gateway_hosts, catalog=catalog)
         self.transport = transport if transport is not None else httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -407,27 +404,19 @@ def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["ht
 def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
            gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
            transport: Any = None, **kwargs: Any) -> Any:
-    """An ``httpx.Client`` whose requests to the gateway are checked first.
+    """An ``httpx.Client`` whose requests to the gateway are checked before they are sent.
 
     Pass it as ``http_client=`` to the OpenAI SDK (and, with ``lib="httpx2"``, to
-    the Anthropic SDK, which takes only ``httpx2`` clients). ``base_url`` is the
-    base URL given to the SDK when it is not ``https://api.aimlapi.com``: requests
-    under it are checked too. It is checked with :func:`check_base_url`; each
-    problem is logged as a warning. ``transport`` is the transport to wrap (for
-    proxies, TLS settings, retries); other keyword arguments go to the client."""
-    _warn_base_url(base_url)
-    if lib == "httpx2":
-        import httpx2
-
-        inner: Any = transport if transport is not None else httpx2.HTTPTransport()
-        wrapped: Any = PreflightTransport(inner, policy=policy, base_url=base_url,
-                                          gateway_hosts=gateway_hosts, catalog=catalog)
-        return httpx2.Client(transport=wrapped, **kwargs)
-    if lib != "httpx":
-        raise UsageError(f"lib must be 'httpx' or 'httpx2', not {lib!r}")
-    return httpx.Client(transport=PreflightTransport(
-        transport, policy=policy, base_url=base_url, gateway_hosts=gateway_hosts,
-        catalog=catalog), **kwargs)
+    the Anthropic SDK 2.x, which takes only ``httpx2`` clients). ``policy`` is
+    ``"raise"``, ``"warn"`` or ``"fix"``. ``base_url`` is the SDK's base URL when
+    it is not ``https://api.aimlapi.com`` (a proxy, a local server): requests under
+    it are checked too, and it becomes the client's own base URL. It is checked
+    with :func:`check_base_url`; each problem is logged as a warning.
+    ``transport`` is a transport to wrap instead of a new ``HTTPTransport``; the
+    transport options ``verify``, ``cert``, ``http1``, ``http2``, ``limits``,
+    ``proxy`` and ``retries`` build that new one. Other keyword arguments go to the
+    client (``timeout``, ``headers``, ...)."""
+    return _make(False, policy, base_url, lib, gateway_hosts, catalog, transport, kwargs)
 
 
 @overload
@@ -443,19 +432,40 @@ def async_client(policy: Policy = "raise", base_url: str | None = None, *, lib: 
                  gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
                  transport: Any = None, **kwargs: Any) -> Any:
     """The ``httpx.AsyncClient`` twin of :func:`client` (for ``AsyncOpenAI``, ``AsyncAnthropic``)."""
-    _warn_base_url(base_url)
-    if lib == "httpx2":
+    return _make(True, policy, base_url, lib, gateway_hosts, catalog, transport, kwargs)
+
+
+_TRANSPORT_OPTIONS = ("verify", "cert", "http1", "http2", "limits", "proxy", "retries")
+
+
+def _make(asynchronous: bool, policy: Policy, base_url: str | None, lib: str,
+          gateway_hosts: Iterable[str], catalog: Catalog | None, transport: Any,
+          kwargs: dict[str, Any]) -> Any:
+    mod: Any
+    if lib == "httpx":
+        mod = httpx
+    elif lib == "httpx2":
         import httpx2
 
-        inner: Any = transport if transport is not None else httpx2.AsyncHTTPTransport()
-        wrapped: Any = AsyncPreflightTransport(inner, policy=policy, base_url=base_url,
-                                               gateway_hosts=gateway_hosts, catalog=catalog)
-        return httpx2.AsyncClient(transport=wrapped, **kwargs)
-    if lib != "httpx":
+        mod = httpx2
+    else:
         raise UsageError(f"lib must be 'httpx' or 'httpx2', not {lib!r}")
-    return httpx.AsyncClient(transport=AsyncPreflightTransport(
-        transport, policy=policy, base_url=base_url, gateway_hosts=gateway_hosts,
-        catalog=catalog), **kwargs)
+    preflight = Preflight(policy, base_url=base_url, gateway_hosts=gateway_hosts,
+                          catalog=catalog)
+    options = {k: kwargs.pop(k) for k in _TRANSPORT_OPTIONS if k in kwargs}
+    if transport is None:
+        # A client given a transport ignores these options: they go to the new transport.
+        if "trust_env" in kwargs:
+            options["trust_env"] = kwargs["trust_env"]
+        transport = (mod.AsyncHTTPTransport if asynchronous else mod.HTTPTransport)(**options)
+    elif options:
+        raise UsageError(f"{', '.join(options)}: set these on the transport you pass")
+    _warn_base_url(base_url)
+    wrapper: Any = AsyncPreflightTransport if asynchronous else PreflightTransport
+    wrapped = wrapper(transport, preflight=preflight)
+    if base_url is not None:
+        kwargs.setdefault("base_url", base_url)
+    return (mod.AsyncClient if asynchronous else mod.Client)(transport=wrapped, **kwargs)
 
 
 def _warn_base_url(base_url: str | None) -> None:

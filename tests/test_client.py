@@ -589,3 +589,13 @@ def test_a_client_with_a_wrong_base_url_warns_naming_the_right_one(
     with caplog.at_level(logging.WARNING, logger="aimlcat"):
         aimlcat.client(base_url="https://api.aimlapi.com/v1/v1").close()
     assert "use https://api.aimlapi.com/v1" in caplog.text
+
+
+def test_transport_options_build_the_wrapped_transport(server: Server) -> None:
+    with aimlcat.client(base_url=server.v1, http2=False, retries=1, timeout=5) as http:
+        # base_url is the client's own base URL too
+        r = http.post("/chat/completions", headers=_headers(),
+                      json={"model": "gpt-4o", "messages": MESSAGES})
+    assert r.status_code == 200 and len(server.arrived) == 1
+    with pytest.raises(aimlcat.UsageError, match="set these on the transport"):
+        aimlcat.client(transport=httpx.HTTPTransport(), verify=False)
