@@ -259,6 +259,88 @@ def corpus_figures(s: Settings) -> list[Figure]:
     ]
 
 
+_LOOPBACK_SERVER = """\
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+REPLY = json.dumps({"id": "c1", "object": "chat.completion", "choices": []}).encode()
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    wbufsize = 65536  # one write per answer: no delayed-ACK stalls
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(REPLY)))
+        self.end_headers()
+        self.wfile.write(REPLY)
+httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(httpd.server_address[1], flush=True)
+httpd.serve_forever()
+"""
+
+
+def preflight_figures(s: Settings) -> list[Figure]:
+    """What the pre-flight transport (``aimlcat.client()``) adds to a chat_valid POST.
+
+    1. End to end: POSTs through the checking client and through plain httpx to the same
+       loopback server, interleaved. The server runs in its own process (the other core)
+       and answers a short JSON body over keep-alive connections, one per client.
+    2. The check alone: the same two clients over ``httpx.MockTransport`` (no network),
+       interleaved; the difference is the time the transport adds, set against 5% of
+       the loopback round trip measured in (1)."""
+    import httpx
+
+    import aimlcat
+
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer bench"}
+    raw = (DATA / "chat_valid.json").read_bytes()
+    bad = (DATA / "chat_invalid.json").read_bytes()
+    server = subprocess.Popen([sys.executable, "-c", _LOOPBACK_SERVER], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert server.stdout is not None
+        base = f"http://127.0.0.1:{int(server.stdout.readline())}/v1"
+        url = base + "/chat/completions"
+        with aimlcat.client(base_url=base) as checked, httpx.Client() as plain:
+            try:
+                checked.post(url, content=bad, headers=headers)
+                _check(False, "the pre-flight client sent chat_invalid.json")
+            except aimlcat.PreflightError:
+                pass  # it checks what it is timed on
+            for http in (checked, plain):
+                _check(http.post(url, content=raw, headers=headers).status_code == 200,
+                       "the loopback server did not answer 200")
+            subject, floor = time_pair(
+                lambda: checked.post(url, content=raw, headers=headers),
+                lambda: plain.post(url, content=raw, headers=headers), s)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"id": "c1"}')
+
+    with aimlcat.client(base_url=base, transport=httpx.MockTransport(answer)) as checked, \
+            httpx.Client(transport=httpx.MockTransport(answer)) as plain:
+        with_check, without = time_pair(lambda: checked.post(url, content=raw, headers=headers),
+                                        lambda: plain.post(url, content=raw, headers=headers), s)
+    added = Samples(tuple(a - b for a, b in zip(with_check.ns, without.ns, strict=True)))
+    budget = 0.05 * floor.median
+    return [
+        Figure("pre-flight POST chat_valid, loopback", subject, floor, "plain httpx POST", 1.05,
+               note=f"end to end: {fmt_time(subject.median - floor.median)} more per request "
+                    f"({subject.median / floor.median - 1:.1%}); goal: under 5% of a loopback "
+                    "round trip"),
+        Figure("  … the check alone (MockTransport)", added, None, "", budget / 1e6,
+               absolute=True,
+               note=f"absolute: checking client minus plain httpx, no network; "
+                    f"{added.median / floor.median:.1%} of the loopback round trip "
+                    f"({fmt_time(floor.median)}); goal: 5% of it"),
+    ]
+
+
 def aimlcat_command() -> tuple[list[str], str]:
     """The console script of this interpreter's environment (not a shim), else ``-m aimlcat``."""
     search = os.pathsep.join(filter(None, [sysconfig.get_path("scripts"),
@@ -313,6 +395,8 @@ def load_figure(s: Settings) -> Figure:
 
 # -- output ----------------------------------------------------------------------------------
 def fmt_time(ns: float) -> str:
+    if ns < 0:  # a difference of two timings can be
+        return "-" + fmt_time(-ns)
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
         if ns >= scale:
             return f"{ns / scale:.3g} {unit}"
@@ -362,6 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures += cli
     figures.append(load_figure(s))
     figures += corpus_figures(s)
+    figures += preflight_figures(s)
     figures += jsonschema_figures(s)
     elapsed = (perf_counter_ns() - t0) / 1e9
 
