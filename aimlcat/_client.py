@@ -206,11 +206,11 @@ def _error_class(headers: Any) -> type[PreflightError]:
     as it is, at once. So when the request comes from that SDK (it sends an
     ``anthropic-version`` header) and the SDK is loaded, the error is both an
     ``aimlcat.PreflightError`` and an ``anthropic.AnthropicError``; likewise for
-    the OpenAI SDK (``x-stainless-lang`` without ``anthropic-version``). The SDKs
-    are never imported here."""
+    the OpenAI SDK (its User-Agent is ``OpenAI/Python …``, ``AsyncOpenAI/…``). The
+    SDKs are never imported here."""
     if "anthropic-version" in headers:
         module, base = "anthropic", "AnthropicError"
-    elif "x-stainless-lang" in headers:
+    elif "openai/" in headers.get("user-agent", "").lower():
         module, base = "openai", "OpenAIError"
     else:
         return PreflightError

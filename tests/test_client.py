@@ -445,6 +445,7 @@ def test_openai_sdk_raise_mode_names_both_problems_and_sends_nothing(server: Ser
         sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=10,
                                     extra_body={"temperatur": 0.2})
     assert server.arrived == []
+    assert isinstance(caught.value, openai.OpenAIError)  # the SDK passes its own errors on
     text = str(caught.value)
     assert "`max_tokens` is deprecated" in text and "max_completion_tokens" in text
     assert "`temperatur` is not a parameter" in text and "temperature" in text
@@ -599,3 +600,16 @@ def test_transport_options_build_the_wrapped_transport(server: Server) -> None:
     assert r.status_code == 200 and len(server.arrived) == 1
     with pytest.raises(aimlcat.UsageError, match="set these on the transport"):
         aimlcat.client(transport=httpx.HTTPTransport(), verify=False)
+
+
+def test_httpx2_clients_fix_too(server: Server) -> None:
+    pytest.importorskip("httpx2")
+    with aimlcat.client("fix", base_url=server.v1, lib="httpx2") as http:
+        http.post(server.v1 + "/chat/completions", headers=_headers(),
+                  json={"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 7})
+        with pytest.raises(PreflightError):
+            http.post(server.v1 + "/chat/completions", headers=_headers(),
+                      json={"model": "gpt-4o", "messages": MESSAGES, "temperatur": 1})
+    [got] = server.arrived
+    assert got.json() == {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 7}
+    assert got.header("Content-Length") == str(len(got.body))
