@@ -1,0 +1,293 @@
+"""Which files a lint reads: directories walked, excludes and ``.gitignore`` respected.
+
+Patterns follow ``.gitignore`` (the subset a payload tree needs, which is nearly
+all of it): ``#`` comments, ``!`` re-includes, a trailing ``/`` for directories
+only, a ``/`` at the start or in the middle anchors the pattern to its base
+directory (otherwise it matches a name at any depth), ``*``, ``?``, ``[...]``
+and ``**`` (``**/x``, ``x/**``, ``a/**/b``). Within one source the last match
+wins; a deeper ``.gitignore`` wins over a shallower one, as in git.
+
+Paths named on the command line are always read, unless ``force_exclude``
+(what the pre-commit hook passes, since pre-commit names every file); a
+directory named on the command line is walked even when a pattern matches it,
+and its entries are matched as the walk reaches them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+__all__ = ["DEFAULT_SUFFIXES", "IgnoreRules", "Walker", "compile_pattern", "find_git_root"]
+
+#: What a directory walk picks up (``*.json.gz`` is read when named, not found by default).
+DEFAULT_SUFFIXES = (".json", ".yaml", ".yml", ".jsonl", ".jsonl.gz")
+
+
+def compile_pattern(pattern: str) -> tuple[str, bool, bool] | None:
+    """A gitignore pattern as (regex source, negated, directories only); None for no pattern."""
+    p = pattern.rstrip("\n").rstrip("\r")
+    # Trailing spaces are dropped unless escaped.
+    while p.endswith(" ") and not p.endswith("\\ "):
+        p = p[:-1]
+    if not p or p.startswith("#"):
+        return None
+    negate = p.startswith("!")
+    if negate or p.startswith(("\\!", "\\#")):
+        p = p[1:]
+    dir_only = p.endswith("/")
+    p = p.rstrip("/")
+    if not p:
+        return None
+    anchored = "/" in p
+    p = p.lstrip("/")
+    out = []
+    i, n = 0, len(p)
+    while i < n:
+        c = p[i]
+        if c == "*":
+            if p.startswith("**", i):
+                at_start = i == 0 or p[i - 1] == "/"
+                at_end = i + 2 == n or p[i + 2] == "/"
+                if at_start and at_end:
+                    if i + 2 == n:  # `x/**`: everything inside
+                        out.append(".*")
+                    else:  # `**/x`, `a/**/b`: zero or more directories
+                        out.append("(?:.*/)?")
+                        i += 1  # the slash after ** is part of the group
+                    i += 2
+                    continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = p.find("]", i + 2 if p[i + 1:i + 2] in ("!", "^", "]") else i + 1)
+            if j == -1:
+                out.append(re.escape(c))
+            else:
+                body = p[i + 1:j]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(p[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    body = "".join(out)
+    return ("" if anchored else "(?:.*/)?") + body, negate, dir_only
+
+
+class IgnoreRules:
+    """Patterns from one source (a ``.gitignore``, ``--exclude``, the config) and their base."""
+
+    __slots__ = ("_any_dir", "_any_file", "base", "negations", "rules")
+
+    def __init__(self, base: str, patterns: Iterable[str]) -> None:
+        self.base = os.path.abspath(base).rstrip(os.sep) + os.sep
+        self.rules: list[tuple[re.Pattern[str], bool, bool]] = []
+        files, dirs = [], []
+        for raw in patterns:
+            compiled = compile_pattern(raw)
+            if compiled is None:
+                continue
+            src, negate, dir_only = compiled
+            self.rules.append((re.compile(src + r"\Z", re.DOTALL), negate, dir_only))
+            dirs.append(src)
+            if not dir_only:
+                files.append(src)
+        self.negations = any(neg for _, neg, _ in self.rules)
+        # One search rules out most paths; only a hit evaluates the rules in order.
+        self._any_file = re.compile("(?:" + "|".join(files) + r")\Z", re.DOTALL) if files else None
+        self._any_dir = re.compile("(?:" + "|".join(dirs) + r")\Z", re.DOTALL) if dirs else None
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def verdict(self, abspath: str, is_dir: bool) -> bool | None:
+        """True: ignored; False: re-included by a ``!`` pattern; None: no pattern matches."""
+        if not abspath.startswith(self.base):
+            return None  # patterns apply below their base only, as a .gitignore does
+        rel = abspath[len(self.base):]
+        if os.sep != "/":
+            rel = rel.replace(os.sep, "/")
+        return self.verdict_rel(rel, is_dir)
+
+    def rel_dir(self, absdir: str) -> str | None:
+        """``absdir`` relative to the base, with a trailing slash ("" for the base itself);
+        None when it is not below the base."""
+        if absdir + os.sep == self.base:
+            return ""
+        if not absdir.startswith(self.base):
+            return None
+        rel = absdir[len(self.base):] + "/"
+        return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+    def verdict_rel(self, rel: str, is_dir: bool) -> bool | None:
+        """:meth:`verdict` of a path given relative to the base (``/``-separated)."""
+        quick = self._any_dir if is_dir else self._any_file
+        if quick is None or quick.match(rel) is None:
+            return None
+        for regex, negate, dir_only in reversed(self.rules):
+            if (is_dir or not dir_only) and regex.match(rel):
+                return not negate
+        return None
+
+    @classmethod
+    def from_file(cls, path: str, base: str) -> IgnoreRules | None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                rules = cls(base, fh.read().splitlines())
+        except OSError:
+            return None
+        return rules if rules else None
+
+
+def find_git_root(start: str) -> str | None:
+    """The work tree holding ``start`` (a directory with ``.git``), or None."""
+    d = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+class Walker:
+    """Expands paths into payload files, in a stable order (sorted per argument)."""
+
+    def __init__(self, *, suffixes: Sequence[str] | None = None,
+                 exclude: Sequence[IgnoreRules] = (), respect_gitignore: bool = False,
+                 force_exclude: bool = False) -> None:
+        self.suffixes = tuple(suffixes or DEFAULT_SUFFIXES)
+        self.exclude = [r for r in exclude if r]
+        self.respect_gitignore = respect_gitignore
+        self.force_exclude = force_exclude
+        self._gitignores: dict[str, IgnoreRules | None] = {}
+        self._roots: dict[str, str | None] = {}
+        #: Files named on the command line that an exclude pattern skipped (force_exclude).
+        self.skipped: list[str] = []
+
+    # -- the rules that apply --------------------------------------------------------
+    def _gitignore(self, directory: str, names: Iterable[str] | None = None) -> IgnoreRules | None:
+        if directory not in self._gitignores:
+            found = None
+            if names is None or ".gitignore" in names:
+                found = IgnoreRules.from_file(os.path.join(directory, ".gitignore"), directory)
+            self._gitignores[directory] = found
+        return self._gitignores[directory]
+
+    def _git_root(self, directory: str) -> str | None:
+        if directory not in self._roots:
+            root = find_git_root(directory) if self.respect_gitignore else None
+            if root is not None and (root + os.sep) not in self._gitignores:
+                info = os.path.join(root, ".git", "info", "exclude")
+                self._gitignores[root + os.sep] = IgnoreRules.from_file(info, root)
+            self._roots[directory] = root
+        return self._roots[directory]
+
+    def _chain(self, directory: str) -> list[IgnoreRules]:
+        """The .gitignore rules that apply inside ``directory``, deepest first."""
+        root = self._git_root(directory)
+        if root is None:
+            return []
+        chain = []
+        d = directory
+        while True:
+            rules = self._gitignore(d)
+            if rules is not None:
+                chain.append(rules)
+            if d == root or len(d) <= len(root):
+                break
+            d = os.path.dirname(d)
+        info = self._gitignores.get(root + os.sep)
+        if info is not None:
+            chain.append(info)
+        return chain
+
+    def _excluded(self, abspath: str, is_dir: bool, chain: Sequence[IgnoreRules]) -> bool:
+        for rules in self.exclude:
+            if rules.verdict(abspath, is_dir):
+                return True
+        for rules in chain:
+            v = rules.verdict(abspath, is_dir)
+            if v is not None:
+                return v
+        return False
+
+    def excluded_path(self, path: str) -> bool:
+        """Whether a path named on the command line is excluded (it or a directory above it)."""
+        abspath = os.path.abspath(path)
+        d = os.path.dirname(abspath)
+        if self._excluded(abspath, False, self._chain(d)):
+            return True
+        while True:
+            parent = os.path.dirname(d)
+            if parent == d:
+                return False
+            if self._excluded(d, True, self._chain(parent)):
+                return True
+            d = parent
+
+    # -- the walk -----------------------------------------------------------------------
+    def files(self, paths: Sequence[str]) -> Iterator[str]:
+        """Every payload file under ``paths``; paths that do not exist are yielded as given."""
+        for raw in paths:
+            if raw == "-":
+                yield raw
+                continue
+            if os.path.isdir(raw):
+                yield from sorted(self._walk(raw))
+            elif self.force_exclude and (self.exclude or self.respect_gitignore) \
+                    and os.path.exists(raw) and self.excluded_path(raw):
+                self.skipped.append(raw)
+            else:
+                yield raw
+
+    def _walk(self, top: str) -> Iterator[str]:
+        suffixes = self.suffixes
+        plain = not self.exclude and not self.respect_gitignore
+        abstop = os.path.abspath(top)
+        for root, dirs, files in os.walk(top):
+            absroot = abstop if root == top else os.path.join(abstop, os.path.relpath(root, top))
+            # Each source's patterns, with this directory's path relative to its base: the
+            # entries below are then matched by name, with no path arithmetic per file.
+            excludes: list[tuple[IgnoreRules, str]] = []
+            ignores: list[tuple[IgnoreRules, str]] = []
+            if not plain:
+                self._gitignore(absroot, files)  # read this directory's own .gitignore
+                for rules in self.exclude:
+                    rel = rules.rel_dir(absroot)
+                    if rel is not None:
+                        excludes.append((rules, rel))
+                for rules in self._chain(absroot):
+                    rel = rules.rel_dir(absroot)
+                    if rel is not None:
+                        ignores.append((rules, rel))
+
+            check = bool(excludes or ignores)
+            dirs[:] = [d for d in sorted(dirs) if not d.startswith(".")
+                       and not (check and _excluded(d, True, excludes, ignores))]
+            for f in files:
+                if f.endswith(suffixes) and not f.startswith(".") \
+                        and not (check and _excluded(f, False, excludes, ignores)):
+                    yield os.path.join(root, f)
+
+
+def _excluded(name: str, is_dir: bool, excludes: Sequence[tuple[IgnoreRules, str]],
+              ignores: Sequence[tuple[IgnoreRules, str]]) -> bool:
+    """An entry of a directory: excluded by a pattern, or ignored by the nearest .gitignore
+    that has a say (each source paired with the directory's path relative to its base)."""
+    for rules, rel in excludes:
+        if rules.verdict_rel(rel + name, is_dir):
+            return True
+    for rules, rel in ignores:
+        v = rules.verdict_rel(rel + name, is_dir)
+        if v is not None:
+            return v
+    return False
