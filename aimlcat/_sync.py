@@ -148,7 +148,9 @@ def _reason(exc: Exception) -> str:
     text = str(exc).strip()
     if "refused" in text.lower():
         return "connection refused"
-    if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+    if any(m in text.lower() for m in ("name or service not known", "nodename nor servname",
+                                       "temporary failure in name resolution",
+                                       "no address associated")):
         return "unknown host"
     return text.splitlines()[0][:120] if text else type(exc).__name__
 

@@ -354,3 +354,10 @@ def test_parse_models_reads_the_include_sections_and_rejects_other_shapes() -> N
             {"object": "model", "data": [{"id": "x"}]}, "`object` is 'model'"):
         with pytest.raises(SyncError, match=what.replace("[", r"\[").replace("]", r"\]")):
             parse_models(bad)
+
+
+def test_connection_failures_read_plainly() -> None:
+    assert _sync._reason(OSError("[Errno 111] Connection refused")) == "connection refused"
+    assert _sync._reason(OSError("[Errno -3] Temporary failure in name resolution")) == (
+        "unknown host")
+    assert _sync._reason(OSError("[Errno -2] Name or service not known")) == "unknown host"
