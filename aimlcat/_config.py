@@ -1,0 +1,364 @@
+"""Lint configuration: ``[tool.aimlcat]`` in ``pyproject.toml``, or ``.aimlcat.toml``.
+
+The file is found upward from the working directory (in each directory
+``.aimlcat.toml`` first, then a ``pyproject.toml`` that has a ``[tool.aimlcat]``
+table). Paths in it are relative to its directory. Keys::
+
+    select = ["AML"]               # code prefixes to report (default: every rule)
+    ignore = ["AML105"]            # code prefixes not to report
+    per-file-ignores = { "legacy/**" = ["AML3"] }   # gitignore-style globs
+    fail-level = "error"           # error | warning | info: what makes the exit code 1
+    endpoint = "/v1/chat/completions"   # for bodies that name none
+    exclude = ["fixtures/", "*.draft.json"]  # gitignore-style, on top of .gitignore
+    respect-gitignore = true
+    extra-catalogs = ["catalog-private"]     # YAML model files merged with the bundled catalog
+    required-catalog = ">=2026.8"  # PEP 440 specifier the catalog version must satisfy
+
+Command-line flags override the file. Selecting is by prefix, and the longer
+(more specific) of a matching ``select`` and ``ignore`` prefix wins, so
+``select = ["AML3"]`` with ``ignore = ["AML302"]`` reports AML301 and AML303.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._exceptions import CatalogError, CatalogProblem, UsageError
+
+__all__ = ["Config", "Selector", "check_required_catalog", "find_config", "load_config",
+           "merged_catalog", "parse_codes"]
+
+FAIL_LEVELS = ("error", "warning", "info")
+_KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "endpoint", "exclude",
+         "respect-gitignore", "extra-catalogs", "required-catalog")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What the configuration file says (every field None or empty when there is none)."""
+
+    path: str | None = None
+    base: str = "."
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    fail_level: str | None = None
+    endpoint: str | None = None
+    exclude: tuple[str, ...] | None = None
+    respect_gitignore: bool = True
+    extra_catalogs: tuple[str, ...] = ()
+    required_catalog: str | None = None
+
+
+def _mentions_table(text: str) -> bool:
+    """Whether a pyproject.toml's text may hold ``[tool.aimlcat]`` (no TOML parse)."""
+    if "aimlcat" not in text:
+        return False
+    if "tool.aimlcat" in text.replace(" ", ""):
+        return True
+    table = ""
+    for line in text.splitlines():  # `aimlcat = {...}` or `aimlcat.x = ...` under `[tool]`
+        t = line.strip()
+        if t.startswith("["):
+            table = t.strip("[] \t").replace(" ", "")
+        elif table == "tool" and _AIMLCAT_KEY.match(t):
+            return True
+    return False
+
+
+_AIMLCAT_KEY = re.compile(r"[\"']?aimlcat[\"']?[ \t]*[=.]")
+
+
+def _has_table(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return False
+    if not _mentions_table(text):  # most pyproject.toml files: decided without parsing
+        return False
+    data = _read_toml(path)
+    return isinstance(data.get("tool"), dict) and "aimlcat" in data["tool"]
+
+
+def find_config(start: str | None = None) -> str | None:
+    """The nearest configuration file at or above ``start`` (the working directory)."""
+    d = os.path.abspath(start or os.getcwd())
+    while True:
+        candidate = os.path.join(d, ".aimlcat.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        candidate = os.path.join(d, "pyproject.toml")
+        if os.path.isfile(candidate) and _has_table(candidate):
+            return candidate
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from None
+
+
+def parse_codes(values: Iterable[str], where: str) -> tuple[str, ...]:
+    """Code prefixes, checked: each must select at least one rule (``ALL`` means every one)."""
+    from ._findings import RULES
+
+    out = []
+    for raw in values:
+        code = raw.strip().upper()
+        if not code:
+            continue
+        if code == "ALL":
+            code = "AML"
+        if not any(c.startswith(code) for c in RULES):
+            import difflib
+
+            guess = difflib.get_close_matches(code, list(RULES), n=1)
+            tail = f"; did you mean {guess[0]}?" if guess else "; `aimlcat rule` lists them"
+            raise UsageError(f"{where}: {raw!r} is no rule code or prefix of one{tail}")
+        out.append(code)
+    return tuple(out)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def load_config(path: str) -> Config:
+    """Read and check one configuration file; :class:`UsageError` names what is wrong."""
+    data = _read_toml(path)
+    if os.path.basename(path) == "pyproject.toml":
+        table = data.get("tool", {}).get("aimlcat", {})
+        prefix = f"{path}: [tool.aimlcat]"
+    else:
+        table = data.get("tool", {}).get("aimlcat", data) if "tool" in data else data
+        prefix = f"{path}:"
+    if not isinstance(table, dict):
+        raise UsageError(f"{prefix} must be a table")
+    base = os.path.dirname(os.path.abspath(path))
+    unknown = [k for k in table if k not in _KEYS]
+    if unknown:
+        import difflib
+
+        guess = difflib.get_close_matches(unknown[0].replace("_", "-"), _KEYS, n=1)
+        tail = f"; did you mean `{guess[0]}`?" if guess else f"; known: {', '.join(_KEYS)}"
+        raise UsageError(f"{prefix} unknown key `{unknown[0]}`{tail}")
+
+    def where(key: str) -> str:
+        return f"{prefix} {key}"
+
+    kw: dict[str, Any] = {"path": path, "base": base}
+    if "select" in table:
+        kw["select"] = parse_codes(_strings(table["select"], where("select")), where("select"))
+    if "ignore" in table:
+        kw["ignore"] = parse_codes(_strings(table["ignore"], where("ignore")), where("ignore"))
+    if "per-file-ignores" in table:
+        pfi = table["per-file-ignores"]
+        if not isinstance(pfi, dict):
+            raise UsageError(f"{where('per-file-ignores')}: expected a table of glob = [codes]")
+        kw["per_file_ignores"] = tuple(
+            (glob, parse_codes(_strings(codes, where(f"per-file-ignores {glob!r}")),
+                               where(f"per-file-ignores {glob!r}")))
+            for glob, codes in pfi.items())
+    if "fail-level" in table:
+        level = table["fail-level"]
+        if level not in FAIL_LEVELS:
+            raise UsageError(f"{where('fail-level')}: {level!r} is not one of "
+                             f"{', '.join(FAIL_LEVELS)}")
+        kw["fail_level"] = level
+    for key, name in (("endpoint", "endpoint"), ("required-catalog", "required_catalog")):
+        if key in table:
+            if not isinstance(table[key], str):
+                raise UsageError(f"{where(key)}: expected a string")
+            kw[name] = table[key]
+    if "exclude" in table:
+        kw["exclude"] = _strings(table["exclude"], where("exclude"))
+    if "respect-gitignore" in table:
+        if not isinstance(table["respect-gitignore"], bool):
+            raise UsageError(f"{where('respect-gitignore')}: expected true or false")
+        kw["respect_gitignore"] = table["respect-gitignore"]
+    if "extra-catalogs" in table:
+        dirs = []
+        for d in _strings(table["extra-catalogs"], where("extra-catalogs")):
+            full = os.path.normpath(os.path.join(base, d))
+            if not os.path.isdir(full):
+                raise UsageError(f"{where('extra-catalogs')}: {d!r} is not a directory "
+                                 f"({full})")
+            dirs.append(full)
+        kw["extra_catalogs"] = tuple(dirs)
+    return Config(**kw)
+
+
+# -- which codes are reported -----------------------------------------------------------
+
+def _longest(code: str, prefixes: Sequence[str]) -> int:
+    return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
+
+
+class Selector:
+    """Decides which findings are reported: select / ignore prefixes, then per-file ignores."""
+
+    __slots__ = ("_cache", "_per_file", "ignore", "select")
+
+    def __init__(self, select: Sequence[str] = ("AML",), ignore: Sequence[str] = (),
+                 per_file_ignores: Sequence[tuple[str, Sequence[str]]] = (),
+                 base: str = ".") -> None:
+        from ._discover import compile_pattern
+
+        self.select = tuple(select)
+        self.ignore = tuple(ignore)
+        self._cache: dict[str, bool] = {}
+        self._per_file: list[tuple[Any, str, tuple[str, ...]]] = []
+        root = os.path.abspath(base).rstrip(os.sep) + os.sep
+        import re
+
+        for glob, codes in per_file_ignores:
+            compiled = compile_pattern(glob)
+            if compiled is not None:
+                self._per_file.append((re.compile(compiled[0] + r"(?:/.*)?\Z", re.DOTALL), root,
+                                       tuple(codes)))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"select": self.select, "ignore": self.ignore, "_per_file": self._per_file}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.select = state["select"]
+        self.ignore = state["ignore"]
+        self._per_file = state["_per_file"]
+        self._cache = {}
+
+    def enabled(self, code: str) -> bool:
+        hit = self._cache.get(code)
+        if hit is None:
+            hit = self._cache[code] = _longest(code, self.select) > _longest(code, self.ignore)
+        return hit
+
+    def ignored_here(self, path: str) -> tuple[str, ...]:
+        """The code prefixes the per-file ignores switch off for ``path``."""
+        if not self._per_file or path.startswith("<"):
+            return ()
+        abspath = os.path.abspath(path)
+        out: list[str] = []
+        for regex, root, codes in self._per_file:
+            if abspath.startswith(root):
+                rel = abspath[len(root):].replace(os.sep, "/")
+                if regex.match(rel):
+                    out.extend(codes)
+        return tuple(out)
+
+    @property
+    def trivial(self) -> bool:
+        """Everything is reported (no select, ignore or per-file ignore narrows it)."""
+        return self.select == ("AML",) and not self.ignore and not self._per_file
+
+
+# -- the catalog ------------------------------------------------------------------------
+
+def check_required_catalog(spec: str, version: str, where: str) -> None:
+    """Raise :class:`UsageError` unless the catalog ``version`` satisfies ``spec`` (PEP 440)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        wanted = SpecifierSet(spec)
+    except InvalidSpecifier:
+        raise UsageError(f"{where}: required-catalog {spec!r} is not a PEP 440 version "
+                         "specifier (such as \">=2026.8\")") from None
+    try:
+        have = Version(version)
+    except InvalidVersion:
+        raise UsageError(f"the catalog version {version!r} is not a PEP 440 version") from None
+    if not wanted.contains(have, prereleases=True):
+        raise UsageError(
+            f"{where}: required-catalog is {spec!r}, but this aimlcat carries catalog "
+            f"{version}; install an aimlcat whose catalog matches (`pip install -U aimlcat`) "
+            "or change the requirement")
+
+
+def bundled_catalog_source() -> str:
+    """The YAML catalog the bundled compiled catalog was built from."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    source = os.path.join(os.path.dirname(here), "catalog")
+    if os.path.isfile(os.path.join(source, "catalog.yaml")):
+        return source
+    return os.path.join(here, "_data", "catalog")
+
+
+def merged_catalog(extra: Sequence[str]) -> Any:
+    """The bundled catalog and the YAML model files under ``extra``, compiled as one.
+
+    Loading and compiling run in memory (a temporary copy of the YAML, so the
+    loader sees one tree); the result is a :class:`aimlcat.Catalog` the
+    validator uses as it uses the bundled one. Problems name the real files."""
+    files = compile_merged(extra)
+    return memory_catalog(files, extra[0] if extra else "<memory>")
+
+
+def compile_merged(extra: Sequence[str]) -> dict[str, str]:
+    """Compiled catalog files (relative path -> text) of the bundled catalog plus ``extra``."""
+    import shutil
+    import tempfile
+
+    from ._compiler import compile_catalog
+    from ._loader import load_catalog_source
+
+    source = bundled_catalog_source()
+    with tempfile.TemporaryDirectory(prefix="aimlcat-catalog-") as tmp:
+        root = os.path.join(tmp, "catalog")
+        shutil.copytree(source, root)
+        names: dict[str, str] = {"catalog/": os.path.join(source, "")}
+        for i, d in enumerate(extra):
+            name = f"catalog/_extra{i}/"
+            shutil.copytree(d, os.path.join(root, f"_extra{i}"),
+                            ignore=shutil.ignore_patterns(".*"))
+            names[name] = os.path.join(d, "")
+        try:
+            return compile_catalog(load_catalog_source(root))
+        except CatalogError as exc:
+            raise CatalogError([_renamed(p, names) for p in exc.problems]) from None
+
+
+def _renamed(problem: CatalogProblem, names: Mapping[str, str]) -> CatalogProblem:
+    # Longest prefix first: the extra directories sit inside the copy's root.
+    for prefix in sorted(names, key=len, reverse=True):
+        if problem.file.startswith(prefix):
+            return CatalogProblem(file=names[prefix] + problem.file[len(prefix):],
+                                  line=problem.line, key=problem.key, message=problem.message)
+    return problem
+
+
+def memory_catalog(files: Mapping[str, str], label: str) -> Any:
+    """A :class:`aimlcat.Catalog` over compiled files held in memory."""
+    import json
+    from pathlib import Path
+
+    from ._catalog import Catalog
+
+    class MemoryCatalog(Catalog):
+        """A catalog compiled at start-up (extra catalogs): schemas come from memory."""
+
+        def _load_schema(self, rel: str) -> dict[str, Any]:
+            schema = self._schemas.get(rel)
+            if schema is None:
+                schema = self._schemas[rel] = json.loads(files[rel])
+            return schema
+
+    return MemoryCatalog(json.loads(files["index.json"]), Path(label))

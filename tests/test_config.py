@@ -1,0 +1,165 @@
+"""Configuration: finding the file, reading it strictly, selecting codes, merging catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import aimlcat
+from aimlcat._config import (
+    Selector,
+    check_required_catalog,
+    find_config,
+    load_config,
+    merged_catalog,
+    parse_codes,
+)
+from aimlcat._exceptions import CatalogError, UsageError
+
+FULL = """\
+[project]
+name = "team-payloads"
+
+[tool.aimlcat]
+select = ["AML"]
+ignore = ["AML105", "aml2"]
+fail-level = "warning"
+endpoint = "/v1/chat/completions"
+exclude = ["drafts/"]
+respect-gitignore = false
+extra-catalogs = ["private"]
+required-catalog = ">=2026.8"
+
+[tool.aimlcat.per-file-ignores]
+"legacy/**" = ["AML3"]
+"*.batch.jsonl" = ["AML003"]
+"""
+
+
+def test_reads_every_key_relative_to_its_directory(tmp_path: Path) -> None:
+    (tmp_path / "private").mkdir()
+    (tmp_path / "pyproject.toml").write_text(FULL)
+    cfg = load_config(str(tmp_path / "pyproject.toml"))
+    assert cfg.select == ("AML",)
+    assert cfg.ignore == ("AML105", "AML2")
+    assert cfg.fail_level == "warning"
+    assert cfg.endpoint == "/v1/chat/completions"
+    assert cfg.exclude == ("drafts/",)
+    assert cfg.respect_gitignore is False
+    assert cfg.extra_catalogs == (str(tmp_path / "private"),)
+    assert cfg.required_catalog == ">=2026.8"
+    assert cfg.per_file_ignores == (("legacy/**", ("AML3",)), ("*.batch.jsonl", ("AML003",)))
+    assert cfg.base == str(tmp_path)
+
+
+def test_found_upward_and_nearest_wins(tmp_path: Path) -> None:
+    deep = tmp_path / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text('[tool.aimlcat]\nselect = ["AML3"]\n')
+    # a pyproject.toml without the table does not count, even named `aimlcat`
+    (tmp_path / "a" / "pyproject.toml").write_text(
+        '[project]\nname = "aimlcat-user"\n[project.scripts]\naimlcat = "x:y"\n')
+    assert find_config(str(deep)) == str(tmp_path / "pyproject.toml")
+    (tmp_path / "a" / "b" / ".aimlcat.toml").write_text('ignore = ["AML1"]\n')
+    assert find_config(str(deep)) == str(tmp_path / "a" / "b" / ".aimlcat.toml")
+    cfg = load_config(str(tmp_path / "a" / "b" / ".aimlcat.toml"))
+    assert cfg.ignore == ("AML1",)
+
+
+@pytest.mark.parametrize("text", [
+    "[tool]\naimlcat = {select = [\"AML3\"]}\n",
+    "tool.aimlcat.select = [\"AML3\"]\n",
+    "[tool.aimlcat]\n",
+    "[ tool . aimlcat ]\n",
+])
+def test_every_spelling_of_the_table_is_found(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert find_config(str(tmp_path)) == str(tmp_path / "pyproject.toml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[tool.aimlcat]\nselcet = [\"AML3\"]\n", "unknown key `selcet`; did you mean `select`?"),
+    ("[tool.aimlcat]\nselect = \"AML9\"\n", "'AML9' is no rule code"),
+    ("[tool.aimlcat]\nselect = [\"AML31\"]\n", "'AML31' is no rule code"),
+    ("[tool.aimlcat]\nignore = [1]\n", "expected a list of strings"),
+    ("[tool.aimlcat]\nfail-level = \"fatal\"\n", "'fatal' is not one of error, warning, info"),
+    ("[tool.aimlcat]\nextra-catalogs = [\"nowhere\"]\n", "'nowhere' is not a directory"),
+    ("[tool.aimlcat]\nrespect-gitignore = \"yes\"\n", "expected true or false"),
+    ("[tool.aimlcat]\nper-file-ignores = [\"x\"]\n", "expected a table"),
+    ("[tool.aimlcat\n", "invalid TOML"),
+])
+def test_mistakes_are_usage_errors_naming_file_and_key(tmp_path: Path, text: str,
+                                                       message: str) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError) as info:
+        load_config(str(path))
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_selection_by_prefix_the_more_specific_wins() -> None:
+    sel = Selector(select=("AML3",), ignore=("AML302",))
+    assert [c for c in aimlcat.RULES if sel.enabled(c)] == ["AML301", "AML303"]
+    sel = Selector(select=("AML302",), ignore=("AML3",))
+    assert [c for c in aimlcat.RULES if sel.enabled(c)] == ["AML302"]
+    assert Selector().trivial and not Selector(ignore=("AML1",)).trivial
+    assert parse_codes(["all", " aml40 "], "--select") == ("AML", "AML40")
+
+
+def test_per_file_ignores_match_globs_below_the_config(tmp_path: Path) -> None:
+    sel = Selector(per_file_ignores=[("legacy/**", ("AML3",)), ("*.jsonl", ("AML003",))],
+                   base=str(tmp_path))
+    assert sel.ignored_here(str(tmp_path / "legacy" / "old" / "a.json")) == ("AML3",)
+    assert sel.ignored_here(str(tmp_path / "logs" / "day.jsonl")) == ("AML003",)
+    assert sel.ignored_here(str(tmp_path / "new" / "a.json")) == ()
+    assert sel.ignored_here("<stdin>") == ()
+
+
+def test_required_catalog() -> None:
+    version = aimlcat.load_catalog().version
+    check_required_catalog(f">={version}", version, "pyproject.toml")
+    check_required_catalog(f"=={version}", version, "pyproject.toml")
+    with pytest.raises(UsageError) as info:
+        check_required_catalog(">=2999.1", version, "/p/pyproject.toml")
+    text = str(info.value)
+    assert "/p/pyproject.toml" in text and "'>=2999.1'" in text and version in text
+    with pytest.raises(UsageError, match="not a PEP 440 version specifier"):
+        check_required_catalog("newest please", version, "pyproject.toml")
+
+
+PRIVATE = """\
+developer: Example Labs
+kind: chat
+models:
+  example/team-chat:
+    endpoints:
+      - family: openai-chat
+"""
+
+
+def test_extra_catalogs_merge_with_the_bundled_one(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "chat.yaml").write_text(PRIVATE)
+    cat = merged_catalog([str(private)])
+    assert isinstance(cat, aimlcat.Catalog)
+    assert cat.version == aimlcat.load_catalog().version
+    body = {"model": "example/team-chat", "messages": [{"role": "user", "content": "Hi"}]}
+    assert cat.validate(body).findings == []
+    r = cat.validate({**body, "max_tokens": 5, "temperatur": 1})
+    assert [f.code for f in r.findings] == ["AML302", "AML301"]
+    assert cat.validate({"model": "gpt-4o", "messages": []}).model == "gpt-4o"  # bundled ones too
+    assert "example/team-chat" not in aimlcat.load_catalog()  # the bundled catalog is untouched
+
+
+def test_a_broken_private_catalog_names_the_real_file(tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "chat.yaml").write_text(PRIVATE.replace("openai-chat", "openai-chatt"))
+    with pytest.raises(CatalogError) as info:
+        merged_catalog([str(private)])
+    (problem,) = info.value.problems
+    assert problem.file == str(private / "chat.yaml")
+    assert "openai-chatt" in problem.message
