@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="print a minimal valid request body for each endpoint")
     show.add_argument("--endpoint", help="only this endpoint")
 
+    imp = sub.add_parser("import-openapi", add_help=False,
+                         help="turn gateway OpenAPI documents into catalog YAML "
+                              "(aimlcat import-openapi --help)")
+    imp.add_argument("rest", nargs=argparse.REMAINDER)  # handled before parsing; see run()
+
     for name, text in (("build", "compile catalog/ to schemas/"),
                        ("check-catalog", "check the catalog YAML without writing")):
         b = sub.add_parser(name, help=text)
@@ -324,6 +329,12 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
     from ._exceptions import AimlcatError, CatalogError
 
     out = out or sys.stdout
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["import-openapi"]:
+        # It parses its own options (argparse would swallow a leading --help).
+        from ._importer import cli_main
+
+        return cli_main(argv[1:], out)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, usage errors

@@ -776,3 +776,19 @@ def _without(body: dict[str, Any], ptr: tuple[str | int, ...]) -> dict[str, Any]
     out = copy.deepcopy(body)
     del _get(out, ptr[:-1])[ptr[-1]]
     return out
+
+
+def test_cli_wiring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aimlcat import-openapi` reaches the importer with its own options, --help included."""
+    import io
+
+    from aimlcat._cli import run
+
+    assert run(["import-openapi", "--help"], out=io.StringIO()) == 0
+    assert "--keep-descriptions" in capsys.readouterr().out
+    fixtures = Path(__file__).parent / "fixtures" / "openapi"
+    out = io.StringIO()
+    code = run(["import-openapi", str(fixtures / "Acme" / "video.json"), "--out", str(tmp_path),
+                "--catalog", str(fixtures / "catalog")], out=out)
+    assert code == 0, out.getvalue()
+    assert list(tmp_path.rglob("*.yaml"))
