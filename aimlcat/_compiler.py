@@ -59,18 +59,6 @@ class _Compiler:
         for k in _PLAIN:
             if k in spec:
                 out[k] = spec[k]
-        if spec.get("nullable"):
-            t = out.get("type")
-            if isinstance(t, str):
-                out["type"] = [t, "null"]
-            elif isinstance(t, list) and "null" not in t:
-                out["type"] = [*t, "null"]
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
-            if "type" not in out:
-                # A nullable reference: null, or whatever the reference accepts.
-                inner = {k: out.pop(k) for k in list(out) if k not in ("description", "default")}
-                out["anyOf"] = [{"type": "null"}, inner]
         if "items" in spec:
             out["items"] = self.spec(spec["items"])
         if "properties" in spec:
@@ -90,6 +78,8 @@ class _Compiler:
         if spec.get("deprecated"):
             out["deprecated"] = True
             out["x-aimlcat-deprecated"] = Deprecation.from_dict(spec["deprecated"]).to_dict()
+        if spec.get("nullable"):
+            out = _nullable(out)
         return out
 
     def union(self, spec: Spec) -> dict[str, Any]:
@@ -141,6 +131,26 @@ def _encoded(spec: Spec) -> dict[str, Any]:
         out["maxLength"] = -(-n // 3) * 4 + len("data:;base64,") + longest
         out["x-aimlcat-max-bytes"] = n
     return out
+
+
+_OUTER = ("description", "default", "deprecated", "x-aimlcat-deprecated")
+
+
+def _nullable(out: dict[str, Any]) -> dict[str, Any]:
+    """``out`` that also accepts null.
+
+    A plain type gains "null" (and an enum gains None). A union, a reference or
+    an untyped schema is wrapped as anyOf [null, it]: adding "null" to a
+    union's type would let null slip past its if/then branches, or be
+    overwritten by them."""
+    t = out.get("type")
+    if t is not None and not {"anyOf", "allOf", "$ref"} & out.keys():
+        out["type"] = [t, "null"] if isinstance(t, str) else list(dict.fromkeys([*t, "null"]))
+        if "enum" in out and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+        return out
+    outer = {k: out.pop(k) for k in _OUTER if k in out}
+    return {**outer, "anyOf": [{"type": "null"}, out]}
 
 
 def _legacy(legacy: Legacy, endpoints: dict[str, Endpoint]) -> dict[str, Any]:

@@ -263,6 +263,20 @@ models:
       - family: openai-chat
       - family: video-generation
   undocumented-model: {}
+  "#g1_nullables@001":
+    # Gateway ids may start with # and hold @; every nullable form accepts null.
+    endpoints:
+      - endpoint: chat-completions
+        parameters:
+          model: {required: true}
+          a: {nullable: true, any_of: [{type: string}, {type: integer}]}
+          b: {nullable: true, ref: openai_tool_choice}
+          c:
+            nullable: true
+            type: object
+            discriminator: type
+            variants: [{type: object, properties: {type: {type: string, enum: [x], required: true}}}]
+          d: {nullable: true, type: string, enum: [p, q]}
   uploader:
     kind: image
     endpoints:
@@ -346,10 +360,24 @@ def test_encoded_data_size_and_raw_base64(mini: aimlcat.Catalog) -> None:
     assert f.code == "AML409" and "10 bytes; the limit is 8" in f.message
 
 
+@pytest.mark.parametrize(("extra", "expected"), [
+    ({"a": None, "b": None, "c": None, "d": None}, []),
+    ({"a": "s", "b": "auto", "c": {"type": "x"}, "d": "p"}, []),
+    ({"a": 1.5}, [("AML408", "/a")]),
+    ({"b": 5}, [("AML408", "/b")]),
+    ({"c": {"type": "y"}}, [("AML408", "/c")]),
+    ({"d": "r"}, [("AML403", "/d")]),
+])
+def test_nullable_unions_and_references(mini: aimlcat.Catalog, extra: dict[str, Any],
+                                        expected: list[tuple[str, str]]) -> None:
+    assert codes(mini.validate({"model": "#g1_nullables@001", **extra})) == expected
+
+
 def test_every_rule_is_exercised() -> None:
     """Keep this list in step with RULES: each code above has a test in this file."""
-    # AML002 (duplicate keys) belongs to reading files: tests/test_payloads.py.
-    tested = {"AML001", "AML002", "AML101", "AML102", "AML103", "AML104", "AML105", "AML201", "AML202",
+    # AML002 (duplicate keys) belongs to reading files: tests/test_payloads.py; AML003
+    # (a JSON Lines line that is not JSON) too: tests/test_lint_files.py.
+    tested = {"AML001", "AML002", "AML003", "AML101", "AML102", "AML103", "AML104", "AML105", "AML201", "AML202",
               "AML203", "AML204", "AML301", "AML302", "AML303", "AML401", "AML402", "AML403",
               "AML404", "AML405", "AML406", "AML407", "AML408", "AML409"}
     assert tested == set(aimlcat.RULES)
