@@ -432,15 +432,20 @@ def test_async_client_raises_fixes_and_passes(server: Server) -> None:
 
 # -- the real OpenAI SDK ---------------------------------------------------------------------------
 
-openai = pytest.importorskip("openai")
+@pytest.fixture
+def openai() -> Any:
+    """The real OpenAI SDK (the test extra installs it)."""
+    return pytest.importorskip("openai")
 
 
 def _openai(server: Server, policy: str = "raise", **kw: Any) -> Any:
+    import openai
+
     return openai.OpenAI(base_url=server.v1, api_key=SECRET, max_retries=2,
                          http_client=aimlcat.client(policy, base_url=server.v1, **kw))
 
 
-def test_openai_sdk_raise_mode_names_both_problems_and_sends_nothing(server: Server) -> None:
+def test_openai_sdk_raise_mode_names_both_problems_and_sends_nothing(server: Server, openai: Any) -> None:
     with _openai(server) as sdk, pytest.raises(PreflightError) as caught:
         sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=10,
                                     extra_body={"temperatur": 0.2})
@@ -452,7 +457,7 @@ def test_openai_sdk_raise_mode_names_both_problems_and_sends_nothing(server: Ser
     _no_secret(text, repr(caught.value))
 
 
-def test_openai_sdk_fix_mode_sends_max_completion_tokens(server: Server) -> None:
+def test_openai_sdk_fix_mode_sends_max_completion_tokens(server: Server, openai: Any) -> None:
     with _openai(server, "fix") as sdk:
         reply = sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=10)
     assert reply.choices[0].message.content == "Hi!"
@@ -461,7 +466,7 @@ def test_openai_sdk_fix_mode_sends_max_completion_tokens(server: Server) -> None
     assert got.header("Content-Length") == str(len(got.body))
 
 
-def test_openai_sdk_valid_requests_arrive_as_the_sdk_built_them(server: Server) -> None:
+def test_openai_sdk_valid_requests_arrive_as_the_sdk_built_them(server: Server, openai: Any) -> None:
     kwargs: dict[str, Any] = {"model": "gpt-4o", "messages": MESSAGES, "temperature": 0.3,
                               "max_completion_tokens": 20, "extra_body": {"top_p": 0.9}}
     with openai.OpenAI(base_url=server.v1, api_key=SECRET) as plain:
@@ -475,7 +480,7 @@ def test_openai_sdk_valid_requests_arrive_as_the_sdk_built_them(server: Server) 
     assert json.loads(first.body)["top_p"] == 0.9
 
 
-def test_openai_sdk_stream_is_checked_and_passes_through(server: Server) -> None:
+def test_openai_sdk_stream_is_checked_and_passes_through(server: Server, openai: Any) -> None:
     with _openai(server) as sdk:
         with pytest.raises(PreflightError):
             sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True,
@@ -489,7 +494,7 @@ def test_openai_sdk_stream_is_checked_and_passes_through(server: Server) -> None
     assert got.json()["stream"] is True
 
 
-def test_async_openai_sdk(server: Server) -> None:
+def test_async_openai_sdk(server: Server, openai: Any) -> None:
     async def run() -> None:
         async with openai.AsyncOpenAI(
                 base_url=server.v1, api_key=SECRET,
