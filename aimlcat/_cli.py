@@ -30,14 +30,65 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    lint = sub.add_parser("lint", help="check request payload files",
-                          description="Check request payload files (JSON or YAML; a bare body "
-                          "or an envelope with `endpoint`/`url` and `body`).")
+    lint = sub.add_parser(
+        "lint", help="check request payload files",
+        description="Check request payload files: JSON, YAML, or JSON Lines (request logs, "
+        "OpenAI Batch input; .jsonl, .jsonl.gz); a bare body or an envelope with "
+        "`endpoint`/`url` and `body`. Settings come from [tool.aimlcat] in pyproject.toml "
+        "or .aimlcat.toml (found upward from the working directory); flags override them.")
     lint.add_argument("paths", nargs="+", metavar="PATH",
                       help="files or directories; - reads standard input")
     lint.add_argument("--endpoint", help="endpoint path or URL for bodies that name none")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
-    lint.add_argument("--strict", action="store_true", help="fail on warnings too")
+    out = lint.add_argument_group("output")
+    out.add_argument("--format", action="append", choices=tuple(_FORMATS),
+                     help="text (default; github when GITHUB_ACTIONS=true), json, sarif, "
+                     "github or junit; repeat with -o for several reports in one run")
+    out.add_argument("-o", "--output", action="append", metavar="FILE",
+                     help="write the report of the matching --format to FILE")
+    out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="colour text output (auto: on a terminal, unless NO_COLOR is set)")
+    out.add_argument("--no-progress", action="store_true",
+                     help="no progress bar (it shows only on a terminal, and never in CI)")
+    sel = lint.add_argument_group("what fails")
+    sel.add_argument("--select", metavar="CODES",
+                     help="comma-separated code prefixes to report (AML3, AML402, ALL)")
+    sel.add_argument("--ignore", metavar="CODES",
+                     help="comma-separated code prefixes not to report")
+    sel.add_argument("--fail-level", choices=("error", "warning", "info"),
+                     help="the least severity that makes the exit code 1 (default error)")
+    sel.add_argument("--strict", action="store_true", help="fail on warnings too "
+                     "(--fail-level warning)")
+    sel.add_argument("--exit-zero", action="store_true",
+                     help="exit 0 even when there are findings (2 still means unreadable input)")
+    files = lint.add_argument_group("files")
+    files.add_argument("--exclude", action="append", metavar="PATTERN",
+                       help="gitignore-style pattern to skip (repeatable; replaces the "
+                       "configuration's exclude)")
+    files.add_argument("--force-exclude", action="store_true",
+                       help="apply excludes to files named on the command line too "
+                       "(what the pre-commit hook does)")
+    files.add_argument("--no-respect-gitignore", dest="respect_gitignore",
+                       action="store_false", default=None,
+                       help="read files that .gitignore excludes")
+    files.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                       help="worker processes (0: one per CPU; default 1)")
+    files.add_argument("--config", metavar="FILE",
+                       help="read this pyproject.toml or .aimlcat.toml instead of searching")
+    files.add_argument("--no-config", action="store_true", help="read no configuration file")
+    fixing = lint.add_argument_group("fixes")
+    fixing.add_argument("--fix", action="store_true",
+                        help="rewrite files with the safe fixes (renames, removals)")
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the fixes as a unified diff and write nothing "
+                        "(exit 1 if anything would change)")
+
+    rule = sub.add_parser("rule", help="explain a finding code, with a bad and a good example",
+                          description="Explain finding codes. Without CODE, list them all.")
+    rule.add_argument("codes", nargs="*", metavar="CODE",
+                      help="a code (AML302), a prefix (AML3) or a name (deprecated-parameter)")
+    rule.add_argument("--markdown", action="store_true",
+                      help="print docs/rules.md (every rule) as Markdown")
+    rule.add_argument("--format", choices=("text", "json"), default="text")
 
     models = sub.add_parser("models", help="list models, filtered")
     models.add_argument("--supports", metavar="PARAM[=VALUE]",
@@ -78,46 +129,205 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- lint ----------------------------------------------------------------------
 
+_FORMATS = ("text", "json", "sarif", "github", "junit")
+
+
 @dataclass(frozen=True, slots=True)
 class LintSettings:
+    """``aimlcat lint``'s flags, parsed (None: not given, the configuration decides)."""
+
     paths: tuple[str, ...]
     endpoint: str | None = None
-    format: str = "text"
+    formats: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    color: str = "auto"
+    progress: bool = True
+    select: str | None = None
+    ignore: str | None = None
+    fail_level: str | None = None
     strict: bool = False
+    exit_zero: bool = False
+    exclude: tuple[str, ...] | None = None
+    force_exclude: bool = False
+    respect_gitignore: bool | None = None
+    jobs: int = 1
+    config: str | None = None
+    no_config: bool = False
+    fix: bool = False
+    diff: bool = False
+    #: The spine's single-format field (``format="json"``), still accepted.
+    format: str | None = None
+
+
+def _use_color(setting: str, stream: IO[str]) -> bool:
+    import os
+
+    if setting != "auto":
+        return setting == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        return False
 
 
 def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> int:
-    from ._catalog import load_catalog
-    from ._exceptions import PayloadError
-    from ._findings import ERROR, WARNING
-    from ._payloads import STDIN, discover, read_payload
-    from ._reporters import REPORTERS, FileResult
+    import os
 
-    cat = load_catalog()
-    results: list[FileResult] = []
-    unreadable = False
-    for path in discover(list(settings.paths)):
-        try:
-            text = (stdin or sys.stdin).read() if path == "-" else None
-            payload = read_payload(path, stdin_text=text)
-        except PayloadError as exc:
-            unreadable = True
-            results.append(FileResult(path=exc.path, error=str(exc)))
+    from ._config import (
+        Config,
+        Selector,
+        check_required_catalog,
+        find_config,
+        load_config,
+        parse_codes,
+    )
+    from ._discover import IgnoreRules, Walker
+    from ._exceptions import UsageError
+    from ._lint import LintContext, Progress, lint_files, use_catalog
+    from ._reporters import REPORTERS, ReportContext
+    from ._results import SEVERITY_RANK
+
+    # Settings: flags over the configuration file over the defaults.
+    cfg = Config()
+    if not settings.no_config:
+        path = settings.config or find_config()
+        if path is not None:
+            cfg = load_config(path)
+    where = cfg.path or "configuration"
+    # Like ruff: a --select on the command line starts the selection afresh (the file's
+    # ignore list goes with its select); an --ignore alone replaces the file's ignore.
+    select = (parse_codes(settings.select.split(","), "--select") if settings.select
+              else cfg.select or ("AML",))
+    if settings.ignore is not None:
+        ignore = parse_codes(settings.ignore.split(","), "--ignore")
+    else:
+        ignore = () if settings.select else cfg.ignore or ()
+    fail_level = settings.fail_level or ("warning" if settings.strict else None) \
+        or cfg.fail_level or "error"
+    formats = settings.formats or ((settings.format,) if settings.format else ())
+    if not formats:
+        formats = ("github",) if os.environ.get("GITHUB_ACTIONS") == "true" else ("text",)
+    if len(settings.outputs) > len(formats):
+        raise UsageError("more -o/--output files than --format options: give one --format "
+                         "per output")
+    if len(formats) - len(settings.outputs) > 1:
+        raise UsageError("several --format options write to standard output: give each "
+                         "but one an -o/--output file")
+    if settings.fix and settings.diff:
+        raise UsageError("--fix writes the fixes and --diff only shows them: choose one")
+
+    if cfg.extra_catalogs:
+        from ._config import compile_merged, memory_catalog
+
+        catalog_files: dict[str, str] | None = compile_merged(cfg.extra_catalogs)
+        cat = memory_catalog(catalog_files or {}, cfg.extra_catalogs[0])
+    else:
+        from ._catalog import load_catalog
+
+        catalog_files = None
+        cat = load_catalog()
+    if cfg.required_catalog is not None:
+        check_required_catalog(cfg.required_catalog, cat.version, where)
+    use_catalog(cat)
+
+    excludes = []
+    if settings.exclude is not None:
+        excludes.append(IgnoreRules(os.getcwd(), settings.exclude))
+    elif cfg.exclude:
+        excludes.append(IgnoreRules(cfg.base, cfg.exclude))
+    respect = cfg.respect_gitignore if settings.respect_gitignore is None \
+        else settings.respect_gitignore
+    walker = Walker(exclude=excludes, respect_gitignore=respect,
+                    force_exclude=settings.force_exclude)
+    files = list(walker.files(list(settings.paths)))
+    if not files:
+        if walker.skipped:  # every file named was excluded: nothing to check is no failure
+            return EXIT_OK
+        print("aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz)",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+    ctx = LintContext(endpoint=settings.endpoint or cfg.endpoint,
+                      selector=Selector(select, ignore, cfg.per_file_ignores, cfg.base),
+                      fix=settings.fix, diff=settings.diff, catalog_files=catalog_files)
+    jobs = settings.jobs if settings.jobs > 0 else (os.cpu_count() or 1)
+    progress = Progress(len(files), enabled=None if settings.progress else False)
+    stdin_text = (stdin or sys.stdin).read() if "-" in files else None
+    try:
+        results = lint_files(files, ctx, jobs=jobs, progress=progress, stdin_text=stdin_text)
+    finally:
+        progress.close()
+
+    broken = any(r.error is not None or r.fix_error is not None for r in results)
+    if settings.diff:
+        changed = [r for r in results if r.diff]
+        for r in results:
+            if r.diff:
+                out.write(r.diff)
+        for r in results:
+            if r.error is not None:
+                print(r.error, file=sys.stderr)
+            if r.fix_skipped is not None:
+                print(f"{r.path}: not fixed: {r.fix_skipped}", file=sys.stderr)
+        n = len(changed)
+        print(f"aimlcat: {n} file{'' if n == 1 else 's'} would be changed by --fix",
+              file=sys.stderr)
+        if broken:
+            return EXIT_USAGE
+        return EXIT_FINDINGS if changed else EXIT_OK
+
+    for i, fmt in enumerate(formats):
+        target = settings.outputs[i] if i < len(settings.outputs) else None
+        if target is None:
+            ctx_r = ReportContext(color=fmt == "text" and _use_color(settings.color, out),
+                                  fail_level=fail_level, catalog_version=cat.version,
+                                  fixing=settings.fix)
+            REPORTERS[fmt](ctx_r).write(results, out)
             continue
-        report = cat.validate(payload.body, payload.endpoint or settings.endpoint)
-        results.append(FileResult(path=STDIN if path == "-" else path,
-                                  findings=[*payload.file_findings,
-                                            *(payload.in_file(f) for f in report.findings)],
-                                  model=report.model, endpoint=report.endpoint))
-    if not results:
-        print("aimlcat: no payload files found (*.json, *.yaml, *.yml)", file=sys.stderr)
+        ctx_r = ReportContext(color=settings.color == "always" and fmt == "text",
+                              fail_level=fail_level, catalog_version=cat.version,
+                              fixing=settings.fix)
+        try:
+            with open(target, "w", encoding="utf-8", newline="\n") as fh:
+                REPORTERS[fmt](ctx_r).write(results, fh)
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+    if broken:
         return EXIT_USAGE
-    REPORTERS[settings.format]().write(results, out)
-    if unreadable:
-        return EXIT_USAGE
-    fail = {ERROR, WARNING} if settings.strict else {ERROR}
-    if any(f.severity in fail for r in results for f in r.findings):
+    if settings.exit_zero:
+        return EXIT_OK
+    floor = SEVERITY_RANK[fail_level]
+    if any(SEVERITY_RANK[lf.finding.severity] >= floor for r in results for lf in r.findings):
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_rule(args: argparse.Namespace, out: IO[str]) -> int:
+    from ._ruledoc import explain, markdown, rule_list, select_rules
+
+    if args.markdown:
+        out.write(markdown())
+        return EXIT_OK
+    if not args.codes:
+        if args.format == "json":
+            from ._ruledoc import rules_json
+
+            out.write(rules_json(None))
+            return EXIT_OK
+        out.write(rule_list())
+        return EXIT_OK
+    rules = select_rules(args.codes)
+    if args.format == "json":
+        from ._ruledoc import rules_json
+
+        out.write(rules_json(rules))
+        return EXIT_OK
+    out.write("\n".join(explain(r) for r in rules))
     return EXIT_OK
 
 
@@ -341,8 +551,18 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     try:
         if args.command == "lint":
-            return lint(LintSettings(paths=tuple(args.paths), endpoint=args.endpoint,
-                                     format=args.format, strict=args.strict), out, stdin)
+            return lint(LintSettings(
+                paths=tuple(args.paths), endpoint=args.endpoint,
+                formats=tuple(args.format or ()), outputs=tuple(args.output or ()),
+                color=args.color, progress=not args.no_progress, select=args.select,
+                ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,
+                exit_zero=args.exit_zero,
+                exclude=tuple(args.exclude) if args.exclude is not None else None,
+                force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore,
+                jobs=args.jobs, config=args.config, no_config=args.no_config, fix=args.fix,
+                diff=args.diff), out, stdin)
+        if args.command == "rule":
+            return cmd_rule(args, out)
         if args.command == "models":
             return cmd_models(args, out)
         if args.command == "show":

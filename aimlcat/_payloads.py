@@ -1,28 +1,58 @@
-"""Reading request payload files: JSON or YAML, a bare body or an envelope.
+"""Reading request payload files: JSON, YAML or JSONL, a bare body or an envelope.
 
 An envelope is an object with a ``body`` object and an ``endpoint`` or ``url``
 (other keys, such as an OpenAI Batch line's ``custom_id`` and ``method``, are
 allowed). Pointers in findings about an envelope's body are prefixed with
 ``/body`` so they point into the file as written.
+
+JSON Lines files (request logs, OpenAI Batch input; ``.jsonl``, optionally
+gzip-compressed) are read one line at a time by :func:`iter_records`, so memory
+stays flat however long the file is; each line is a body or an envelope, and a
+line that is not JSON is a finding (AML003), not the end of the file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._discover import DEFAULT_SUFFIXES
 from ._exceptions import PayloadError
 from ._findings import RULES, Finding, escape_pointer
 
-__all__ = ["PAYLOAD_SUFFIXES", "STDIN", "Payload", "discover", "load_json", "parse_payload",
-           "read_payload"]
+if TYPE_CHECKING:
+    from ._positions import Span
 
-PAYLOAD_SUFFIXES = (".json", ".yaml", ".yml")
+__all__ = [
+    "DEFAULT_SUFFIXES",
+    "PAYLOAD_SUFFIXES",
+    "STDIN",
+    "BadLine",
+    "Payload",
+    "discover",
+    "file_kind",
+    "iter_records",
+    "load_json",
+    "parse_payload",
+    "read_payload",
+]
+
+PAYLOAD_SUFFIXES = DEFAULT_SUFFIXES  # what a directory walk picks up (the spine's name)
 STDIN = "<stdin>"  # how standard input is named in findings and errors
+
+
+def file_kind(path: str) -> str:
+    """``json``, ``yaml`` or ``jsonl``, from the file name (``.gz`` looked through)."""
+    name = path.lower()
+    name = name.removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +63,10 @@ class Payload:
     endpoint_pointer: str = ""  # where the envelope names the endpoint ("/endpoint", "/url")
     #: Findings about the file's text itself (duplicate keys), pointing into the file.
     file_findings: tuple[Finding, ...] = ()
+    #: The text as read (a BOM removed), kept for positions and fixes.
+    source: bytes | str = b""
+    kind: str = "json"  # how ``source`` is written: json or yaml
+    tree: Any = None  # YAML: the document with the positions _yamlio recorded
 
     def in_file(self, finding: Finding) -> Finding:
         """The finding re-pointed from the body into the file as written."""
@@ -45,47 +79,84 @@ class Payload:
             fix = {k: (self.prefix + v if k in ("path", "from") else v) for k, v in fix.items()}
         return replace(finding, pointer=self.prefix + finding.pointer, fix=fix)
 
+    def text(self) -> str:
+        """``source`` as text."""
+        src = self.source
+        return src if isinstance(src, str) else src.decode("utf-8", "surrogateescape")
+
+    def spans(self, findings: Sequence[Finding]) -> list[Span]:
+        """Where each finding (pointing into the file) stands in the text, in order.
+
+        Called only for files with findings: positions cost nothing on a clean file."""
+        from ._positions import json_spans, yaml_spans
+
+        if self.kind == "yaml":
+            return yaml_spans(self.tree, self.text(), [f.pointer for f in findings])
+        return json_spans(self.text(), [(f.pointer, f.code) for f in findings],
+                          exact=bool(self.file_findings))
+
 
 def discover(paths: list[str]) -> Iterator[str]:
     """Expand directories into the payload files below them (sorted, hidden entries skipped).
 
-    Paths that do not exist are yielded as they are, so the reader reports them."""
-    for raw in paths:
-        if raw == "-":
-            yield raw
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for f in files:
-                    if f.endswith(PAYLOAD_SUFFIXES) and not f.startswith("."):
-                        found.append(os.path.join(root, f))
-            yield from sorted(found)
-        else:
-            yield raw
+    Paths that do not exist are yielded as they are, so the reader reports them.
+    (No excludes: :mod:`aimlcat._discover` is the walk ``aimlcat lint`` uses.)"""
+    from ._discover import Walker
+
+    yield from Walker().files(paths)
 
 
-def read_payload(path: str, *, stdin_text: str | None = None) -> Payload:
-    """Read and parse one payload file (``-`` reads ``stdin_text``)."""
+def _read_bytes(path: str) -> bytes:
+    # os.open/os.read, not open(): no buffered file object for a file read whole, which
+    # saves about half the cost of reading a small file (this runs once per file of a lint).
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise PayloadError(path, "no such file") from None
+    except IsADirectoryError:
+        raise PayloadError(path, "is a directory") from None
+    except OSError as exc:
+        raise PayloadError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = os.read(fd, _CHUNK)
+        if len(data) == _CHUNK:  # a short read of a regular file is its end
+            parts = [data]
+            while chunk := os.read(fd, _CHUNK * 16):
+                parts.append(chunk)
+            data = b"".join(parts)
+    except IsADirectoryError:
+        raise PayloadError(path, "is a directory") from None
+    except OSError as exc:
+        raise PayloadError(path, f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if path.endswith(".gz"):
+        import gzip
+        import zlib
+
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise PayloadError(path, f"not a readable gzip file: {exc}") from None
+    return data
+
+
+_CHUNK = 1 << 16
+
+
+def read_payload(path: str, *, stdin_text: str | None = None,
+                 kind: str | None = None) -> Payload:
+    """Read and parse one JSON or YAML payload file (``-`` reads ``stdin_text``).
+
+    ``kind`` (json or yaml) when the caller knows it already; else from the name."""
     data: bytes | str
     if path == "-":
         data = stdin_text or ""
         kind = "yaml" if data.lstrip()[:1] not in ("{", "[") else "json"
         path = STDIN
     else:
-        # Plain open(), not pathlib: this runs once per file of a large lint.
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except FileNotFoundError:
-            raise PayloadError(path, "no such file") from None
-        except IsADirectoryError:
-            raise PayloadError(path, "is a directory") from None
-        except OSError as exc:
-            raise PayloadError(path, f"cannot read: {exc.strerror or exc}") from None
-        kind = "yaml" if path.lower().endswith((".yaml", ".yml")) else "json"
+        data = _read_bytes(path)
+        kind = kind or file_kind(path)
     return parse_payload(data, path, kind)
 
 
@@ -95,19 +166,74 @@ def parse_payload(data: bytes | str, path: str, kind: str = "json") -> Payload:
         data = data[len(_BOM):]
     if not data.strip():
         raise PayloadError(path, "the file is empty")
-    if kind == "json":
+    if kind != "yaml":
         doc, found = load_json(data, path)
-        return _unwrap(doc, found)
+        return _unwrap(doc, found, data, "json", None)
     if isinstance(data, bytes):
         data = _decode(data, path)
     from ._yamlio import YamlError, load_yaml, plain
 
     try:
-        doc = plain(load_yaml(data))
+        tree = load_yaml(data)
     except YamlError as exc:
         raise PayloadError(path, f"invalid YAML: {exc.message}", line=exc.line,
                            column=exc.column) from None
-    return _unwrap(doc, ())
+    return _unwrap(plain(tree), (), data, "yaml", tree)
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line of a JSON Lines file that is not JSON: an AML003 finding and where it broke."""
+
+    finding: Finding
+    column: int | None
+
+
+def iter_records(path: str) -> Iterator[tuple[int, Payload | BadLine]]:
+    """The lines of a JSON Lines file, one at a time: (line number, payload or bad line).
+
+    Blank lines are skipped. A file that cannot be opened raises
+    :class:`PayloadError` before the first record; a gzip stream that breaks
+    off raises it where it breaks (the records before it were yielded)."""
+    import zlib
+
+    fh: Any
+    try:
+        if path.endswith(".gz"):
+            import gzip
+
+            fh = gzip.open(path, "rb")  # noqa: SIM115 (closed below, as the plain file is)
+            fh.peek(1)  # a file that is not gzip at all fails here, as one error
+        else:
+            fh = open(path, "rb")  # noqa: SIM115 (closed in the finally below, after the yields)
+    except FileNotFoundError:
+        raise PayloadError(path, "no such file") from None
+    except IsADirectoryError:
+        raise PayloadError(path, "is a directory") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise PayloadError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    n = 0
+    try:
+        for n, raw in enumerate(fh, 1):
+            line = raw.rstrip(b"\r\n")
+            if n == 1 and line.startswith(_BOM):
+                line = line[len(_BOM):]
+            if not line.strip():
+                continue
+            try:
+                doc, found = load_json(line, path)
+            except PayloadError as exc:
+                yield n, BadLine(Finding(
+                    "AML003", RULES["AML003"].severity, "",
+                    f"line {n} is not a JSON request: {exc.reason}",
+                    "Each line of a JSON Lines file is one JSON value on one line: a request "
+                    "body or an envelope (an OpenAI Batch line)."), exc.column)
+                continue
+            yield n, _unwrap(doc, found, line, "json", None)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise PayloadError(path, f"unreadable after line {n}: {exc}", line=n + 1) from None
+    finally:
+        fh.close()
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -199,10 +325,11 @@ def _duplicates(node: Any, here: str, out: list[Finding]) -> None:
             _duplicates(v, f"{here}/{i}", out)
 
 
-def _unwrap(doc: Any, found: tuple[Finding, ...]) -> Payload:
+def _unwrap(doc: Any, found: tuple[Finding, ...], source: bytes | str, kind: str,
+            tree: Any) -> Payload:
     if isinstance(doc, dict) and isinstance(doc.get("body"), dict):
         key = "endpoint" if "endpoint" in doc else "url"
         endpoint = doc.get(key)
         if isinstance(endpoint, str):
-            return Payload(doc["body"], endpoint, "/body", "/" + key, found)
-    return Payload(doc, None, "", "", found)
+            return Payload(doc["body"], endpoint, "/body", "/" + key, found, source, kind, tree)
+    return Payload(doc, None, "", "", found, source, kind, tree)

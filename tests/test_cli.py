@@ -223,6 +223,15 @@ def write(path: Path, data: Any) -> str:
     return str(path)
 
 
+def at(body: dict[str, Any], key: str, *, value: bool = False) -> str:
+    """`line:col` of a top-level key (or its value) in ``write()``'s json.dumps(indent=2)."""
+    lines = json.dumps(body, indent=2).splitlines()
+    for n, line in enumerate(lines, 1):
+        if line.startswith(f'  "{key}": '):
+            return f"{n}:{len(line) - len(line.lstrip()) + 1 + (len(key) + 4 if value else 0)}"
+    raise AssertionError(f"{key} not at the top level")
+
+
 def check_report(doc: Any) -> None:
     jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(doc)
     s = doc["summary"]
@@ -260,7 +269,8 @@ def test_errors_exit_1(tmp_path: Path) -> None:
     body = {**GPT4O_CLEAN, "temperature": 3}
     code, out = cli("lint", write(tmp_path / "hot.json", body))
     assert code == 1
-    assert f"{tmp_path / 'hot.json'}: /temperature: AML402 error:" in out
+    # a value out of range: the position is the value's (json.dumps(indent=2) layout)
+    assert f"{tmp_path / 'hot.json'}:{at(body, 'temperature', value=True)}: AML402 error:" in out
 
 
 def test_missing_file_exits_2(tmp_path: Path) -> None:
@@ -339,7 +349,7 @@ def test_unreadable_input_wins_over_findings_and_others_are_still_reported(tmp_p
     assert code == 2
     assert f"{missing}: no such file" in out
     assert f"{empty}: the file is empty" in out
-    assert f"{bad}: /aspect_ratio: AML303 error:" in out
+    assert f"{bad}:{at(KLING_ASPECT, 'aspect_ratio')}: AML303 error:" in out
     assert "4 files checked: 1 error, 2 unreadable." in out
 
     code, doc = cli_json("lint", missing, bad, good, empty)
@@ -364,7 +374,8 @@ def test_lint_directory_recurses_into_json_yaml_yml(tmp_path: Path) -> None:
     b = write(root / "nested" / "b.yaml", "model: flux/dev\nprompt: x\nnum_images: 9\n")
     c = write(root / "nested" / "deeper" / "c.yml", "model: o3-mini\nmessages: []\ntop_p: 0.5\n")
     write(root / "nested" / "ignored.txt", "{not json")
-    write(root / "nested" / "ignored.jsonl", "{not json")
+    # *.json.gz is read when named, not found by a walk (JSON Lines are: see test_lint_jsonl)
+    write(root / "nested" / "ignored.json.gz", "{not json")
     write(root / ".hidden.json", "{not json")
     write(root / ".git" / "x.json", "{not json")
     code, doc = cli_json("lint", str(root))
@@ -379,7 +390,9 @@ def test_lint_directory_recurses_into_json_yaml_yml(tmp_path: Path) -> None:
 def test_stdin_json(tmp_path: Path) -> None:
     code, out = cli("lint", "-", stdin=json.dumps({**GPT4O_CLEAN, "temperature": 9}))
     assert code == 1
-    assert "<stdin>: /temperature: AML402 error:" in out
+    # compact JSON on one line: `{"model": "gpt-4o", ..., "temperature": 9}`
+    text = json.dumps({**GPT4O_CLEAN, "temperature": 9})
+    assert f"<stdin>:1:{text.index(': 9') + 3}: AML402 error:" in out
     code, doc = cli_json("lint", "-", stdin=json.dumps(GPT4O_MAX_TOKENS))
     assert code == 0
     check_report(doc)
@@ -391,7 +404,7 @@ def test_stdin_yaml() -> None:
     text = "# a YAML body on stdin\nmodel: flux/dev\nprompt: a cat\nguidance_scale: 25\n"
     code, out = cli("lint", "-", stdin=text)
     assert code == 1
-    assert "<stdin>: /guidance_scale: AML402 error:" in out
+    assert "<stdin>:4:1: AML402 error:" in out  # YAML: the key's line and column
     code, out = cli("lint", "-", stdin="model: flux/dev\nprompt: a cat\nguidance_scale: 2\n")
     assert code == 0, out
 
@@ -476,7 +489,8 @@ def test_envelope_with_endpoint_prefixes_pointers_with_body(tmp_path: Path) -> N
     assert (finding["code"], finding["pointer"]) == ("AML303", "/body/aspect_ratio")
     assert finding["fix"] == {"op": "remove", "path": "/body/aspect_ratio"}
     code, out = cli("lint", f)
-    assert f"{f}: /body/aspect_ratio: AML303 error:" in out
+    # the key inside the envelope's body: line 7 of json.dumps(indent=2), indented 4
+    assert f"{f}:7:5: AML303 error:" in out
     assert "fix: remove /body/aspect_ratio" in out
 
 
@@ -870,7 +884,8 @@ def test_subprocess_lint_stdin_with_endpoint(tmp_path: Path) -> None:
     assert proc.stdout.strip() == "1 file checked: no problems."
     proc = run_module("lint", "--strict", "-", cwd=tmp_path, stdin=json.dumps(GPT4O_MAX_TOKENS))
     assert proc.returncode == 1
-    assert "<stdin>: /max_tokens: AML302 warning:" in proc.stdout
+    text = json.dumps(GPT4O_MAX_TOKENS)
+    assert f"<stdin>:1:{text.index('max_tokens')}: AML302 warning:" in proc.stdout
 
 
 @pytest.mark.slow

@@ -197,7 +197,8 @@ def test_wheel_contents_and_installed_cli(tmp_path: Path) -> None:
 
     proc = cli("lint", "bad.json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "bad.json: /temperature: AML303 error:" in proc.stdout
+    # line 1 (compact JSON), column 71: the `"temperature"` key
+    assert "bad.json:1:71: AML303 error:" in proc.stdout
     proc = cli("lint", "good.yaml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no problems" in proc.stdout

@@ -1,0 +1,382 @@
+"""The lint engine: files in, :class:`FileResult` s out (in input order).
+
+For each file: read it (JSON, YAML, or JSON Lines a line at a time), validate
+each request, keep the findings the selection reports, and only then, for a
+file that has findings, find their lines and columns and apply the inline
+``# aimlcat: ignore[...]`` comments of YAML files. With ``fix``/``diff`` the
+safe fixes are written (or shown) through :mod:`aimlcat._fixer`.
+
+Everything a worker process needs travels in a :class:`LintContext`, so
+``--jobs N`` gives exactly what one process gives.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import IO, Any
+
+from ._config import Selector
+from ._exceptions import PayloadError
+from ._findings import Finding
+from ._payloads import STDIN, BadLine, Payload, file_kind, iter_records, read_payload
+from ._results import FileResult, Located
+
+__all__ = ["LintContext", "Progress", "check_file", "lint_files"]
+
+
+@dataclass(frozen=True, slots=True)
+class LintContext:
+    """What checking a file needs besides the file (picklable, for worker processes)."""
+
+    endpoint: str | None = None
+    selector: Selector = field(default_factory=Selector)
+    fix: bool = False
+    diff: bool = False
+    #: Compiled catalog files when extra catalogs are merged in; None: the bundled catalog.
+    catalog_files: dict[str, str] | None = None
+
+
+_CATALOG: list[Any] = []  # this process's catalog, once built
+
+
+def use_catalog(cat: Any) -> None:
+    """Make ``cat`` the catalog this process validates with."""
+    _CATALOG[:] = [cat]
+
+
+def _catalog(ctx: LintContext) -> Any:
+    if not _CATALOG:
+        if ctx.catalog_files is not None:
+            from ._config import memory_catalog
+
+            use_catalog(memory_catalog(ctx.catalog_files, "<extra catalogs>"))
+        else:
+            from ._catalog import load_catalog
+
+            use_catalog(load_catalog())
+    return _CATALOG[0]
+
+
+# -- one document --------------------------------------------------------------------------
+
+_INLINE = re.compile(r"#\s*aimlcat:\s*ignore(?:\[([^\]]*)\])?")
+
+
+def _inline_ignores(text: str) -> dict[int, tuple[str, ...]]:
+    """``# aimlcat: ignore[CODE, ...]`` comments by line (an empty tuple: every code)."""
+    out: dict[int, tuple[str, ...]] = {}
+    if "aimlcat:" not in text:
+        return out
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _INLINE.search(line)
+        if m:
+            codes = m.group(1)
+            out[n] = tuple(c.strip().upper() for c in codes.split(",") if c.strip()) \
+                if codes is not None else ()
+    return out
+
+
+def _selected(findings: Sequence[Finding], path: str, ctx: LintContext) -> list[Finding]:
+    sel = ctx.selector
+    if sel.trivial:
+        return list(findings)
+    here = sel.ignored_here(path)
+    return [f for f in findings if sel.enabled(f.code)
+            and not (here and f.code.startswith(here))]
+
+
+def _locate(payload: Payload, findings: list[Finding], shift: int = 0) -> list[Located]:
+    spans = payload.spans(findings)
+    if payload.kind == "yaml":
+        inline = _inline_ignores(payload.text())
+        if inline:
+            kept = []
+            for f, s in zip(findings, spans, strict=True):
+                codes = inline.get(s.line)
+                if codes is None or (codes and not f.code.startswith(codes)):
+                    kept.append((f, s))
+            return [Located(f, s) for f, s in kept]
+    if shift:
+        return [Located(f, s.shifted(shift)) for f, s in zip(findings, spans, strict=True)]
+    return [Located(f, s) for f, s in zip(findings, spans, strict=True)]
+
+
+def check_file(path: str, ctx: LintContext, *, stdin_text: str | None = None) -> FileResult:
+    """Lint one file (``-``: ``stdin_text``), fixing it when ``ctx`` says so."""
+    kind = None
+    if path != "-":
+        kind = file_kind(path)
+        if kind == "jsonl":
+            return _check_jsonl(path, ctx)
+    shown = STDIN if path == "-" else path
+    try:
+        payload = read_payload(path, stdin_text=stdin_text, kind=kind)
+    except PayloadError as exc:
+        return FileResult(path=exc.path, error=str(exc), error_span=_error_span(exc))
+    report = _catalog(ctx).validate(payload.body, payload.endpoint or ctx.endpoint)
+    found = report.findings
+    if not found and not payload.file_findings:
+        return FileResult(path=shown, model=report.model, endpoint=report.endpoint)
+    findings = _selected([*payload.file_findings, *(payload.in_file(f) for f in found)],
+                         shown, ctx)
+    result = FileResult(path=shown, findings=_locate(payload, findings) if findings else [],
+                        model=report.model, endpoint=report.endpoint)
+    if (ctx.fix or ctx.diff) and any(lf.finding.fix for lf in result.findings):
+        return _fix_document(path, payload, result, ctx, stdin_text)
+    return result
+
+
+def _error_span(exc: PayloadError) -> Any:
+    if exc.line is None:
+        return None
+    from ._positions import Span
+
+    return Span(exc.line, exc.column or 1)
+
+
+def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintContext,
+                  stdin_text: str | None) -> FileResult:
+    from ._fixer import fix_text, unified_diff
+
+    fixes = [lf.finding.fix for lf in result.findings if lf.finding.fix is not None]
+    old = payload.text()
+    outcome = fix_text(old, payload.kind, fixes)
+    result.fix_skipped = outcome.problem
+    if outcome.text is None:
+        return result
+    if ctx.diff:
+        result.diff = unified_diff(old, outcome.text, result.path)
+        return result
+    if path == "-":
+        result.fix_skipped = "standard input cannot be rewritten; use --diff"
+        return result
+    try:
+        _write_document(path, outcome.text)
+    except OSError as exc:
+        result.fix_error = exc.strerror or str(exc)
+        return result
+    again = check_file(path, replace(ctx, fix=False, diff=False), stdin_text=stdin_text)
+    again.fixed = outcome.applied
+    again.fix_skipped = outcome.problem
+    return again
+
+
+def _write_document(path: str, text: str) -> None:
+    from pathlib import Path
+
+    from ._fixer import atomic_binary
+    from ._fsutil import atomic_write_text
+
+    with open(path, "rb") as fh:
+        had_bom = fh.read(3) == b"\xef\xbb\xbf"
+    if path.endswith(".gz"):
+        import gzip
+
+        with atomic_binary(path) as out:
+            out.write(gzip.compress(text.encode("utf-8", "surrogateescape"), mtime=0))
+        return
+    atomic_write_text(Path(path), ("\ufeff" if had_bom else "") + text)
+
+
+# -- JSON Lines ----------------------------------------------------------------------------
+
+def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
+    """Lint a JSON Lines file a line at a time (memory stays flat with its length)."""
+    from ._positions import Span
+
+    cat = _catalog(ctx)
+    result = FileResult(path=path, records=0)
+    out = result.findings
+    fixable: dict[int, list[dict[str, Any]]] = {}
+    records = 0
+    try:
+        for n, item in iter_records(path):
+            records += 1
+            if isinstance(item, BadLine):
+                for f in _selected([item.finding], path, ctx):
+                    out.append(Located(f, Span(n, item.column or 1)))
+                continue
+            report = cat.validate(item.body, item.endpoint or ctx.endpoint)
+            if not report.findings and not item.file_findings:
+                continue
+            findings = _selected([*item.file_findings,
+                                  *(item.in_file(f) for f in report.findings)], path, ctx)
+            if not findings:
+                continue
+            located = _locate(item, findings, n - 1)
+            out.extend(located)
+            fixes = [lf.finding.fix for lf in located if lf.finding.fix is not None]
+            if fixes:
+                fixable[n] = fixes
+    except PayloadError as exc:
+        result.error = str(exc)
+        result.error_span = _error_span(exc)
+    result.records = records
+    if fixable and (ctx.fix or ctx.diff) and result.error is None:
+        return _fix_jsonl(path, result, fixable, ctx)
+    return result
+
+
+def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, Any]]],
+               ctx: LintContext) -> FileResult:
+    from ._fixer import atomic_binary, fix_json_text
+
+    gz = path.endswith(".gz")
+
+    def lines() -> Any:
+        if gz:
+            import gzip
+
+            return gzip.open(path, "rb")
+        return open(path, "rb")
+
+    # First pass: the new text of each line that has fixes (only those are kept).
+    new: dict[int, bytes] = {}
+    hunks: list[str] = []
+    applied = 0
+    problems = []
+    with lines() as fh:
+        for n, raw in enumerate(fh, 1):
+            fixes = fixable.get(n)
+            if fixes is None:
+                continue
+            body = raw.rstrip(b"\r\n")
+            bom = b"\xef\xbb\xbf" if n == 1 and body.startswith(b"\xef\xbb\xbf") else b""
+            text = body[len(bom):].decode("utf-8", "surrogateescape")
+            outcome = fix_json_text(text, fixes)
+            if outcome.problem:
+                problems.append(f"line {n}: {outcome.problem}")
+            if outcome.text is None:
+                continue
+            applied += outcome.applied
+            new[n] = bom + outcome.text.encode("utf-8", "surrogateescape") + raw[len(body):]
+            hunks.append(f"@@ -{n} +{n} @@\n-{text}\n+{outcome.text}\n")
+    if problems:
+        result.fix_skipped = "; ".join(problems[:3]) + (" ..." if len(problems) > 3 else "")
+    if not new:
+        return result
+    if ctx.diff:
+        name = path.replace(os.sep, "/")
+        result.diff = f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks)
+        return result
+    # Second pass: copy the file with those lines replaced, streaming.
+    try:
+        with lines() as src, atomic_binary(path) as dst:
+            sink: Any = dst
+            if gz:
+                import gzip
+
+                sink = gzip.GzipFile(fileobj=dst, mode="wb", mtime=0)
+            for n, raw in enumerate(src, 1):
+                sink.write(new.get(n, raw))
+            if gz:
+                sink.close()
+    except OSError as exc:
+        result.fix_error = exc.strerror or str(exc)
+        return result
+    again = _check_jsonl(path, replace(ctx, fix=False, diff=False))
+    again.fixed = applied
+    again.fix_skipped = result.fix_skipped
+    return again
+
+
+# -- many files ----------------------------------------------------------------------------
+
+class Progress:
+    """A progress bar on a terminal's standard error; silent in CI, when piped, or when short."""
+
+    def __init__(self, total: int, stream: IO[str] | None = None, *,
+                 enabled: bool | None = None) -> None:
+        import time
+
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            enabled = (_isatty(self.stream) and not os.environ.get("CI")
+                       and os.environ.get("TERM") != "dumb")
+        self.enabled = enabled and total > 1
+        self.total = total
+        self.done = 0
+        self._start = time.monotonic()
+        self._last = 0.0
+        self._shown = False
+        self._clock = time.monotonic
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        now = self._clock()
+        # Nothing for the first half second (short runs stay quiet), then ten times a second.
+        if now - self._start < 0.5 or now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = width * self.done // self.total
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r\x1b[Kaimlcat: [{bar}] {self.done:,}/{self.total:,} files")
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _init_worker(ctx: LintContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+    _CATALOG.clear()  # a forked worker rebuilds from ctx (the parent's may hold state)
+    _catalog(ctx)
+
+
+_WORKER_CTX: LintContext | None = None
+
+
+def _worker_check(path: str) -> FileResult:
+    assert _WORKER_CTX is not None
+    return check_file(path, _WORKER_CTX)
+
+
+def lint_files(files: Sequence[str], ctx: LintContext, *, jobs: int = 1,
+               progress: Progress | None = None,
+               stdin_text: str | None = None) -> list[FileResult]:
+    """Lint ``files`` (``-`` is standard input) and return their results in the same order."""
+    if progress is not None and not progress.enabled:
+        progress = None
+    if jobs <= 1 or len(files) < 2:
+        if progress is None:
+            return [check_file(path, ctx, stdin_text=stdin_text) for path in files]
+        results = []
+        for path in files:
+            results.append(check_file(path, ctx, stdin_text=stdin_text))
+            progress.advance()
+        return results
+    from concurrent.futures import ProcessPoolExecutor
+
+    results_by_index: dict[int, FileResult] = {}
+    todo = [(i, p) for i, p in enumerate(files) if p != "-"]
+    for i, p in enumerate(files):
+        if p == "-":
+            results_by_index[i] = check_file(p, ctx, stdin_text=stdin_text)
+    chunk = max(1, min(256, len(todo) // (jobs * 8) or 1))
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                             initargs=(ctx,)) as pool:
+        for (i, _), result in zip(todo, pool.map(_worker_check, [p for _, p in todo],
+                                                 chunksize=chunk), strict=True):
+            results_by_index[i] = result
+            if progress is not None:
+                progress.advance()
+    return [results_by_index[i] for i in range(len(files))]
+

@@ -1,0 +1,486 @@
+"""`aimlcat lint` at work: JSON Lines and batch files, configuration, fixes, jobs, output.
+
+Driven in-process through ``aimlcat._cli.run`` on real files under ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aimlcat._cli import run
+
+HELLO = [{"role": "user", "content": "Hello"}]
+GPT4O_MAX_TOKENS = {"model": "gpt-4o", "messages": HELLO, "max_tokens": 64}
+CLAUDE = {"model": "anthropic/claude-sonnet-5", "messages": HELLO, "max_tokens": 256}
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for var in ("AIMLCAT_SCHEMAS", "GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)  # no configuration file from the checkout applies
+
+
+def cli(*argv: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    code = run(list(argv), out=out, stdin=io.StringIO(stdin))
+    return code, out.getvalue()
+
+
+def cli_json(*argv: str) -> tuple[int, Any]:
+    code, text = cli(*argv, "--format", "json")
+    return code, json.loads(text)
+
+
+def where(text: str, needle: str) -> tuple[int, int]:
+    """1-based line and column of the first ``needle`` in ``text``."""
+    i = text.index(needle)
+    return text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i)
+
+
+def batch_line(i: int, body: dict[str, Any], url: str = "/v1/chat/completions") -> str:
+    return json.dumps({"custom_id": f"request-{i}", "method": "POST", "url": url, "body": body})
+
+
+# -- JSON Lines and OpenAI Batch files ------------------------------------------------------
+
+
+def test_batch_file_is_linted_line_by_line(tmp_path: Path) -> None:
+    lines = [
+        batch_line(1, {"model": "gpt-4o", "messages": HELLO, "max_completion_tokens": 10}),
+        batch_line(2, GPT4O_MAX_TOKENS),
+        "",  # blank lines are skipped
+        '{"custom_id": "request-3", "body": {"model": "gpt-4o", "messages": [',  # cut short
+        batch_line(4, {"model": "o3-mini", "messages": HELLO, "temperature": 0.5}),
+        batch_line(5, {"model": "gpt-4o", "messages": HELLO}, url="/v1/images/generations"),
+    ]
+    f = tmp_path / "batch.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    code, doc = cli_json("lint", str(f))
+    assert code == 1
+    (entry,) = doc["files"]
+    assert entry["records"] == 5
+    got = [(x["line"], x["code"], x["pointer"]) for x in entry["findings"]]
+    assert got == [(2, "AML302", "/body/max_tokens"), (4, "AML003", ""),
+                   (5, "AML303", "/body/temperature"), (6, "AML201", "/url")]
+    # columns are within the line
+    assert entry["findings"][0]["column"] == lines[1].index('"max_tokens"') + 1
+    code, text = cli("lint", str(f))
+    assert f"{f}:2:{lines[1].index('max_tokens')}: AML302 warning:" in text
+    assert f"{f}:4:" in text and "line 4 is not a JSON request" in text
+
+
+def test_gzip_json_lines_and_gzip_json(tmp_path: Path) -> None:
+    gz = tmp_path / "log.jsonl.gz"
+    gz.write_bytes(gzip.compress((batch_line(1, GPT4O_MAX_TOKENS) + "\n").encode()))
+    single = tmp_path / "one.json.gz"
+    single.write_bytes(gzip.compress(json.dumps({**GPT4O_MAX_TOKENS, "n": 0}).encode()))
+    code, doc = cli_json("lint", str(tmp_path))  # *.jsonl.gz is found; *.json.gz is not
+    assert [Path(e["path"]).name for e in doc["files"]] == ["log.jsonl.gz"]
+    code, doc = cli_json("lint", str(gz), str(single))
+    assert code == 1
+    assert [(x["line"], x["code"]) for x in doc["files"][0]["findings"]] == [(1, "AML302")]
+    assert [x["code"] for x in doc["files"][1]["findings"]] == ["AML302", "AML402"]
+
+
+def test_a_broken_gzip_stream_keeps_what_was_read(tmp_path: Path) -> None:
+    data = gzip.compress("".join(batch_line(i, GPT4O_MAX_TOKENS) + "\n"
+                                 for i in range(200)).encode())
+    f = tmp_path / "cut.jsonl.gz"
+    f.write_bytes(data[: len(data) // 2])
+    code, doc = cli_json("lint", str(f))
+    assert code == 2
+    (entry,) = doc["files"]
+    assert "unreadable after line" in entry["error"]
+    assert entry["findings"] and all(x["code"] == "AML302" for x in entry["findings"])
+    not_gzip = tmp_path / "plain.jsonl.gz"
+    not_gzip.write_text("{}\n")
+    code, doc = cli_json("lint", str(not_gzip))
+    assert code == 2 and "cannot read" in doc["files"][0]["error"]
+
+
+def test_memory_stays_flat_with_file_size(tmp_path: Path) -> None:
+    import tracemalloc
+
+    f = tmp_path / "big.jsonl"
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 400}]}
+    line = batch_line(0, body) + "\n"
+    with f.open("w") as fh:
+        for _ in range(20_000):
+            fh.write(line)
+    size = f.stat().st_size
+    assert size > 9_000_000
+    cli("lint", "--format", "json", str(f))  # warm: catalog and validators are built
+    tracemalloc.start()
+    try:
+        code, _ = cli("lint", "--format", "json", str(f))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert code == 0
+    assert peak < size / 20, f"peak {peak:,} bytes for a {size:,}-byte file"
+
+
+# -- positions and inline suppression -------------------------------------------------------
+
+
+def test_yaml_positions_and_inline_ignore(tmp_path: Path) -> None:
+    f = tmp_path / "flux.yaml"
+    f.write_text("model: flux/dev\nprompt: a fox\ncfg_scale: 7  # aimlcat: ignore[AML301]\n"
+                 "num_inference_steps: 80\nsteps: 3  # aimlcat: ignore\n"
+                 "guidance_scale: 99  # aimlcat: ignore[AML3]\n")
+    code, doc = cli_json("lint", str(f))
+    got = [(x["code"], x["line"], x["column"]) for x in doc["files"][0]["findings"]]
+    assert got == [("AML402", 4, 1), ("AML402", 6, 1)]  # AML3 does not cover AML402
+    code, text = cli("lint", str(f))
+    assert f"{f}:4:1: AML402 error:" in text
+
+
+def test_text_output_summary_and_fixable_count(tmp_path: Path) -> None:
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS, indent=2))
+    line, col = where(f.read_text(), '"max_tokens"')
+    code, text = cli("lint", str(f))
+    assert code == 0
+    assert text.splitlines()[0] == (f"{f}:{line}:{col}: AML302 warning: `max_tokens` is deprecated on "
+                                    "gpt-4o (/v1/chat/completions); use `max_completion_tokens`")
+    assert text.splitlines()[1].startswith("    hint: ")
+    assert text.splitlines()[2] == "    fix: rename /max_tokens to /max_completion_tokens"
+    assert text.splitlines()[-1] == ("1 file checked: 1 warning. 1 fixable with "
+                                     "`aimlcat lint --fix`.")
+
+
+# -- fixes ----------------------------------------------------------------------------------
+
+
+def test_fix_renames_max_tokens_on_gpt_4o_and_leaves_messages_alone(tmp_path: Path) -> None:
+    gpt = tmp_path / "payloads" / "gpt.json"
+    gpt.parent.mkdir()
+    gpt_text = ('{\n    "model": "gpt-4o",\n    "messages": [\n        {"role": "user", '
+                '"content": "Hello"}\n    ],\n    "max_tokens": 64,\n    "temperature": 0.2\n}\n')
+    gpt.write_text(gpt_text)
+    claude = tmp_path / "payloads" / "claude.json"
+    claude_text = json.dumps({"endpoint": "/v1/messages", "body": CLAUDE}, indent=2) + "\n"
+    claude.write_text(claude_text)
+    code, text = cli("lint", "--fix", str(gpt.parent))
+    assert code == 0, text
+    assert gpt.read_text() == gpt_text.replace('"max_tokens"', '"max_completion_tokens"')
+    assert claude.read_text() == claude_text  # max_tokens is the limit itself there
+    assert "Fixed 1 problem in 1 file." in text
+    # fixing twice equals fixing once
+    code, text = cli("lint", "--fix", str(gpt.parent))
+    assert gpt.read_text() == gpt_text.replace('"max_tokens"', '"max_completion_tokens"')
+    assert "Fixed" not in text and "no problems" in text
+
+
+def test_diff_writes_nothing_and_exits_1(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "gpt.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS, indent=2) + "\n")
+    before = f.read_text()
+    code, text = cli("lint", "--diff", str(f))
+    assert code == 1
+    assert f.read_text() == before
+    assert text.startswith(f"--- a/{f.as_posix().lstrip('/')}") or "--- a/" in text
+    assert '-  "max_tokens": 64\n+  "max_completion_tokens": 64\n' in text
+    assert "1 file would be changed" in capsys.readouterr().err
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps(CLAUDE) + "\n")
+    code, text = cli("lint", "--diff", "--endpoint", "/v1/messages", str(clean))
+    assert (code, text) == (0, "")
+
+
+def test_fix_a_batch_file_in_place(tmp_path: Path) -> None:
+    f = tmp_path / "batch.jsonl"
+    lines = [batch_line(1, GPT4O_MAX_TOKENS), "not json",
+             batch_line(3, {"model": "o3-mini", "messages": HELLO, "top_p": 1})]
+    f.write_text("\r\n".join(lines) + "\r\n")
+    code, doc = cli_json("lint", "--fix", str(f))
+    assert code == 1  # the broken line is still there
+    assert doc["files"][0]["fixed"] == 2
+    assert [x["code"] for x in doc["files"][0]["findings"]] == ["AML003"]
+    assert f.read_bytes().decode() == "\r\n".join([
+        lines[0].replace('"max_tokens"', '"max_completion_tokens"'), lines[1],
+        lines[2].replace(', "top_p": 1', "")]) + "\r\n"
+    gz = tmp_path / "batch.jsonl.gz"
+    gz.write_bytes(gzip.compress((lines[0] + "\n").encode()))
+    code, doc = cli_json("lint", "--fix", str(gz))
+    assert code == 0
+    assert "max_completion_tokens" in gzip.decompress(gz.read_bytes()).decode()
+
+
+def test_a_file_that_cannot_be_written_is_reported_and_the_others_fixed(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    link = tmp_path / "link.json"  # atomic writes refuse to write through a symlink
+    link.symlink_to(real)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    code, text = cli("lint", "--fix", str(link), str(other))
+    assert code == 2
+    assert f"{link}: cannot write the fixes:" in text and "symbolic link" in text
+    assert "max_completion_tokens" in other.read_text()
+    assert "max_tokens" in real.read_text()
+
+
+def test_fix_keeps_a_bom_and_yaml_comments(tmp_path: Path) -> None:
+    f = tmp_path / "bom.json"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps(GPT4O_MAX_TOKENS).encode())
+    y = tmp_path / "o3.yaml"
+    y.write_text("# keep me\nmodel: o3-mini\nmessages: []\ntemperature: 1  # old\nn: 1\n")
+    cli("lint", "--fix", str(f), str(y))
+    assert f.read_bytes().startswith(b"\xef\xbb\xbf{")
+    assert b"max_completion_tokens" in f.read_bytes()
+    assert y.read_text() == "# keep me\nmodel: o3-mini\nmessages: []\nn: 1\n"
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def project(tmp_path: Path, config: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = \"payloads\"\n\n" + config)
+    d = tmp_path / "requests"
+    d.mkdir(exist_ok=True)
+    (d / "gpt.json").write_text(json.dumps(GPT4O_MAX_TOKENS, indent=2))
+    (d / "typo.json").write_text(json.dumps({"model": "gpt-4o", "messages": HELLO,
+                                             "temperatur": 1}))
+    (d / "legacy").mkdir(exist_ok=True)
+    (d / "legacy" / "old.json").write_text(json.dumps({"model": "gpt-4o", "messages": HELLO,
+                                                       "temperatur": 1}))
+    return d
+
+
+def findings(doc: Any) -> list[tuple[str, str]]:
+    return [(Path(e["path"]).name, f["code"]) for e in doc["files"] for f in e["findings"]]
+
+
+def test_config_select_ignore_per_file_and_fail_level(tmp_path: Path) -> None:
+    project(tmp_path, '[tool.aimlcat]\nfail-level = "warning"\nignore = ["AML302"]\n'
+                      '[tool.aimlcat.per-file-ignores]\n"requests/legacy/**" = ["AML301"]\n')
+    code, doc = cli_json("lint", "requests")
+    assert findings(doc) == [("typo.json", "AML301")]
+    assert code == 1
+    # flags override the file
+    code, doc = cli_json("lint", "--ignore", "", "--fail-level", "error", "requests")
+    assert findings(doc) == [("gpt.json", "AML302"), ("typo.json", "AML301")]
+    code, doc = cli_json("lint", "--select", "AML302", "requests")
+    assert findings(doc) == [("gpt.json", "AML302")]
+    assert code == 1  # fail-level warning still comes from the file
+    code, doc = cli_json("lint", "--no-config", "requests")
+    assert findings(doc) == [("gpt.json", "AML302"), ("old.json", "AML301"),
+                             ("typo.json", "AML301")]
+
+
+def test_config_found_from_a_subdirectory_and_paths_relative_to_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = project(tmp_path, '[tool.aimlcat]\nexclude = ["requests/legacy/"]\n')
+    monkeypatch.chdir(d)
+    code, doc = cli_json("lint", ".")
+    assert [Path(e["path"]).name for e in doc["files"]] == ["gpt.json", "typo.json"]
+    code, doc = cli_json("lint", "--exclude", "typo.json", ".")  # flags replace the file's
+    assert [Path(e["path"]).name for e in doc["files"]] == ["gpt.json", "old.json"]
+
+
+def test_default_endpoint_from_config(tmp_path: Path) -> None:
+    d = project(tmp_path, '[tool.aimlcat]\nendpoint = "/v1/messages"\n')
+    (d / "claude.json").write_text(json.dumps(CLAUDE))
+    code, doc = cli_json("lint", str(d / "claude.json"))
+    assert doc["files"][0]["endpoint"] == "/v1/messages" and code == 0
+    code, doc = cli_json("lint", "--no-config", str(d / "claude.json"))
+    assert findings(doc) == [("claude.json", "AML202")]
+
+
+def test_required_catalog_mismatch_exits_2(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import aimlcat
+
+    project(tmp_path, '[tool.aimlcat]\nrequired-catalog = ">=2999.1"\n')
+    code, out = cli("lint", "requests")
+    assert code == 2 and out == ""
+    err = capsys.readouterr().err
+    assert "required-catalog is '>=2999.1'" in err
+    assert aimlcat.load_catalog().version in err
+    assert str(tmp_path / "pyproject.toml") in err
+    version = aimlcat.load_catalog().version
+    project(tmp_path, f'[tool.aimlcat]\nrequired-catalog = "=={version}"\n')
+    code, _ = cli("lint", "requests")
+    assert code == 1
+
+
+def test_bad_config_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project(tmp_path, '[tool.aimlcat]\nfail_level = "warning"\n')
+    code, _ = cli("lint", "requests")
+    assert code == 2
+    assert "did you mean `fail-level`?" in capsys.readouterr().err
+
+
+def test_extra_catalogs_from_config(tmp_path: Path) -> None:
+    d = project(tmp_path, '[tool.aimlcat]\nextra-catalogs = ["private-models"]\n')
+    private = tmp_path / "private-models"
+    private.mkdir()
+    (private / "team.yaml").write_text(
+        "developer: Example Labs\nkind: chat\nmodels:\n  example/team-chat:\n"
+        "    endpoints:\n      - family: openai-chat\n")
+    (d / "team.json").write_text(json.dumps({"model": "example/team-chat", "messages": HELLO,
+                                             "max_tokens": 9}))
+    code, doc = cli_json("lint", str(d / "team.json"))
+    assert findings(doc) == [("team.json", "AML302")]
+    assert doc["files"][0]["model"] == "example/team-chat"
+    # and with worker processes: the merged catalog travels to them
+    code, doc2 = cli_json("lint", "--jobs", "2", str(d / "team.json"), str(d / "gpt.json"))
+    assert findings(doc2) == [("team.json", "AML302"), ("gpt.json", "AML302")]
+
+
+def test_gitignore_is_respected_inside_a_work_tree(tmp_path: Path) -> None:
+    d = project(tmp_path, "")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("legacy/\n")
+    code, doc = cli_json("lint", str(d))
+    assert [Path(e["path"]).name for e in doc["files"]] == ["gpt.json", "typo.json"]
+    code, doc = cli_json("lint", "--no-respect-gitignore", str(d))
+    assert len(doc["files"]) == 3
+
+
+def test_force_exclude_for_named_files(tmp_path: Path) -> None:
+    d = project(tmp_path, '[tool.aimlcat]\nexclude = ["legacy/"]\n')
+    old = str(d / "legacy" / "old.json")
+    code, doc = cli_json("lint", old)
+    assert len(doc["files"]) == 1
+    code, text = cli("lint", "--force-exclude", old)
+    assert (code, text) == (0, "")  # everything named was excluded: nothing to do
+
+
+# -- exit codes, jobs, formats, progress ------------------------------------------------------
+
+
+def test_exit_zero_and_fail_levels(tmp_path: Path) -> None:
+    f = tmp_path / "typo.json"
+    f.write_text(json.dumps({"model": "gpt-4o", "messages": HELLO, "temperatur": 1}))
+    assert cli("lint", str(f))[0] == 1
+    assert cli("lint", "--exit-zero", str(f))[0] == 0
+    w = tmp_path / "warn.json"
+    w.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    assert cli("lint", str(w))[0] == 0
+    assert cli("lint", "--fail-level", "warning", str(w))[0] == 1
+    assert cli("lint", "--fail-level", "info", str(w))[0] == 1
+    # unreadable input still exits 2 with --exit-zero
+    assert cli("lint", "--exit-zero", str(tmp_path / "missing.json"))[0] == 2
+
+
+def test_jobs_give_the_same_output(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    f = tmp_path / "batch.jsonl"
+    f.write_text("\n".join(batch_line(i, GPT4O_MAX_TOKENS) for i in range(30)) + "\nnope\n")
+    args = ["lint", str(examples), str(f), str(tmp_path / "missing.json")]
+    one = cli(*args)
+    two = cli(*args, "--jobs", "2")
+    assert one == two
+    assert one[0] == 2
+    assert cli(*args, "--format", "json") == cli(*args, "--format", "json", "-j", "0")
+
+
+def test_several_formats_in_one_run(tmp_path: Path) -> None:
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    code, text = cli("lint", str(f), "--format", "sarif", "-o", str(tmp_path / "r.sarif"),
+                     "--format", "junit", "-o", str(tmp_path / "r.xml"), "--format", "text")
+    assert code == 0
+    assert "AML302 warning" in text
+    assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
+    assert (tmp_path / "r.xml").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize("argv", [
+    ["--format", "json", "--format", "sarif"],  # two reports on standard output
+    ["-o", "x.json"],  # an output without a format... (text is the default; one -o is fine)
+    ["--fix", "--diff"],
+])
+def test_output_usage_errors(tmp_path: Path, argv: list[str],
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    code, _ = cli("lint", str(f), *argv)
+    if argv == ["-o", "x.json"]:
+        assert code == 0 and (tmp_path / "x.json").read_text().endswith("1 warning. 1 fixable "
+                                                                        "with `aimlcat lint "
+                                                                        "--fix`.\n")
+        return
+    assert code == 2
+    assert "aimlcat:" in capsys.readouterr().err
+
+
+def test_github_format_chosen_automatically(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS, indent=2))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    line, col = where(f.read_text(), '"max_tokens"')
+    code, text = cli("lint", str(f))
+    assert text.startswith(f"::warning file={f},line={line},col={col},endLine={line},"
+                           f"endColumn={col + 12},title=AML302 deprecated-parameter::")
+    code, text = cli("lint", "--format", "text", str(f))
+    assert text.startswith(f"{f}:{line}:{col}:")
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_on_a_terminal_unless_no_color(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    out = Tty()
+    run(["lint", str(f)], out=out)
+    assert "\x1b[1;33mAML302 warning:\x1b[0m" in out.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = Tty()
+    run(["lint", str(f)], out=out)
+    assert "\x1b[" not in out.getvalue()
+    out = Tty()
+    run(["lint", "--color", "always", str(f)], out=out)
+    assert "\x1b[" in out.getvalue()
+    monkeypatch.delenv("NO_COLOR")
+    assert "\x1b[" not in cli("lint", str(f))[1]  # piped: no colour
+    assert "\x1b[" not in cli("lint", "--color", "never", str(f))[1]
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aimlcat._lint import Progress
+
+    monkeypatch.delenv("CI", raising=False)
+    assert Progress(100, Tty()).enabled
+    assert not Progress(100, io.StringIO()).enabled
+    monkeypatch.setenv("CI", "true")
+    assert not Progress(100, Tty()).enabled
+    monkeypatch.delenv("CI")
+    stream = Tty()
+    bar = Progress(10, stream)
+    bar._start -= 10  # as if the run had lasted a while: it draws
+    for _ in range(10):
+        bar.advance()
+        bar._last = 0.0
+    bar.close()
+    shown = stream.getvalue()
+    assert "10/10 files" in shown and shown.endswith("\r\x1b[K")
+    assert re.search(r"\[#{30}\]", shown)
+    quiet = Tty()
+    bar = Progress(10, quiet)  # a short run stays quiet
+    for _ in range(10):
+        bar.advance()
+    bar.close()
+    assert quiet.getvalue() == ""
+
+
+def test_stdin_reports_positions_too() -> None:
+    code, text = cli("lint", "-", stdin=json.dumps(GPT4O_MAX_TOKENS))
+    col = json.dumps(GPT4O_MAX_TOKENS).index('"max_tokens"') + 1
+    assert text.startswith(f"<stdin>:1:{col}: AML302 warning:")

@@ -1,0 +1,85 @@
+"""Rules: every code is explained with real examples, and docs/rules.md is fresh."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from aimlcat import RULES
+from aimlcat._cli import run
+from aimlcat._ruledoc import markdown, run_example
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _bundled_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIMLCAT_SCHEMAS", raising=False)
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return run(list(argv), out=out), out.getvalue()
+
+
+@pytest.mark.parametrize("code", list(RULES))
+def test_bad_example_gives_the_code_and_good_one_does_not(code: str) -> None:
+    rule = RULES[code]
+    assert rule.help and rule.bad is not None and rule.good is not None, code
+    bad = run_example(rule.bad)
+    assert bad.error is None, bad.error
+    assert code in [lf.finding.code for lf in bad.findings]
+    assert all(lf.span is not None for lf in bad.findings)  # every finding is placed
+    good = run_example(rule.good)
+    assert good.error is None, good.error
+    assert code not in [lf.finding.code for lf in good.findings]
+    # a good example is clean, apart from notes
+    assert [lf.finding.code for lf in good.findings if lf.finding.severity != "info"] == []
+
+
+def test_fixable_rules_say_what_the_fix_does() -> None:
+    for code in ("AML302", "AML303"):
+        rule = RULES[code]
+        assert rule.fix and rule.bad is not None
+        finding = next(lf.finding for lf in run_example(rule.bad).findings
+                       if lf.finding.code == code)
+        assert finding.fix is not None
+
+
+def test_docs_rules_md_is_fresh() -> None:
+    committed = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == markdown(), "run `aimlcat rule --markdown > docs/rules.md`"
+    code, text = cli("rule", "--markdown")
+    assert code == 0 and text == committed
+    for code_ in RULES:
+        assert f"### {code_} {RULES[code_].name}" in committed
+
+
+def test_rule_command_explains_with_what_aimlcat_says() -> None:
+    code, text = cli("rule", "AML302")
+    assert code == 0
+    assert text.startswith("AML302 deprecated-parameter (warning)\n")
+    assert "Bad (request.json):" in text and "Good (request.json):" in text
+    assert "aimlcat says:\n    request.json:4:3: AML302 warning:" in text
+    assert "Fix: `aimlcat lint --fix` renames" in text
+
+
+def test_rule_command_prefix_name_list_and_json() -> None:
+    code, text = cli("rule", "AML40")
+    assert code == 0 and text.count(" (error)\n") == 9
+    code, text = cli("rule", "duplicate-key")
+    assert text.startswith("AML002 duplicate-key")
+    code, text = cli("rule")
+    assert code == 0 and len([x for x in text.splitlines() if x.startswith("AML")]) == len(RULES)
+    code, text = cli("rule", "AML301", "--format", "json")
+    (doc,) = json.loads(text)
+    assert doc["code"] == "AML301" and doc["bad"]["file"] == "request.yaml"
+
+
+def test_rule_command_unknown_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = cli("rule", "AML999")
+    assert code == 2
+    assert "no rule 'AML999'" in capsys.readouterr().err
