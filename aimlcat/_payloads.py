@@ -264,10 +264,13 @@ def load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...]]:
     except orjson.JSONDecodeError:
         pass
     else:
-        # (`b"\\" not in raw` is one memchr: most files hold no escape at all.)
-        if (raw.count(b":") == orjson.dumps(doc).count(b":")
-                and (b"\\" not in raw or b"\\u003" not in raw)):
-            return doc, ()
+        try:
+            # (`b"\\" not in raw` is one memchr: most files hold no escape at all.)
+            if (raw.count(b":") == orjson.dumps(doc).count(b":")
+                    and (b"\\" not in raw or b"\\u003" not in raw)):
+                return doc, ()
+        except TypeError:  # orjson writes at most ~250 levels; the exact way decides
+            pass
     return _load_json_exact(raw, path)
 
 
@@ -299,9 +302,18 @@ def _load_json_exact(raw: bytes, path: str) -> tuple[Any, tuple[Finding, ...]]:
                            column=exc.colno) from None
     except ValueError as exc:  # NaN, Infinity
         raise PayloadError(path, f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError(path, _TOO_DEEP) from None
     found: list[Finding] = []
-    _duplicates(doc, "", found)
+    try:
+        _duplicates(doc, "", found)
+    except RecursionError:
+        raise PayloadError(path, _TOO_DEEP) from None
     return doc, tuple(found)
+
+
+_TOO_DEEP = ("nests arrays and objects too deeply to read (hundreds of levels); no request "
+             "needs that, so check how the file is produced")
 
 
 def _duplicates(node: Any, here: str, out: list[Finding]) -> None:

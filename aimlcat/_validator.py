@@ -209,7 +209,15 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
             continue
         precise = precise or cat.property_validators(mid, path, fast=False)
         schema = cat.property_schema(mid, path, key)
-        for err in precise[key].iter_errors(value):
+        try:
+            errors = list(precise[key].iter_errors(value))
+        except ValueError:  # jsonschema-rs: "Recursion limit reached" on very deep values
+            out.append(_f("AML004", "/" + escape_pointer(key),
+                          f"`{key}` nests too deeply to report what is wrong in it",
+                          "Check how this value is built; no request nests hundreds of "
+                          "levels deep."))
+            continue
+        for err in errors:
             f = _schema_finding(cat, schema, err, params, key)
             # Base64 data can break `pattern` and `maxLength` at once: one finding says why.
             if f.code != "AML409" or not any(
