@@ -280,7 +280,7 @@ def unified_diff(old: str, new: str, path: str) -> str:
     """A unified diff (``a/`` and ``b/`` prefixes, as git writes them)."""
     import difflib
 
-    name = path.replace(os.sep, "/")
+    name = os.path.normpath(path).replace(os.sep, "/")  # `./x.json` -> `a/x.json`
     lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                  f"a/{name}", f"b/{name}")
     out = []

@@ -260,7 +260,7 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
     if not new:
         return result
     if ctx.diff:
-        name = path.replace(os.sep, "/")
+        name = os.path.normpath(path).replace(os.sep, "/")
         result.diff = f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks)
         return result
     # Second pass: copy the file with those lines replaced, streaming.

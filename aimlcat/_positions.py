@@ -15,6 +15,7 @@ required key) is placed at the nearest enclosing value that exists.
 from __future__ import annotations
 
 import json
+import json.scanner
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -64,8 +65,9 @@ _WS = re.compile(r"[ \t\n\r]*")
 # key as written, escapes and all); then what follows a value: `,` or a closer.
 _MEMBER = re.compile(r'[ \t\n\r]*"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL)
 _AFTER = re.compile(r"[ \t\n\r]*([,}\]])[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
-_skip = _DECODER.raw_decode  # (value, end) in C: how values off every wanted path are passed
+# The C scanner behind JSONDecoder.raw_decode, called directly: (value, end). It is how
+# values off every wanted path are passed over.
+_skip: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
 
 
 def _ws(text: str, pos: int) -> int:
