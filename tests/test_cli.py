@@ -643,21 +643,26 @@ def test_models_no_match_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_models_kind_and_status() -> None:
+    # The catalog grows: check the filters on models that are sure to stay,
+    # and that the rest of each answer matches the filter.
     code, doc = cli_json("models", "--kind", "chat")
     assert code == 0
-    assert {m["id"] for m in doc} == {"gpt-4o", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06",
+    assert {m["id"] for m in doc} >= {"gpt-4o", "gpt-4o-2024-05-13", "gpt-4o-2024-08-06",
                                       "o3-mini", "anthropic/claude-sonnet-5"}
     assert {m["kind"] for m in doc} == {"chat"}
     code, doc = cli_json("models", "--kind", "video")
-    assert [m["id"] for m in doc] == VIDEO_MODELS
+    ids = [m["id"] for m in doc]
+    assert set(ids) >= set(VIDEO_MODELS) and ids == sorted(ids)
+    assert {m["kind"] for m in doc} == {"video"}
     code, doc = cli_json("models", "--status", "removed")
     assert code == 0
-    assert [m["id"] for m in doc] == REMOVED_MODELS
+    assert {m["id"] for m in doc} >= set(REMOVED_MODELS)
     assert {m["status"] for m in doc} == {"removed"}
     code, out = cli("models", "--status", "removed")
-    assert table_ids(out) == REMOVED_MODELS
+    assert table_ids(out) == [m["id"] for m in doc]
     code, doc = cli_json("models", "--kind", "image", "--status", "active")
-    assert [m["id"] for m in doc] == ["flux/dev", IMAGEN, "openai/gpt-image-1"]
+    assert {m["id"] for m in doc} >= {"flux/dev", IMAGEN, "openai/gpt-image-1"}
+    assert {(m["kind"], m["status"]) for m in doc} == {("image", "active")}
 
 
 def test_models_endpoint_filter() -> None:

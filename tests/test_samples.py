@@ -11,7 +11,8 @@ from aimlcat import load_catalog
 from aimlcat._cli import run
 
 CAT = load_catalog()
-ACTIVE = [m.id for m in CAT.models(status="active")]
+# Models without documented parameters (AML105) have no example to give.
+ACTIVE = [m.id for m in CAT.models(status="active") if m.endpoints]
 
 
 @pytest.mark.parametrize("mid", ACTIVE)

@@ -159,7 +159,7 @@ def _planted(doc: dict[str, Any]) -> None:
         "meta-llama/Llama-Guard-3-11B-Vision-Turbo"]
     aliases = {m["id"]: m for m in doc["aliases"]}
     assert set(aliases) == {"gpt-4o", "anthropic/claude-sonnet-5"}
-    assert aliases["gpt-4o"]["gateway_only"] == ["chatgpt-4o-latest"]
+    assert aliases["gpt-4o"]["gateway_only"] == ["gpt-4o-gateway-alias"]
     assert aliases["gpt-4o"]["catalog_only"] == []
     assert aliases["anthropic/claude-sonnet-5"]["gateway_only"] == ["claude-sonnet-5"]
     limits = {(m["id"], m["limit"]): (m["gateway"], m["catalog"]) for m in doc["limits"]}
@@ -185,7 +185,7 @@ def test_sync_text_report(models_server: ModelsServer) -> None:
     assert "no longer served: candidates for deprecation" in out and "  o3-mini  (active)" in out
     assert ("Marked removed in the catalog, still served (1):\n"
             "  meta-llama/Llama-Guard-3-11B-Vision-Turbo") in out
-    assert "  gpt-4o: the gateway also calls it chatgpt-4o-latest" in out
+    assert "  gpt-4o: the gateway also calls it gpt-4o-gateway-alias" in out
     assert ("  anthropic/claude-sonnet-5: context window: gateway 200,000, catalog 1,000,000"
             in out)
     assert out.rstrip().endswith("differences.")
@@ -343,7 +343,7 @@ def test_a_base_url_without_scheme_is_a_usage_error(capsys: pytest.CaptureFixtur
 def test_parse_models_reads_the_include_sections_and_rejects_other_shapes() -> None:
     live = parse_models(json.loads(FIXTURE.read_text()))
     gpt = next(m for m in live if m.id == "openai/gpt-4o")
-    assert gpt.aliases == ("gpt-4o", "chatgpt-4o-latest")
+    assert gpt.aliases == ("gpt-4o", "gpt-4o-gateway-alias")
     assert (gpt.context_length, gpt.output_max, gpt.type) == (128000, 16384,
                                                                "openai/chat-completions")
     flux = next(m for m in live if m.id == "flux/dev")

@@ -1,0 +1,182 @@
+"""Completeness: every id of the docs' model table resolves, as the docs say.
+
+- Every id of the "no longer supported" table is a removed model, dated where
+  the table gives a date (and saying so where it does not), its replacement
+  served.
+- Every served id that no document spells is an alias of a documented model
+  (by the rule in docs/catalog.md, computed by ``tools/refdata.py``), an
+  alias proposed for another engineer's file (docs/decisions/ids.yaml), or a
+  model without endpoints whose notes say why.
+
+The reference data lives outside the repository (``../shared/reference``);
+the tests that read it skip cleanly without it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aimlcat import Catalog, load_catalog
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import refdata
+
+needs_reference = pytest.mark.skipif(not refdata.available(),
+                                     reason=f"reference docs not found at {refdata.REFERENCE}")
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return load_catalog()
+
+
+def _decisions() -> dict[str, Any]:
+    return refdata.id_decisions()
+
+
+# -- the spelling rule (no reference data needed) -----------------------------------
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("#g1_whisper-large", "whisper-large"),
+    ("aai/slam-1", "slam-1"),
+    ("pixverse/v5-5-image-to-video", "pixverse/v5.5/image-to-video"),
+    ("anthropic/claude-opus-4.1", "claude-opus-4-1"),
+    ("Meta-Llama/Llama-2-7b-chat-hf", "meta-llama/Llama-2-7b-chat-hf"),
+    ("qwen-plus", "alibaba/qwen-plus"),
+])
+def test_spellings_of_one_id_share_a_key(a: str, b: str) -> None:
+    assert refdata.spelling_key(a) == refdata.spelling_key(b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("claude-3-5-sonnet-20240620", "claude-3-5-sonnet"),      # a dated snapshot
+    ("alibaba/wan2.2-vace-fun-14b-depth", "alibaba/wan2.2-vace-fun-a14b-depth"),
+    ("sora-2-t2v", "sora-2-pro-t2v"),
+    ("gpt-4o", "gpt-4o-mini"),
+])
+def test_different_models_keep_different_keys(a: str, b: str) -> None:
+    assert refdata.spelling_key(a) != refdata.spelling_key(b)
+
+
+@pytest.mark.parametrize(("raw", "ids"), [
+    ("o1-preview,", ["o1-preview"]),
+    ("deepseek-chat or", ["deepseek-chat"]),
+    ("google/gemini-pro or gemini-pro", ["google/gemini-pro", "gemini-pro"]),
+    ("-", []),
+    ("gpt-4o", ["gpt-4o"]),
+])
+def test_table_typing_is_cleaned(raw: str, ids: list[str]) -> None:
+    assert refdata.clean_table_id(raw) == ids
+
+
+# -- removed models -------------------------------------------------------------------
+
+def _removed_rows() -> list[refdata.Row]:
+    return [r for r in refdata.rows() if r.status == "deprecated"] if refdata.available() else []
+
+
+def _served_after_all() -> set[str]:
+    return {k for k, v in (_decisions().get("both_tables") or {}).items() if v["status"] == "active"}
+
+
+@needs_reference
+@pytest.mark.parametrize("row", _removed_rows(), ids=lambda r: ",".join(r.raw_ids))
+def test_every_removed_table_id_is_a_removed_model(cat: Catalog, row: refdata.Row) -> None:
+    if not row.ids:
+        assert all(raw in _decisions()["not_ids"] for raw in row.raw_ids)
+        return
+    for raw in row.raw_ids:
+        if refdata.clean_table_id(raw) != [raw]:
+            assert raw in _decisions()["not_ids"], f"say in docs/decisions/ids.yaml what {raw!r} is"
+    served = _served_after_all()
+    owners = {cat.resolve(i) for i in row.ids if i not in served}
+    if not owners:  # all served again: test_ids_in_both_tables_follow_the_decision
+        return
+    assert None not in owners, [i for i in row.ids if cat.resolve(i) is None]
+    assert len(owners) == 1, f"ids on one row are one model: {owners}"
+    info = cat.model(owners.pop())  # type: ignore[arg-type]
+    assert info.status == "removed"
+    if row.listed_on:
+        assert info.status_since == row.listed_on
+    else:
+        assert info.status_since is None
+        assert info.notes and "date" in info.notes, "say that the docs give no date"
+
+
+@needs_reference
+def test_ids_in_both_tables_follow_the_decision(cat: Catalog) -> None:
+    both = refdata.table_ids("active") & refdata.table_ids("deprecated")
+    decided = _decisions()["both_tables"]
+    assert set(decided) == both
+    for mid, d in decided.items():
+        assert cat.model(mid).status == d["status"], mid
+
+
+@needs_reference
+def test_replacements_are_served_and_of_the_same_kind(cat: Catalog) -> None:
+    for m in cat.models(status="removed"):
+        if m.replacement:
+            repl = cat.model(m.replacement)
+            assert repl.status == "active", (m.id, m.replacement)
+            assert repl.kind == m.kind, (m.id, m.replacement)
+
+
+@needs_reference
+def test_retired_files_are_current() -> None:
+    import gen_retired
+
+    assert gen_retired.main(["--check"]) == 0, "run python tools/gen_retired.py"
+
+
+# -- served ids without a document ------------------------------------------------------
+
+def _undocumented() -> list[str]:
+    return refdata.undocumented_live_ids() if refdata.available() else []
+
+
+@needs_reference
+@pytest.mark.parametrize("table_id", _undocumented())
+def test_served_id_without_document_is_resolved(cat: Catalog, table_id: str) -> None:
+    res = refdata.resolve_live_id(table_id)
+    decisions = _decisions()
+    if res.how == "artifact":
+        assert table_id in decisions["not_ids"]
+        for clean in res.targets:
+            assert clean in refdata.spec_ids(), clean
+        return
+    if res.how == "undocumented":
+        mid = cat.resolve(table_id)
+        assert mid is not None, f"{table_id}: add it to an undocumented.yaml with the reason"
+        info = cat.model(mid)
+        assert info.status == "active" and not info.endpoints and info.notes
+        return
+    (target,) = res.targets
+    mine, theirs = cat.resolve(table_id), cat.resolve(target)
+    if mine is not None and theirs is not None:
+        assert mine == theirs, f"{table_id} should be an alias of {target}"
+        return
+    proposed = decisions.get("proposed_aliases") or {}
+    assert table_id in proposed.get(target, []), (
+        f"{table_id} is a spelling of {target} ({res.how}): add the alias, or propose it "
+        "in docs/decisions/ids.yaml")
+
+
+@needs_reference
+def test_proposals_are_still_needed(cat: Catalog) -> None:
+    done = [(t, i) for t, ids in (_decisions().get("proposed_aliases") or {}).items()
+            for i in ids if cat.resolve(i) is not None and cat.resolve(i) == cat.resolve(t)]
+    assert not done, f"remove these from proposed_aliases (done): {done}"
+
+
+@needs_reference
+def test_undocumented_model_gets_one_info_finding(cat: Catalog) -> None:
+    for res in map(refdata.resolve_live_id, _undocumented()):
+        if res.how != "undocumented":
+            continue
+        report = cat.validate({"model": res.table_id, "prompt": "x", "no_such_key": 1})
+        assert [(f.code, f.severity) for f in report.findings] == [("AML105", "info")]
