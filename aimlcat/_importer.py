@@ -1016,26 +1016,54 @@ _TWINS: dict[str, tuple[str, ...]] = {
 def _merge_params(bodies: list[_Body]) -> dict[str, Spec]:
     """The union of several bodies' parameters for one model on one endpoint.
 
-    The first body wins where both describe a parameter (the catalog's rule
-    for several documents); a later one only fills in a default (and, when
-    kept, a description). A parameter is required only if every body requires it.
+    The catalog's rule for several documents (the conformance test's too):
+    parameters, nested properties and enum values are united; any other
+    constraint both give is the first body's, and one only a later body gives
+    is kept. A parameter (or nested property) is required only if every body
+    requires it.
     """
     out: dict[str, Spec] = {}
     for body in bodies:
         for name, spec in body.params.items():
-            if name not in out:
-                out[name] = copy.deepcopy(spec)
-                continue
-            have = out[name]
-            for k in ("default", "description", "examples"):
-                if k in spec and k not in have:
-                    have[k] = copy.deepcopy(spec[k])
-            if spec.get("deprecated") and not have.get("deprecated"):
-                have["deprecated"] = copy.deepcopy(spec["deprecated"])
+            out[name] = _merge_spec(out[name], spec) if name in out else copy.deepcopy(spec)
     for name, spec in out.items():
         if spec.get("required") and not all(b.params.get(name, {}).get("required")
                                             for b in bodies):
             del spec["required"]
+    return out
+
+
+def _merge_spec(a: Spec, b: Spec) -> Spec:
+    """``a`` and ``b`` united keyword by keyword (``a`` wins where both constrain).
+
+    Unions (``any_of``, ``variants``) and ``ref`` s are taken from ``a`` whole
+    when ``a`` has one; ``required`` is left to the caller."""
+    out = copy.deepcopy(a)
+    shaped = any(k in a for k in ("ref", "any_of", "variants"))
+    for k, v in b.items():
+        if k == "required":
+            continue
+        if k not in out:
+            if not shaped or k in ("default", "description", "examples", "deprecated"):
+                out[k] = copy.deepcopy(v)
+        elif k == "enum" and isinstance(v, list) and isinstance(out[k], list):
+            seen = {_jkey(x) for x in out[k]}
+            out[k] = [*out[k], *(copy.deepcopy(x) for x in v if _jkey(x) not in seen)]
+        elif k == "properties" and isinstance(v, dict) and isinstance(out[k], dict):
+            props: dict[str, Spec] = out[k]
+            for name, sub in v.items():
+                if name in props:
+                    both = bool(props[name].get("required")) and bool(sub.get("required"))
+                    props[name] = _merge_spec(props[name], sub)
+                    if not both:
+                        props[name].pop("required", None)
+                else:
+                    props[name] = {n: x for n, x in copy.deepcopy(sub).items() if n != "required"}
+            for name, sub in props.items():
+                if name not in v:
+                    sub.pop("required", None)
+        elif k in _SPEC_KEYS and isinstance(v, dict) and isinstance(out[k], dict):
+            out[k] = _merge_spec(out[k], v)
     return out
 
 
