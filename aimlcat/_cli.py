@@ -120,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
             b.add_argument("--check", action="store_true",
                            help="write nothing; exit 1 when schemas/ is stale")
 
+    from ._stats import add_arguments as stats_arguments
+    stats_arguments(sub.add_parser(
+        "stats", help="figures: models by kind and status, ids without rules, YAML per model"))
+
     from ._sync import add_arguments as sync_arguments  # the one command that goes online
     sync_arguments(sub.add_parser(
         "sync", help="compare the catalog with the gateway's live model list",
@@ -525,6 +529,15 @@ def cmd_check_catalog(args: argparse.Namespace, out: IO[str]) -> int:
             out.write(f"schemas/{rel}: not a valid Draft 2020-12 schema: {exc.message}\n")
     if bad:
         return EXIT_FINDINGS
+    from ._loader import REPEAT_LIMIT, find_repeated_definitions
+
+    repeated = find_repeated_definitions(cat_dir)
+    for p in repeated:
+        out.write(f"{p}\n")
+    if repeated:
+        out.write(f"{len(repeated)} definition(s) repeated in more than {REPEAT_LIMIT} files "
+                  f"in {cat_dir}\n")
+        return EXIT_FINDINGS
     n_ep = sum(len(m.endpoints) for m in catalog.models.values())
     out.write(f"catalog {catalog.version} OK: {len(catalog.models)} models, "
               f"{n_ep} model x endpoint schemas, {len(catalog.definitions)} shared shapes\n")
@@ -571,6 +584,10 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
             from ._sync import run as run_sync
 
             return run_sync(args, out)
+        if args.command == "stats":
+            from ._stats import run as run_stats
+
+            return run_stats(args, out)
         if args.command == "build":
             return cmd_build(args, out)
         return cmd_check_catalog(args, out)

@@ -459,3 +459,100 @@ def discriminator_values(variant: Spec, disc: str, definitions: dict[str, Spec])
         return [prop["const"]]
     return list(prop.get("enum") or [])
 
+
+
+# -- repetition (check-catalog) ----------------------------------------------------
+
+#: A definition repeated word for word in more files than this is reported.
+REPEAT_LIMIT = 3
+_MIN_TEXT = 120  # shorter flat specs ({type: integer, minimum: 1}) are not "definitions"
+
+
+def find_repeated_definitions(root: str | Path, limit: int = REPEAT_LIMIT) -> list[CatalogProblem]:
+    """Parameter specs and shapes written out word for word in more than ``limit`` files.
+
+    Candidates are ``definitions`` entries, parameter specs (vocabulary,
+    families, model endpoints) and the shapes nested in them (``properties``,
+    ``items``, ``additionalProperties``, ``any_of``, ``variants``) that are
+    objects with structure (properties or a union) or long (>= 120 characters
+    as canonical JSON). Each repeated one is reported once, at its first
+    occurrence, naming the other files; a spec repeated inside one file (YAML
+    anchors) counts once."""
+    root = Path(root)
+    seen: dict[str, dict[str, tuple[int | None, str]]] = {}
+    for path in sorted(p for p in root.rglob("*.yaml") if p.is_file()):
+        rel = path.relative_to(root.parent).as_posix()
+        try:
+            doc = load_yaml(path.read_text(encoding="utf-8"))
+        except (YamlError, OSError, UnicodeDecodeError):
+            continue  # the loader reports unreadable files
+        if not isinstance(doc, PosDict):
+            continue
+        for line, key, spec in _spec_nodes(doc):
+            text = json.dumps(_plain(spec), sort_keys=True, ensure_ascii=False)
+            if not _is_definition(spec, text):
+                continue
+            seen.setdefault(text, {}).setdefault(rel, (line, key))
+    out = []
+    for where in seen.values():
+        if len(where) <= limit:
+            continue
+        files = list(where)
+        line, key = where[files[0]]
+        out.append(CatalogProblem(
+            file=files[0], line=line, key=key,
+            message=f"repeated word for word in {len(files)} files (also "
+                    f"{', '.join(files[1:])}): make it a shared definition (`ref`), a "
+                    "vocabulary entry or part of a family"))
+    return sorted(out, key=lambda p: (p.file, p.line or 0, p.key))
+
+
+def _is_definition(spec: Any, text: str) -> bool:
+    if not isinstance(spec, dict):
+        return False
+    if "properties" in spec or "any_of" in spec or "variants" in spec:
+        return True
+    return len(text) >= _MIN_TEXT
+
+
+def _spec_nodes(doc: PosDict) -> list[tuple[int | None, str, Any]]:
+    """(line, key path, spec) for every spec and nested shape in one catalog file."""
+    out: list[tuple[int | None, str, Any]] = []
+
+    def walk(spec: Any, line: int | None, key: str) -> None:
+        if not isinstance(spec, dict):
+            return
+        out.append((line, key, spec))
+        props = spec.get("properties")
+        if isinstance(props, dict):
+            for name, sub in props.items():
+                sub_line = props.key_pos.get(name, (line, 0))[0] if isinstance(props, PosDict) \
+                    else line
+                walk(sub, sub_line, f"{key}.properties.{name}")
+        for nested in _NESTED_SPEC_KEYS:
+            if isinstance(spec.get(nested), dict):
+                walk(spec[nested], _locate(spec, [nested]), f"{key}.{nested}")
+        for union in ("any_of", "variants"):
+            if isinstance(spec.get(union), list):
+                for i, sub in enumerate(spec[union]):
+                    walk(sub, _locate(spec, [union, i]), f"{key}.{union}[{i}]")
+
+    def params(block: Any, prefix: str) -> None:
+        if isinstance(block, PosDict):
+            for name, spec in block.items():
+                walk(spec, block.key_pos[name][0], f"{prefix}.{name}")
+
+    params(doc.get("definitions"), "definitions")
+    params(doc.get("parameters"), "parameters")
+    families = doc.get("families")
+    if isinstance(families, PosDict):
+        for fname, fam in families.items():
+            if isinstance(fam, dict):
+                params(fam.get("parameters"), f"families.{fname}.parameters")
+    models = doc.get("models")
+    if isinstance(models, PosDict):
+        for mid, model in models.items():
+            for i, ep in enumerate((model or {}).get("endpoints") or []):
+                if isinstance(ep, dict):
+                    params(ep.get("parameters"), f"models.{mid}.endpoints[{i}].parameters")
+    return out
