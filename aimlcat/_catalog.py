@@ -91,8 +91,7 @@ class Catalog:
                 self._paths[alias] = path
         self._validators: dict[tuple[str, str, bool], Any] = {}
         self._property_validators: dict[tuple[str, str, bool], _Lazy] = {}
-        self._required: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._plain_keys: dict[tuple[str, str], frozenset[str]] = {}
+        self._plans: dict[tuple[str, str], EndpointPlan] = {}
         self._endpoint_memo: dict[str, str | None] = {}
         self._property_schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._registries: dict[bool, Any] = {}
@@ -284,24 +283,19 @@ class Catalog:
                 lambda name: self._build(self.property_schema(mid, path, name), fast))
         return table
 
-    def plain_keys(self, mid: str, path: str) -> frozenset[str]:
-        """Parameters of a model × endpoint that need no per-key finding (not deprecated)."""
+    def plan(self, mid: str, path: str) -> EndpointPlan:
+        """Everything validation needs about one model × endpoint, in one cached lookup."""
         key = (mid, path)
-        keys = self._plain_keys.get(key)
-        if keys is None:
-            params = self._models[mid]["endpoints"][path]["parameters"]
-            keys = self._plain_keys[key] = frozenset(
-                k for k, s in params.items() if "deprecated" not in s)
-        return keys
-
-    def required(self, mid: str, path: str) -> tuple[str, ...]:
-        """The required top-level parameters of a model × endpoint (cached)."""
-        key = (mid, path)
-        req = self._required.get(key)
-        if req is None:
-            params = self._models[mid]["endpoints"][path]["parameters"]
-            req = self._required[key] = tuple(k for k, s in params.items() if s.get("required"))
-        return req
+        plan = self._plans.get(key)
+        if plan is None:
+            ep = self._models[mid]["endpoints"][path]
+            params = ep["parameters"]
+            plan = self._plans[key] = EndpointPlan(
+                params=params, removed=ep.get("removed", {}), legacy=ep.get("legacy"),
+                plain=frozenset(k for k, s in params.items() if "deprecated" not in s),
+                required=tuple(k for k, s in params.items() if s.get("required")),
+                fast=self.validator(mid, path))
+        return plan
 
     def takers(self, param: str) -> list[str]:
         """Active models that take ``param`` on some endpoint (an index built on first use)."""
@@ -340,6 +334,18 @@ def fast_form(node: Any) -> Any:
     if isinstance(node, list):
         return [fast_form(v) for v in node]
     return node
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointPlan:
+    """One model × endpoint as validation uses it (see :meth:`Catalog.plan`)."""
+
+    params: dict[str, Any]  # parameter summaries, from the index
+    removed: dict[str, Any]  # removed parameters: since, hint
+    legacy: dict[str, Any] | None  # the endpoint's replacement, when it is legacy
+    plain: frozenset[str]  # parameters that need no per-key finding (not deprecated)
+    required: tuple[str, ...]
+    fast: Any  # the whole-body validator, fast form
 
 
 class _Lazy(dict[str, Any]):

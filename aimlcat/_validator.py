@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ._catalog import Catalog
+from ._catalog import Catalog, EndpointPlan
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 
 __all__ = ["validate_payload"]
@@ -159,17 +159,17 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
                       f"Send it to {' or '.join(eps)}."))
         return report
 
-    ep = eps[path]
-    legacy = ep.get("legacy")
+    plan = cat.plan(mid, path)
+    legacy = plan.legacy
     if legacy:
         since = f" on {legacy['since']}" if legacy.get("since") else ""
         out.append(_f("AML203", "", f"{path} was replaced by {legacy['replaced_by']}{since}",
                       legacy["hint"]))
 
-    params: dict[str, Any] = ep["parameters"]
-    removed: dict[str, Any] = ep.get("removed", {})
+    params: dict[str, Any] = plan.params
+    removed: dict[str, Any] = plan.removed
     # Most bodies hold only plain parameters: one set difference (in C) says so.
-    odd = payload.keys() - cat.plain_keys(mid, path)
+    odd = payload.keys() - plan.plain
     for key in (k for k in payload if k in odd) if odd else ():
         summary = params.get(key)
         if summary is not None:
@@ -186,19 +186,20 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         else:
             out.append(_unsupported(cat, key, params, shown, path))
 
-    if not cat.validator(mid, path).is_valid(payload):
-        _schema_findings(cat, mid, path, payload, params, out)
+    if not plan.fast.is_valid(payload):
+        _schema_findings(cat, mid, path, payload, plan, out)
     return report
 
 
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
-                     params: dict[str, Any], out: list[Finding]) -> None:
+                     plan: EndpointPlan, out: list[Finding]) -> None:
     """Only after the whole body failed: which values failed, and why.
 
     The top level (required keys; unknown keys were judged above) is checked
     here in Python; each parameter's value is checked on its own with the fast
     form, and only a failing value is read with the precise form for errors."""
-    for name in cat.required(mid, path):
+    params = plan.params
+    for name in plan.required:
         if name not in payload:
             out.append(_f("AML404", "/" + escape_pointer(name), f"`{name}` is required",
                           f"Add `{name}` to the body."))
