@@ -22,7 +22,9 @@ __all__ = ["main", "run"]
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser. Commands whose options live in their own module get them
+    only when ``command`` names them, so other commands do not import those modules."""
     p = argparse.ArgumentParser(
         prog="aimlcat",
         description="Model catalog and request validator for the AI/ML API gateway.")
@@ -120,14 +122,19 @@ def _parser() -> argparse.ArgumentParser:
             b.add_argument("--check", action="store_true",
                            help="write nothing; exit 1 when schemas/ is stale")
 
-    from ._stats import add_arguments as stats_arguments
-    stats_arguments(sub.add_parser(
-        "stats", help="figures: models by kind and status, ids without rules, YAML per model"))
+    stats = sub.add_parser(
+        "stats", help="figures: models by kind and status, ids without rules, YAML per model")
+    if command == "stats":
+        from ._stats import add_arguments as stats_arguments
 
-    from ._sync import add_arguments as sync_arguments  # the one command that goes online
-    sync_arguments(sub.add_parser(
+        stats_arguments(stats)
+    sync = sub.add_parser(
         "sync", help="compare the catalog with the gateway's live model list",
-        description="Compare the catalog with the gateway's live model list (GET /v1/models)."))
+        description="Compare the catalog with the gateway's live model list (GET /v1/models).")
+    if command == "sync":
+        from ._sync import add_arguments as sync_arguments  # the one command that goes online
+
+        sync_arguments(sync)
     return p
 
 
@@ -559,7 +566,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
 
         return cli_main(argv[1:], out)
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(argv[0] if argv else None).parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     try:
