@@ -72,6 +72,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore",
                        action="store_false", default=None,
                        help="read files that .gitignore excludes")
+    files.add_argument("--max-bytes", type=int, default=None, metavar="N",
+                       help="largest file (or JSON Lines line) to read, in bytes "
+                            "(default 64 MiB)")
     files.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                        help="worker processes (0: one per CPU; default 1)")
     files.add_argument("--config", metavar="FILE",
@@ -162,6 +165,7 @@ class LintSettings:
     force_exclude: bool = False
     respect_gitignore: bool | None = None
     jobs: int = 1
+    max_bytes: int | None = None
     config: str | None = None
     no_config: bool = False
     fix: bool = False
@@ -199,6 +203,7 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     from ._discover import IgnoreRules, Walker
     from ._exceptions import UsageError
     from ._lint import LintContext, Progress, lint_files, use_catalog
+    from ._payloads import DEFAULT_MAX_BYTES
     from ._reporters import REPORTERS, ReportContext
     from ._results import SEVERITY_RANK
 
@@ -264,7 +269,8 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
 
     ctx = LintContext(endpoint=settings.endpoint or cfg.endpoint,
                       selector=Selector(select, ignore, cfg.per_file_ignores, cfg.base),
-                      fix=settings.fix, diff=settings.diff, catalog_files=catalog_files)
+                      fix=settings.fix, diff=settings.diff, catalog_files=catalog_files,
+                      max_bytes=settings.max_bytes or cfg.max_bytes or DEFAULT_MAX_BYTES)
     jobs = settings.jobs if settings.jobs > 0 else (os.cpu_count() or 1)
     progress = Progress(len(files), enabled=None if settings.progress else False)
     stdin_text = (stdin or sys.stdin).read() if "-" in files else None
@@ -579,7 +585,8 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
                 exit_zero=args.exit_zero,
                 exclude=tuple(args.exclude) if args.exclude is not None else None,
                 force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore,
-                jobs=args.jobs, config=args.config, no_config=args.no_config, fix=args.fix,
+                jobs=args.jobs, max_bytes=args.max_bytes, config=args.config,
+                no_config=args.no_config, fix=args.fix,
                 diff=args.diff), out, stdin)
         if args.command == "rule":
             return cmd_rule(args, out)

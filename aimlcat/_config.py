@@ -34,7 +34,7 @@ __all__ = ["Config", "Selector", "check_required_catalog", "find_config", "load_
 
 FAIL_LEVELS = ("error", "warning", "info")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "endpoint", "exclude",
-         "respect-gitignore", "extra-catalogs", "required-catalog")
+         "respect-gitignore", "extra-catalogs", "required-catalog", "max-bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ class Config:
     respect_gitignore: bool = True
     extra_catalogs: tuple[str, ...] = ()
     required_catalog: str | None = None
+    max_bytes: int | None = None
 
 
 def _mentions_table(text: str) -> bool:
@@ -189,6 +190,11 @@ def load_config(path: str) -> Config:
             if not isinstance(table[key], str):
                 raise UsageError(f"{where(key)}: expected a string")
             kw[name] = table[key]
+    if "max-bytes" in table:
+        value = table["max-bytes"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(f"{where('max-bytes')}: expected a positive whole number of bytes")
+        kw["max_bytes"] = value
     if "exclude" in table:
         kw["exclude"] = _strings(table["exclude"], where("exclude"))
     if "respect-gitignore" in table:

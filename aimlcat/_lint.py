@@ -22,7 +22,15 @@ from typing import IO, Any
 from ._config import Selector
 from ._exceptions import PayloadError
 from ._findings import Finding
-from ._payloads import STDIN, BadLine, Payload, file_kind, iter_records, read_payload
+from ._payloads import (
+    DEFAULT_MAX_BYTES,
+    STDIN,
+    BadLine,
+    Payload,
+    file_kind,
+    iter_records,
+    read_payload,
+)
 from ._results import FileResult, Located
 
 __all__ = ["LintContext", "Progress", "check_file", "lint_files"]
@@ -38,6 +46,8 @@ class LintContext:
     diff: bool = False
     #: Compiled catalog files when extra catalogs are merged in; None: the bundled catalog.
     catalog_files: dict[str, str] | None = None
+    #: The largest file (or JSON Lines line) read.
+    max_bytes: int = DEFAULT_MAX_BYTES
 
 
 _CATALOG: list[Any] = []  # this process's catalog, once built
@@ -114,7 +124,7 @@ def check_file(path: str, ctx: LintContext, *, stdin_text: str | None = None) ->
             return _check_jsonl(path, ctx)
     shown = STDIN if path == "-" else path
     try:
-        payload = read_payload(path, stdin_text=stdin_text, kind=kind)
+        payload = read_payload(path, stdin_text=stdin_text, kind=kind, max_bytes=ctx.max_bytes)
     except PayloadError as exc:
         return FileResult(path=exc.path, error=str(exc), error_span=_error_span(exc))
     report = _catalog(ctx).validate(payload.body, payload.endpoint or ctx.endpoint)
@@ -194,7 +204,7 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
     fixable: dict[int, list[dict[str, Any]]] = {}
     records = 0
     try:
-        for n, item in iter_records(path):
+        for n, item in iter_records(path, ctx.max_bytes):
             records += 1
             if isinstance(item, BadLine):
                 for f in _selected([item.finding], path, ctx):

@@ -13,6 +13,7 @@ line that is not JSON is a finding (AML003), not the end of the file.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -109,7 +110,16 @@ def discover(paths: list[str]) -> Iterator[str]:
     yield from Walker().files(paths)
 
 
-def _read_bytes(path: str) -> bytes:
+#: The largest file (or JSON Lines line) read, unless the caller sets another limit.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _too_big(size: int, limit: int) -> str:
+    return (f"is {size:,} bytes, over the {limit:,}-byte limit; raise it with --max-bytes "
+            "or max-bytes in [tool.aimlcat] if such bodies are real")
+
+
+def _read_bytes(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     # os.open/os.read, not open(): no buffered file object for a file read whole, which
     # saves about half the cost of reading a small file (this runs once per file of a lint).
     try:
@@ -121,10 +131,17 @@ def _read_bytes(path: str) -> bytes:
     except OSError as exc:
         raise PayloadError(path, f"cannot read: {exc.strerror or exc}") from None
     try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise PayloadError(path, _too_big(size, max_bytes))
         data = os.read(fd, _CHUNK)
         if len(data) == _CHUNK:  # a short read of a regular file is its end
             parts = [data]
+            total = len(data)
             while chunk := os.read(fd, _CHUNK * 16):
+                total += len(chunk)
+                if total > max_bytes:  # a file that grew, or one with no size (a pipe)
+                    raise PayloadError(path, _too_big(total, max_bytes))
                 parts.append(chunk)
             data = b"".join(parts)
     except IsADirectoryError:
@@ -138,9 +155,13 @@ def _read_bytes(path: str) -> bytes:
         import zlib
 
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+                data = gz.read(max_bytes + 1)  # bounded: a small .gz may unpack huge
         except (OSError, EOFError, zlib.error) as exc:
             raise PayloadError(path, f"not a readable gzip file: {exc}") from None
+        if len(data) > max_bytes:
+            raise PayloadError(path, f"unpacks to more than {max_bytes:,} bytes; raise the "
+                               "limit with --max-bytes or max-bytes in [tool.aimlcat]")
     return data
 
 
@@ -148,7 +169,7 @@ _CHUNK = 1 << 16
 
 
 def read_payload(path: str, *, stdin_text: str | None = None,
-                 kind: str | None = None) -> Payload:
+                 kind: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Payload:
     """Read and parse one JSON or YAML payload file (``-`` reads ``stdin_text``).
 
     ``kind`` (json or yaml) when the caller knows it already; else from the name."""
@@ -158,7 +179,7 @@ def read_payload(path: str, *, stdin_text: str | None = None,
         kind = "yaml" if data.lstrip()[:1] not in ("{", "[") else "json"
         path = STDIN
     else:
-        data = _read_bytes(path)
+        data = _read_bytes(path, max_bytes)
         kind = kind or file_kind(path)
     return parse_payload(data, path, kind)
 
@@ -181,7 +202,11 @@ def parse_payload(data: bytes | str, path: str, kind: str = "json") -> Payload:
     except YamlError as exc:
         raise PayloadError(path, f"invalid YAML: {exc.message}", line=exc.line,
                            column=exc.column) from None
-    return _unwrap(plain(tree), (), data, "yaml", tree)
+    try:
+        doc = plain(tree, budget=4 * len(data) + 1000)
+    except YamlError as exc:
+        raise PayloadError(path, exc.message) from None
+    return _unwrap(doc, (), data, "yaml", tree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +217,8 @@ class BadLine:
     column: int | None
 
 
-def iter_records(path: str) -> Iterator[tuple[int, Payload | BadLine]]:
+def iter_records(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
+                 ) -> Iterator[tuple[int, Payload | BadLine]]:
     """The lines of a JSON Lines file, one at a time: (line number, payload or bad line).
 
     Blank lines are skipped. A file that cannot be opened raises
@@ -217,7 +243,18 @@ def iter_records(path: str) -> Iterator[tuple[int, Payload | BadLine]]:
         raise PayloadError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     n = 0
     try:
-        for n, raw in enumerate(fh, 1):
+        # readline with a bound: one huge line must not be held whole in memory.
+        while raw := fh.readline(max_bytes + 1):
+            n += 1
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                while (rest := fh.readline(_CHUNK)) and not rest.endswith(b"\n"):
+                    pass  # skip the rest of the overlong line, a chunk at a time
+                yield n, BadLine(Finding(
+                    "AML003", RULES["AML003"].severity, "",
+                    f"line {n} is over the {max_bytes:,}-byte limit",
+                    "Raise the limit with --max-bytes or max-bytes in [tool.aimlcat] if such "
+                    "requests are real."), None)
+                continue
             line = raw.rstrip(b"\r\n")
             if n == 1 and line.startswith(_BOM):
                 line = line[len(_BOM):]

@@ -115,10 +115,35 @@ def load_yaml(text: str) -> Any:
         raise YamlError(str(exc)) from None
 
 
-def plain(value: Any) -> Any:
-    """The same data as built-in dicts and lists (drops the position bookkeeping)."""
+def plain(value: Any, *, budget: int | None = None) -> Any:
+    """The same data as built-in dicts and lists (drops the position bookkeeping).
+
+    YAML aliases share one object between places; copying expands them. With a
+    ``budget`` (values to produce at most), a document whose aliases expand
+    past it raises :class:`YamlError` instead of exhausting memory ("billion
+    laughs"). Without aliases a document yields fewer values than it has
+    characters, so a budget of a few times its length never bites honest input."""
+    if budget is None:
+        return _plain(value)
+    left = [budget]
+
+    def copy(v: Any) -> Any:
+        left[0] -= 1
+        if left[0] < 0:
+            raise YamlError(f"YAML aliases expand this document past {budget:,} values; "
+                            "refusing to expand it (write the repeated parts out, or use JSON)")
+        if isinstance(v, dict):
+            return {k: copy(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [copy(x) for x in v]
+        return v
+
+    return copy(value)
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [_plain(v) for v in value]
     return value

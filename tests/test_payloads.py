@@ -112,3 +112,65 @@ def test_lint_reports_duplicates_in_file_coordinates(tmp_path: Path) -> None:
     assert run(["lint", "--format", "json", str(f)], out=out) == 1
     (entry,) = json.loads(out.getvalue())["files"]
     assert [(x["code"], x["pointer"]) for x in entry["findings"]] == [("AML002", "/body/n")]
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(8):
+        prev, cur = chr(97 + i), chr(98 + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    f = tmp_path / "bomb.yaml"
+    f.write_text("\n".join([*lines, "model: gpt-4o"]) + "\n")
+    start = time.monotonic()
+    with pytest.raises(PayloadError, match="aliases expand"):
+        read_payload(str(f))
+    assert time.monotonic() - start < 5
+
+
+def test_yaml_anchors_in_honest_use(tmp_path: Path) -> None:
+    f = tmp_path / "anchors.yaml"
+    f.write_text("messages: [&m {role: user, content: hi}, *m]\nmodel: gpt-4o\n")
+    assert read_payload(str(f)).body["messages"] == [{"role": "user", "content": "hi"}] * 2
+
+
+def test_size_limit(tmp_path: Path) -> None:
+    f = tmp_path / "big.json"
+    f.write_text('{"model": "gpt-4o", "messages": [], "x": "' + "y" * 5000 + '"}')
+    with pytest.raises(PayloadError, match="over the 1,000-byte limit"):
+        read_payload(str(f), max_bytes=1000)
+    assert read_payload(str(f), max_bytes=10_000).body["model"] == "gpt-4o"
+
+
+def test_gzip_that_unpacks_past_the_limit(tmp_path: Path) -> None:
+    import gzip
+
+    f = tmp_path / "bomb.json.gz"
+    f.write_bytes(gzip.compress(b" " * 2_000_000 + b"{}"))
+    with pytest.raises(PayloadError, match="unpacks to more than"):
+        read_payload(str(f), max_bytes=100_000)
+
+
+def test_size_limit_from_flag_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from aimlcat._cli import run
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.json").write_text('{"model": "gpt-4o", "messages": []}' + " " * 2000)
+    (tmp_path / "log.jsonl").write_text(
+        '{"model": "gpt-4o", "messages": []}\n' + '{"x": "' + "y" * 5000 + '"}\n'
+        + '{"model": "gpt-4o", "messages": []}\n')
+    out = io.StringIO()
+    assert run(["lint", "--max-bytes", "1000", "a.json"], out=out) == 2
+    assert "over the 1,000-byte limit" in out.getvalue()
+    (tmp_path / ".aimlcat.toml").write_text("max-bytes = 1000\n")
+    out = io.StringIO()
+    assert run(["lint", "a.json"], out=out) == 2
+    out = io.StringIO()
+    assert run(["lint", "--max-bytes", "100000", "a.json"], out=out) == 0
+    out = io.StringIO()
+    assert run(["lint", "--format", "json", "log.jsonl"], out=out) == 1  # line 2: over the limit
+    (entry,) = json.loads(out.getvalue())["files"]
+    assert [(f["code"], f.get("line")) for f in entry["findings"]] == [("AML003", 2)]
