@@ -180,3 +180,55 @@ def test_undocumented_model_gets_one_info_finding(cat: Catalog) -> None:
             continue
         report = cat.validate({"model": res.table_id, "prompt": "x", "no_such_key": 1})
         assert [(f.code, f.severity) for f in report.findings] == [("AML105", "info")]
+
+
+# -- parameter decisions (docs/decisions/parameters.yaml) --------------------------------
+
+def _param_decisions() -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load((REPO / "docs" / "decisions" / "parameters.yaml").read_text("utf-8"))
+
+
+def test_parameter_decisions_are_well_formed() -> None:
+    doc = _param_decisions()
+    rules = doc["rules"]
+    for model, params in doc["decisions"].items():
+        for param, rec in params.items():
+            where = f"{model} {param}"
+            assert rec["decision"] in ("keep", "drop"), where
+            assert rec["rule"] in rules and rules[rec["rule"]].startswith(rec["decision"]), where
+            assert rec["reason"], where
+            if rec["decision"] == "keep" and rec["rule"] != "in-catalog":
+                assert len(rec["hint"]) >= 10, where
+
+
+@needs_reference
+def test_parameter_decisions_are_current() -> None:
+    import gen_param_decisions
+
+    assert gen_param_decisions.main(["--check"]) == 0, "run python tools/gen_param_decisions.py"
+
+
+@needs_reference
+def test_every_documented_removal_has_a_decision() -> None:
+    decided = _param_decisions()["decisions"]
+    missing = [(m, p) for m, ps in refdata.removed_parameters().items() for p in ps
+               if p not in decided.get(m, {})]
+    assert not missing
+
+
+def test_the_catalog_records_no_dropped_removal(cat: Catalog) -> None:
+    """A `removed:` entry for a parameter the review dropped as noise is a mistake."""
+    decided = _param_decisions()["decisions"]
+    wrong = []
+    for mid in {cat.resolve(i) for i in cat.ids()}:
+        rec = cat.model_record(mid)  # type: ignore[arg-type]
+        names = (mid, *cat.model(mid).aliases)  # type: ignore[arg-type]
+        for ep in rec["endpoints"].values():
+            for param in ep.get("removed", {}):
+                for n in names:
+                    d = decided.get(n, {}).get(param)
+                    if d is not None and d["decision"] == "drop" and d["rule"] != "model-removed":
+                        wrong.append((n, param, d["rule"]))
+    assert not wrong
