@@ -118,7 +118,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         since = f" on {rec['status_since']}" if rec.get("status_since") else ""
         repl = rec.get("replacement")
         if repl:
-            hint = f"Switch to `{repl}`."
+            hint = f"Switch to `{repl}`." + _migration(cat, repl, payload, path)
         elif cat.models(kind=rec["kind"], status="active"):
             hint = (f"Pick a live {rec['kind']} model: `aimlcat models --kind {rec['kind']} "
                     "--status active`.")
@@ -224,6 +224,33 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
             if f.code != "AML409" or not any(
                     o.code == "AML409" and o.pointer == f.pointer for o in out):
                 out.append(f)
+
+
+def _migration(cat: Catalog, repl: str, payload: dict[str, Any], path: str | None) -> str:
+    """What the body would have to change for ``repl``: keys it calls differently, keys it
+    does not take (on the endpoint asked for, else the one the body points at)."""
+    rid = cat.resolve(repl)
+    eps: dict[str, Any] = cat.model_record(rid)["endpoints"] if rid is not None else {}
+    if not eps:
+        return ""
+    where = path if path in eps else _infer_endpoint(cat, eps, payload) or next(iter(eps))
+    params = eps[where]["parameters"]
+    renamed, missing = [], []
+    for key in payload:
+        if key == "model" or key in params:
+            continue
+        other = next((s for s in cat.synonyms(key) if s in params), None)
+        if other is not None:
+            renamed.append(f"`{key}` `{other}`")
+        else:
+            missing.append(f"`{key}`")
+    text = ""
+    if renamed:
+        text += f" On {where} it calls " + ", ".join(renamed) + "."
+    if missing:
+        text += f" It does not take {', '.join(missing)}" + (f" on {where}" if not renamed else "")
+        text += "; drop them." if len(missing) > 1 else "; drop it."
+    return text
 
 
 def _infer_endpoint(cat: Catalog, eps: dict[str, Any], payload: dict[str, Any]) -> str | None:
