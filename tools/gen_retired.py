@@ -48,7 +48,77 @@ LIVE_AFTER_ALL = {"anthropic/claude-3-haiku", "google/gemma-2-27b-it"}
 SKIP_EXISTING = {"dall-e-3", "meta-llama/Llama-Guard-3-11B-Vision-Turbo"}
 
 # Reviewed replacements: model id -> a served model of the same family, newer.
-REPLACEMENTS: dict[str, str] = {}
+REPLACEMENTS: dict[str, str] = {
+    "chatgpt-4o-latest": "gpt-4o",
+    "o1-mini": "o3-mini",
+    # The same model under its undated id, served again (docs/decisions/ids.yaml).
+    "claude-3-haiku-20240307": "anthropic/claude-3-haiku",
+}
+
+# Reviewed too, for served models whose catalog entries are still being written
+# (the loader refuses a replacement it cannot find): moved into REPLACEMENTS
+# once `aimlcat show ID` resolves the target.
+PENDING_REPLACEMENTS: dict[str, str] = {
+    "anthropic/claude-opus-4": "anthropic/claude-opus-4.1",
+    "claude-3-opus-20240229": "anthropic/claude-opus-4.1",
+    "anthropic/claude-sonnet-4": "anthropic/claude-sonnet-4.5",
+    "claude-3-sonnet-20240229": "anthropic/claude-sonnet-4.5",
+    "claude-3-5-sonnet-20240620": "anthropic/claude-sonnet-4.5",
+    "claude-3-5-sonnet-20241022": "anthropic/claude-sonnet-4.5",
+    "claude-3-7-sonnet-20250219": "anthropic/claude-sonnet-4.5",
+    "claude-3-5-haiku-20241022": "anthropic/claude-haiku-4.5",
+    "gpt-4": "openai/gpt-4.1-2025-04-14",
+    "gpt-4-0613": "openai/gpt-4.1-2025-04-14",
+    "gpt-4-turbo": "openai/gpt-4.1-2025-04-14",
+    "gpt-4-turbo-2024-04-09": "openai/gpt-4.1-2025-04-14",
+    "gpt-4-0125-preview": "openai/gpt-4.1-2025-04-14",
+    "gpt-3.5-turbo-16k-0613": "gpt-3.5-turbo",
+    "o1-preview": "o1",
+    "openai/gpt-5-chat-latest": "openai/gpt-5-2-chat-latest",
+    "openai/gpt-5-1-chat-latest": "openai/gpt-5-2-chat-latest",
+    "openai/gpt-5-codex": "openai/gpt-5-1-codex",
+    "bytedance/seedream-3.0": "bytedance/seedream-v4-text-to-image",
+    "bytedance/seededit-3.0-i2i": "bytedance/seedream-v4-edit",
+    "qwen-max": "alibaba/qwen3-max-instruct",
+    "qwen-max-2025-01-25": "alibaba/qwen3-max-instruct",
+    "nvidia/nemotron-nano-9b-v2": "nvidia/nemotron-3-nano-30b-a3b",
+    "nvidia/llama-3.3-nemotron-super-49b-v1.5": "nvidia/nemotron-3-super-120b-a12b",
+    "moonshot/kimi-k2-0905-preview": "moonshotai/kimi-k2-0905",
+    "moonshot/kimi-k2-preview": "moonshotai/kimi-k2",
+    "moonshot/kimi-k2-turbo-preview": "moonshotai/kimi-k2",
+    "baidu/ernie-5-0-thinking-latest": "baidu/ernie-5.0",
+    "baidu/ernie-5-0-thinking-preview": "baidu/ernie-5.0",
+    "gemini-2.0-flash": "google/gemini-2.5-flash",
+    "gemini-2.0-flash-exp": "google/gemini-2.5-flash",
+    "google/gemini-2.0-flash-thinking-exp-01": "google/gemini-2.5-flash",
+    "google/gemini-2.5-flash-preview": "google/gemini-2.5-flash",
+    "gemini-1.5-flash": "google/gemini-2.5-flash",
+    "gemini-1.5-pro": "google/gemini-2.5-pro",
+    "google/gemini-pro": "google/gemini-2.5-pro",
+    "google/gemini-2.5-pro-preview": "google/gemini-2.5-pro",
+    "google/gemini-2.5-pro-exp-03-25": "google/gemini-2.5-pro",
+    "google/gemini-3-pro-preview": "google/gemini-3-1-pro-preview",
+    "google/gemma-2-9b-it": "google/gemma-3-12b-it",
+    "google/gemma-2b-it": "google/gemma-3-4b-it",
+    "imagen-4.0-ultra-generate-preview-06-06": "google/imagen-4.0-ultra-generate-001",
+    "textembedding-gecko-multilingual@001": "text-multilingual-embedding-002",
+    "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "meta-llama/Llama-3-70b-chat-hf": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "meta-llama/meta-llama-3-70b-instruct-turbo": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "Meta-Llama/Meta-Llama-3-70B-Instruct-Lite": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "mistralai/Mixtral-8x22B-Instruct-v0.1": "mistralai/mixtral-8x22b-instruct",
+    "mistralai/codestral-2501": "mistralai/codestral-2508",
+    "Gryphe/MythoMax-L2-13b": "gryphe/mythomax-l2-13b",
+    "Gryphe/MythoMax-L2-13b-Lite": "gryphe/mythomax-l2-13b",
+    "luma/ray-1.6": "luma/ray-2",
+    "kling-video/v1.5/standard/text-to-video": "kling-video/v1.6/standard/text-to-video",
+    "stabilityai/stable-diffusion-xl-base-1.0": "stable-diffusion-v35-large",
+    "stabilityai/stable-diffusion-2-1": "stable-diffusion-v35-large",
+    "runwayml/stable-diffusion-v1-5": "stable-diffusion-v35-large",
+    "aion-labs/aion-1.0": "aion-labs/aion-2.0",
+    "aion-labs/aion-1.0-mini": "aion-labs/aion-3.0-mini",
+    "music-01": "minimax/music-1.5",
+}
 
 # Developer names as the catalog spells them (the table spells some several ways).
 DEVELOPERS = {
