@@ -262,6 +262,66 @@ def decide() -> dict[str, dict[str, dict[str, Any]]]:
     return dict(sorted(out.items()))
 
 
+def _endpoint_of(model: str, param: str, date: str | None) -> str:
+    """The endpoint whose document dropped (or, ``date`` None, flags) the parameter."""
+    import aimlcat
+
+    cat = aimlcat.load_catalog()
+    if date is None:  # flagged: the current document that lists it deprecated
+        files = [d for m, p, d in refdata.deprecated_flags() if (m, p) == (model, param)]
+    else:
+        files = [e["file"] for e in refdata.history().get(model, [])
+                 if e.get("parameter") == param and e["date"] == date]
+        files += [f.removeprefix("openapi/") for f in refdata.spec_ids().get(model, [])]
+    for f in files:
+        try:
+            for path, _body in refdata.body_endpoints(f):
+                ep = cat.canonical_endpoint(path)
+                if ep is not None and (date is None or not path.startswith("/v2/generate/")):
+                    return ep
+        except OSError:
+            continue
+    return "?"
+
+
+def todo() -> str:
+    """Kept decisions not yet in the catalog, grouped by model and endpoint, as YAML."""
+    import aimlcat
+
+    cat = aimlcat.load_catalog()
+    lines = []
+    for model, params in decide().items():
+        pending: dict[str, list[str]] = {}
+        mid = cat.resolve(model)
+        rec = cat.model_record(mid) if mid else None
+        for p, d in params.items():
+            if d["decision"] != "keep" or d["rule"] == "in-catalog":
+                continue
+            if d["rule"] == "flagged":
+                ep = _endpoint_of(model, p, None)
+                if rec and p in rec["endpoints"].get(ep, {}).get("parameters", {}) and \
+                        rec["endpoints"][ep]["parameters"][p].get("deprecated"):
+                    continue
+                action = d["action"]
+                spec = (f"{{action: rename, to: {action.split(':')[1]}" if ":" in action
+                        else "{action: remove")
+                since = f", since: {d['date']}" if d.get("date") else ""
+                pending.setdefault(ep, []).append(
+                    f"      {p}: {{deprecated: {spec}{since}, hint: {_q(d['hint'])}}}}}")
+                continue
+            ep = _endpoint_of(model, p, d["date"])
+            if rec and p in rec["endpoints"].get(ep, {}).get("removed", {}):
+                continue
+            pending.setdefault(ep, []).append(
+                f"      {p}: {{since: {d['date']}, hint: {_q(d['hint'])}}}")
+        for ep, entries in pending.items():
+            flagged = entries[0].lstrip().split(": ", 1)[1].startswith("{deprecated")
+            lines.append(f"{model}  # {ep}" + (" (in the catalog)" if mid else ""))
+            lines.append("    parameters:" if flagged else "    removed:")
+            lines.extend(entries)
+    return "\n".join(lines) + "\n"
+
+
 def _q(s: str) -> str:
     import json
 
@@ -296,10 +356,16 @@ def render(decisions: dict[str, dict[str, dict[str, Any]]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--todo", action="store_true",
+                    help="print the kept decisions the catalog does not record yet, as YAML "
+                    "to paste into each model's endpoint")
     args = ap.parse_args(argv)
     if not refdata.available():
         print(f"reference data not found at {refdata.REFERENCE}", file=sys.stderr)
         return 2
+    if args.todo:
+        sys.stdout.write(todo())
+        return 0
     text = render(decide())
     old = OUT.read_text("utf-8") if OUT.is_file() else None
     if old == text:
