@@ -114,6 +114,14 @@ RULES: dict[str, Rule] = _rules(
              + "[" * 300 + "]" * 300 + '}\n'),
          _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO
              + ', "stop": ["END"]}\n')),
+    Rule("AML005", "secret-in-payload", WARNING,
+         "A request file holds an API key or other credential.",
+         "Request files end up in repositories, CI logs and bug reports; a key in one is a "
+         "key given away. Clients add the key themselves (the SDKs read it from the "
+         "environment). aimlcat never prints the value it found.",
+         _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO
+             + ', "api_key": "sk-EXAMPLE00000000000000000000"}\n'),
+         _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO + '}\n')),
     Rule("AML101", "missing-model", ERROR, "The body names no `model`.",
          "Every request names the model that serves it; without one the gateway cannot route "
          "it and aimlcat cannot check anything else. `aimlcat models` lists the ids.",

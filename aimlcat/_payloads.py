@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ._discover import DEFAULT_SUFFIXES
 from ._exceptions import PayloadError
 from ._findings import RULES, Finding, escape_pointer
+from ._secrets import find_secrets, redact
 
 if TYPE_CHECKING:
     from ._positions import Span
@@ -364,7 +365,8 @@ def _duplicates(node: Any, here: str, out: list[Finding]) -> None:
         where = f"`{here}`" if here else "the body"
         for k, values in counts.items():
             if len(values) > 1:
-                shown = ", ".join(json.dumps(v, ensure_ascii=False)[:40] for v in values)
+                shown = redact(", ".join(json.dumps(v, ensure_ascii=False)[:40]
+                                         for v in values))
                 out.append(Finding(
                     "AML002", RULES["AML002"].severity, f"{here}/{escape_pointer(k)}",
                     f"`{k}` appears {len(values)} times in {where}; parsers disagree on "
@@ -379,6 +381,9 @@ def _duplicates(node: Any, here: str, out: list[Finding]) -> None:
 
 def _unwrap(doc: Any, found: tuple[Finding, ...], source: bytes | str, kind: str,
             tree: Any) -> Payload:
+    secrets = find_secrets(doc)
+    if secrets:
+        found = (*found, *secrets)
     if isinstance(doc, dict) and isinstance(doc.get("body"), dict):
         key = "endpoint" if "endpoint" in doc else "url"
         endpoint = doc.get(key)

@@ -17,13 +17,16 @@ import orjson
 
 from ._catalog import Catalog, EndpointPlan
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
+from ._secrets import redact
 
 __all__ = ["validate_payload"]
 
 
 def _f(code: str, pointer: str, message: str, hint: str | None = None,
        fix: dict[str, Any] | None = None, severity: str | None = None) -> Finding:
-    return Finding(code, severity or RULES[code].severity, pointer, message, hint, fix)
+    # Messages quote the payload (a model id, a value): never a key.
+    return Finding(code, severity or RULES[code].severity, pointer, redact(message),
+                   redact(hint) if hint else hint, fix)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,0 +1,71 @@
+"""API keys in request files: find them, and never print them.
+
+Keys do not belong in payload files (they end up in repositories and CI
+logs), and a report must never repeat one. :func:`find_secrets` gives the
+AML005 findings for a parsed file; :func:`redact` masks anything key-shaped
+in text that quotes a payload (a finding's message or hint).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ._findings import RULES, Finding, escape_pointer
+
+__all__ = ["find_secrets", "redact"]
+
+#: Field names that carry credentials, in the spellings clients use.
+_SECRET_NAMES = frozenset({
+    "api_key", "apikey", "api-key", "apiKey", "ApiKey", "API_KEY", "API-KEY", "Api-Key",
+    "x-api-key", "X-Api-Key", "X-API-Key", "X-API-KEY",
+    "authorization", "Authorization", "AUTHORIZATION", "proxy-authorization",
+    "Proxy-Authorization", "access_token", "accessToken", "bearer", "Bearer",
+    "secret_key", "secretKey", "client_secret", "clientSecret",
+})
+#: What keys look like: OpenAI-style ``sk-`` keys (also sk-proj-, sk-ant- ...) and
+#: bearer tokens. Long enough that ordinary words never match.
+_KEY_SHAPE = re.compile(r"\b(sk-[A-Za-z0-9_-]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{16,})")
+_KEY_PREFIXES = ("sk-", "Bearer ")
+
+
+def redact(text: str) -> str:
+    """``text`` with every key-shaped token masked (its first characters kept)."""
+    if "sk-" not in text and "Bearer" not in text:
+        return text
+    return _KEY_SHAPE.sub(lambda m: m.group(0)[:6] + "…[redacted]", text)
+
+
+def find_secrets(doc: Any) -> list[Finding]:
+    """AML005 findings for credentials in a parsed file.
+
+    Looked for where clients put them: the top of the file, the body of an
+    envelope, and an envelope's ``headers``: fields named like credentials,
+    and values shaped like keys. This runs once per file of a large lint, so
+    it looks at those keys and values only (set operations and a prefix test;
+    scanning all text of every file would cost as much as validating it).
+    Nested text is not searched, but whatever a report quotes is redacted."""
+    if not isinstance(doc, dict):
+        return []
+    out: list[Finding] = []
+    places: list[tuple[str, dict[str, Any]]] = [("", doc)]
+    for key in ("body", "headers"):
+        if isinstance(doc.get(key), dict):
+            places.append(("/" + key, doc[key]))
+    for here, obj in places:
+        named = not obj.keys().isdisjoint(_SECRET_NAMES)
+        for k, v in obj.items():
+            if named and k in _SECRET_NAMES and v not in (None, ""):
+                out.append(_finding(f"{here}/{escape_pointer(k)}", f"`{k}` holds a credential"))
+            elif isinstance(v, str) and v.startswith(_KEY_PREFIXES) and _KEY_SHAPE.match(v):
+                out.append(_finding(f"{here}/{escape_pointer(k)}",
+                                    "this value looks like an API key"))
+    return out
+
+
+def _finding(pointer: str, what: str) -> Finding:
+    return Finding("AML005", RULES["AML005"].severity, pointer,
+                   f"{what}; keys do not belong in request files (its value is not shown)",
+                   "Remove it and let the client add the key: the OpenAI and Anthropic SDKs "
+                   "read it from the environment (AIMLAPI_KEY or the SDK's own variable), "
+                   "and the gateway takes it in the Authorization header.")
