@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
+
+from ._fsutil import atomic_binary  # re-exported: the fixer writes through it
 
 __all__ = ["FixOutcome", "atomic_binary", "fix_json_text", "fix_text", "fix_yaml_text",
            "unified_diff"]
@@ -289,31 +290,3 @@ def unified_diff(old: str, new: str, path: str) -> str:
     return "".join(out)
 
 
-@contextmanager
-def atomic_binary(path: str) -> Iterator[IO[bytes]]:
-    """Write ``path`` through a temporary file in its directory, then ``os.replace``.
-
-    The streaming sibling of :func:`aimlcat._fsutil.atomic_write_text` (for
-    JSON Lines and gzip files, written a line at a time): the same guarantees
-    (old or new file, never half; permissions kept; no writing through symlinks)."""
-    import tempfile
-
-    if os.path.islink(path):
-        raise OSError(f"{path}: refusing to write through a symbolic link")
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -1,31 +1,56 @@
-"""Atomic file writes: a temporary file in the same directory, then os.replace."""
+"""Atomic file writes: a temporary file in the same directory, then os.replace.
+
+Every file aimlcat writes (``lint --fix``, ``build``, ``import-openapi``) goes
+through :func:`atomic_binary`: a reader, or a process killed half-way, sees
+the old file or the new one, never half of it. Permissions are kept; a
+symbolic link or a read-only file is refused with a clear message.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
-__all__ = ["atomic_write_text"]
+__all__ = ["atomic_binary", "atomic_write_text"]
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so a reader sees the old or the new file, never half.
-
-    Keeps the permissions of an existing file; refuses to write through a symlink."""
-    if path.is_symlink():
+def _target_mode(path: str) -> int:
+    """The mode the new file gets; refuses what must not be replaced."""
+    if os.path.islink(path):
         raise OSError(f"{path}: refusing to write through a symbolic link")
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            os.chmod(tmp, 0o644)
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o644
+    if not mode & 0o222:
+        # Replacing the directory entry would work (even for root); a read-only
+        # file is someone's way of saying "do not touch".
+        raise PermissionError(f"{path}: the file is read-only; not changed "
+                              "(make it writable to let aimlcat rewrite it)")
+    return mode
+
+
+@contextmanager
+def atomic_binary(path: str | Path) -> Iterator[IO[bytes]]:
+    """Write ``path`` through a temporary file in its directory, then ``os.replace``.
+
+    Streaming (JSON Lines and gzip files are written a line at a time); an
+    exception inside the block leaves the original untouched."""
+    path = str(path)
+    mode = _target_mode(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -33,3 +58,9 @@ def atomic_write_text(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8), atomically; see :func:`atomic_binary`."""
+    with atomic_binary(path) as fh:
+        fh.write(text.encode("utf-8"))
