@@ -174,3 +174,13 @@ def test_size_limit_from_flag_and_config(tmp_path: Path, monkeypatch: pytest.Mon
     assert run(["lint", "--format", "json", "log.jsonl"], out=out) == 1  # line 2: over the limit
     (entry,) = json.loads(out.getvalue())["files"]
     assert [(f["code"], f.get("line")) for f in entry["findings"]] == [("AML003", 2)]
+
+
+def test_symlink_loop_and_directory(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    with pytest.raises(PayloadError, match="cannot read") as info:
+        read_payload(str(loop))
+    assert str(loop) in str(info.value)
+    with pytest.raises(PayloadError, match="is a directory"):
+        read_payload(str(tmp_path))
