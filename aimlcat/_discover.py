@@ -273,10 +273,12 @@ class Walker:
             check = bool(excludes or ignores)
             dirs[:] = [d for d in sorted(dirs) if not d.startswith(".")
                        and not (check and _excluded(d, True, excludes, ignores))]
-            for f in files:
-                if f.endswith(suffixes) and not f.startswith(".") \
-                        and not (check and _excluded(f, False, excludes, ignores)):
-                    yield os.path.join(root, f)
+            # Per directory, not per file: this loop sees every file of a large lint.
+            names = [f for f in files if f.endswith(suffixes) and f[:1] != "."]
+            if check:
+                names = [f for f in names if not _excluded(f, False, excludes, ignores)]
+            prefix = root if root.endswith(os.sep) else root + os.sep
+            yield from [prefix + f for f in names]
 
 
 def _excluded(name: str, is_dir: bool, excludes: Sequence[tuple[IgnoreRules, str]],
