@@ -167,13 +167,6 @@ def test_served_id_without_document_is_resolved(cat: Catalog, table_id: str) -> 
 
 
 @needs_reference
-def test_proposals_are_still_needed(cat: Catalog) -> None:
-    done = [(t, i) for t, ids in (_decisions().get("proposed_aliases") or {}).items()
-            for i in ids if cat.resolve(i) is not None and cat.resolve(i) == cat.resolve(t)]
-    assert not done, f"remove these from proposed_aliases (done): {done}"
-
-
-@needs_reference
 def test_undocumented_model_gets_one_info_finding(cat: Catalog) -> None:
     for res in map(refdata.resolve_live_id, _undocumented()):
         if res.how != "undocumented":
