@@ -1033,16 +1033,20 @@ def _merge_params(bodies: list[_Body]) -> dict[str, Spec]:
     return out
 
 
+_SHAPE_KEYS = ("ref", "any_of", "variants", "discriminator")
+
+
 def _merge_spec(a: Spec, b: Spec) -> Spec:
     """``a`` and ``b`` united keyword by keyword (``a`` wins where both constrain).
 
     Unions (``any_of``, ``variants``) and ``ref`` s are taken from ``a`` whole
-    when ``a`` has one; ``required`` is left to the caller."""
+    when ``a`` has one, and never added to a spec without one (that would make
+    a value satisfy both); ``required`` is left to the caller."""
     out = copy.deepcopy(a)
-    shaped = any(k in a for k in ("ref", "any_of", "variants"))
+    shaped = any(k in a for k in _SHAPE_KEYS)
     for k, v in b.items():
-        if k == "required":
-            continue
+        if k == "required" or (k in _SHAPE_KEYS and not shaped):
+            continue  # a union beside a's own keywords would intersect, not unite
         if k not in out:
             if not shaped or k in ("default", "description", "examples", "deprecated"):
                 out[k] = copy.deepcopy(v)

@@ -33,6 +33,21 @@ def minimal(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     return _Sampler(defs, random.Random(0), 0.0, False, first=True).value(schema, 0)
 
 
+# Strings for the patterns the gateway documents (country codes, US dates, ISO
+# dates, times, colours, language tags); the first that matches is used.
+_PATTERN_SAMPLES = ("US", "01/15/2025", "2025-01-15", "12:30", "#1a2b3c", "en", "en-US",
+                    "abc", "a1", "1")
+
+
+def _matching(pattern: str, default: str) -> str:
+    import re
+
+    try:
+        return next((s for s in (default, *_PATTERN_SAMPLES) if re.search(pattern, s)), default)
+    except re.error:
+        return default
+
+
 class _Sampler:
     def __init__(self, defs: dict[str, Any], rnd: random.Random, optional: float,
                  deprecated: bool, *, first: bool = False) -> None:
@@ -80,6 +95,8 @@ class _Sampler:
                 return ("https://example.com/files/input.png" if self.first
                     else f"https://example.com/files/{rnd.randint(0, 999)}.png")
             lo, hi = node.get("minLength", 0), node.get("maxLength", 40)
+            if "pattern" in node:
+                return _matching(node["pattern"], "an example"[:hi].ljust(lo, "x"))
             return "an example"[:hi].ljust(lo, "x")
         if t == "array":
             lo = node.get("minItems", 0)

@@ -325,14 +325,16 @@ def test_several_documents_are_united_keyword_by_keyword(tmp_path: Path) -> None
     first = _write(tmp_path / "Acme" / "gen-1.json", _doc({"/v1/images/generations": _post(body(
         n={"type": "integer", "maximum": 4},
         style={"type": "string", "enum": ["a", "b"]},
-        size={"type": "object", "required": ["w"], "properties": {"w": {"type": "integer"}}}))}))
+        size={"type": "object", "required": ["w"], "properties": {"w": {"type": "integer"}}},
+        input={"type": "array", "items": {"type": "string"}}))}))
     second = _write(tmp_path / "Acme" / "gen-1-old.json", _doc({"/v1/images/generations": _post(
         body(n={"type": "integer", "minimum": 1, "maximum": 8, "default": 1},
              style={"type": "string", "enum": ["b", "c"]},
              size={"type": "object", "required": ["w", "h"],
                    "properties": {"w": {"type": "integer", "minimum": 64},
                                   "h": {"type": "integer"}}},
-             sync={"type": "boolean"}))}))
+             sync={"type": "boolean"},
+             input={"anyOf": [{"type": "string"}, {"type": "object"}]}))}))
     out = tmp_path / "out"
     code, text = run(first, second, "--catalog", TEST_CATALOG, "--out", out)
     assert code == 0, text
@@ -342,6 +344,9 @@ def test_several_documents_are_united_keyword_by_keyword(tmp_path: Path) -> None
     assert params["size"]["properties"] == {
         "w": {"type": "integer", "minimum": 64, "required": True}, "h": {"type": "integer"}}
     assert params["sync"] == {"type": "boolean"}
+    # A union only the second page gives is not added beside the first's type: the
+    # value would have to satisfy both.
+    assert params["input"] == {"type": "array", "items": {"type": "string"}}
 
 
 _GOOD_BODY = {"type": "object", "properties": {"model": {"enum": ["m-1"]}}}

@@ -37,11 +37,14 @@ def cat(tmp_path: Path) -> Path:
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> str:
-    """Replace the one occurrence of ``old`` in ``catalog/<rel>``; return the new text."""
+    """Replace the first occurrence of ``old`` in ``catalog/<rel>``; return the new text.
+
+    The hand-written entry of each file comes first; imported models below it may
+    repeat the same line."""
     p = root.parent / rel
     text = p.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {rel}"
-    text = text.replace(old, new)
+    assert old in text, f"{old!r} does not occur in {rel}"
+    text = text.replace(old, new, 1)
     p.write_text(text, encoding="utf-8")
     return text
 

@@ -20,12 +20,16 @@ def test_show_example_is_accepted(mid: str) -> None:
     out = io.StringIO()
     assert run(["show", mid, "--example"], out=out) == 0
     doc = json.loads(out.getvalue())
-    eps = {p: e for p, e in CAT.model_record(mid)["endpoints"].items() if not e.get("legacy")}
+    every = CAT.model_record(mid)["endpoints"]
+    # A model documented only on a legacy endpoint (runway-gen3/turbo/image-to-video's page
+    # gives Kling's former path) gets its example there, with the legacy warning.
+    eps = {p: e for p, e in every.items() if not e.get("legacy")} or every
     bodies = doc.items() if len(eps) > 1 else [(next(iter(eps)), doc)]
     for path, body in bodies:
         assert body["model"] == mid
         report = CAT.validate(body, path)
-        assert [f for f in report.findings if f.severity != "info"] == [], (path, body)
+        assert [f for f in report.findings
+                if f.severity != "info" and f.code != "AML203"] == [], (path, body)
 
 
 def test_example_for_a_legacy_endpoint_when_named() -> None:
@@ -35,3 +39,16 @@ def test_example_for_a_legacy_endpoint_when_named() -> None:
     assert run(["show", kling, "--example", "--endpoint", legacy], out=out) == 0
     body = json.loads(out.getvalue())
     assert [f.code for f in CAT.validate(body, legacy).findings] == ["AML203"]
+
+
+def test_sampled_strings_match_their_pattern() -> None:
+    # Documented patterns (a US date, a country code) are met, so a sampled body is valid.
+    import random
+
+    from aimlcat._samples import sample
+
+    schema = {"type": "object", "required": ["day", "country"], "properties": {
+        "day": {"type": "string", "pattern": r"^(0?[1-9]|1[0-2])\/(0?[1-9]|[12]\d|3[01])\/\d{4}$"},
+        "country": {"type": "string", "pattern": "^[A-Z]{2}$"}}}
+    body = sample(schema, {"$defs": {}}, random.Random(0))
+    assert body == {"day": "01/15/2025", "country": "US"}

@@ -161,7 +161,11 @@ def test_unsupported_parameter_hints(cat: aimlcat.Catalog) -> None:
     assert "calls it `cfg_scale`" in (r.findings[0].hint or "")
     # models that do take it
     r = cat.validate({**KLING, "num_inference_steps": 20})
-    assert "flux/dev" in (r.findings[0].hint or "")
+    hint = r.findings[0].hint or ""
+    assert "Models that take `num_inference_steps`: " in hint
+    named = hint.split(": ", 1)[1].split(". ", 1)[0].split(", ")
+    assert named and all("num_inference_steps" in cat.model_record(m)["endpoints"][p]["parameters"]
+                         for m in named for p in [next(iter(cat.model_record(m)["endpoints"]))])
 
 
 def test_removed_parameter_on_reasoning_model(cat: aimlcat.Catalog) -> None:
