@@ -21,7 +21,7 @@ from ._findings import Report
 
 __all__ = ["Catalog", "ModelInfo", "default_schema_dir", "load_catalog"]
 
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2
 
 
 def default_schema_dir() -> Path:
@@ -74,6 +74,13 @@ class Catalog:
         self.version: str = index["catalog_version"]
         self.source: str = index.get("source", "")
         self._models: dict[str, dict[str, Any]] = index["models"]
+        # Endpoints name their parameter summary by position in `parameter_sets`
+        # (written once however many models share it); put the shared dict in place.
+        shared: list[dict[str, Any]] = index.get("parameter_sets", [])
+        for rec in self._models.values():
+            for ep in rec["endpoints"].values():
+                if isinstance(ep["parameters"], int):
+                    ep["parameters"] = shared[ep["parameters"]]
         self._endpoints: dict[str, dict[str, Any]] = index["endpoints"]
         self._synonyms: dict[str, list[str]] = {}
         for group in index.get("synonyms", []):

@@ -7,7 +7,9 @@ Output (all under ``schemas/``, deterministic, committed):
   whose ``$ref`` s point into ``defs.json`` by relative URI;
 - ``index.json``: what the validator needs without touching a schema (ids,
   aliases, status, endpoints, a summary of each parameter, deprecations,
-  removals, synonyms). The runtime loads this one file at start-up.
+  removals, synonyms). The runtime loads this one file at start-up. Parameter
+  summaries that several model × endpoint pairs share are written once
+  (``parameter_sets``) and referred to by position.
 
 Tagged unions (``variants`` + ``discriminator``) compile to ``if``/``then``
 pairs keyed on the discriminator, not ``oneOf``: every engine then reports a
@@ -29,7 +31,7 @@ __all__ = ["SCHEMA_BASE", "compile_catalog", "diff_schemas", "dumps", "write_sch
 
 SCHEMA_BASE = "https://aimlcat.invalid/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 # Keywords copied as they are: the catalog uses JSON Schema's own names for them.
 _PLAIN = ("type", "enum", "const", "default", "examples", "minimum", "maximum",
@@ -253,6 +255,19 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
         index_models[m.id] = rec
     if problems:
         raise CatalogError(problems)
+    # Many models take the same parameters on an endpoint (a family without
+    # overrides): each distinct parameter summary is written once, in
+    # `parameter_sets`, and endpoints refer to it by position. The runtime puts
+    # the shared dict back in place, so readers of the index see no difference.
+    sets: dict[str, int] = {}
+    shared: list[dict[str, Any]] = []
+    for rec in index_models.values():
+        for entry in rec["endpoints"].values():
+            key = json.dumps(entry["parameters"], ensure_ascii=False)
+            if key not in sets:
+                sets[key] = len(shared)
+                shared.append(entry["parameters"])
+            entry["parameters"] = sets[key]
     files["index.json"] = {
         "format": INDEX_FORMAT,
         "catalog_version": cat.version,
@@ -264,6 +279,7 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
                      **({"legacy": _legacy(e.legacy, cat.endpoints)} if e.legacy else {})}
             for e in cat.endpoints.values()},
         "synonyms": [list(g) for g in cat.synonyms],
+        "parameter_sets": shared,
         "models": index_models,
     }
     return {k: dumps(v) for k, v in sorted(files.items())}
