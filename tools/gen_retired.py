@@ -53,12 +53,6 @@ REPLACEMENTS: dict[str, str] = {
     "o1-mini": "o3-mini",
     # The same model under its undated id, served again (docs/decisions/ids.yaml).
     "claude-3-haiku-20240307": "anthropic/claude-3-haiku",
-}
-
-# Reviewed too, for served models whose catalog entries are still being written
-# (the loader refuses a replacement it cannot find): moved into REPLACEMENTS
-# once `aimlcat show ID` resolves the target.
-PENDING_REPLACEMENTS: dict[str, str] = {
     "anthropic/claude-opus-4": "anthropic/claude-opus-4.1",
     "claude-3-opus-20240229": "anthropic/claude-opus-4.1",
     "anthropic/claude-sonnet-4": "anthropic/claude-sonnet-4.5",
