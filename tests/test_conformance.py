@@ -33,6 +33,7 @@ import json
 import math
 import random
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -1233,6 +1234,13 @@ def test_comparison_catches_catalog_drift(cat: Catalog, model: str, endpoint: st
 # =============================================================================
 
 _URI_FORMATS = frozenset({"uri", "iri", "uri-reference"})
+# Values of the other formats the documents use (aimlcat checks formats).
+_FORMAT_SAMPLES: dict[str, Callable[[random.Random], str]] = {
+    "uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+    "date-time": lambda rng: f"2025-01-{rng.randint(10, 28)}T12:30:00Z",
+    "date": lambda rng: f"2025-01-{rng.randint(10, 28)}",
+    "email": lambda rng: f"user{rng.randrange(1000)}@example.com",
+}
 _WORDS = ("a", "quiet", "harbour", "at", "dawn", "with", "two", "red", "boats", "mist")
 
 # ("type", t) | ("alt", i) | ("case", v) | ("prop", k) | ("item",) | ("additional",)
@@ -1385,6 +1393,8 @@ class BodyGenerator:
                 return _matching(kw["pattern"], _pointer(ptr))
             if kw.get("format") in _URI_FORMATS:
                 return f"https://example.com/assets/{self.rng.randrange(10**6)}.png"
+            if kw.get("format") in _FORMAT_SAMPLES:
+                return _FORMAT_SAMPLES[kw["format"]](self.rng)
             name = next((p for p in reversed(ptr) if isinstance(p, str)), None)
             if name in _base64_only_fields():
                 # aimlcat requires well-formed base64 here (its own rule, see
@@ -1436,8 +1446,13 @@ class BodyGenerator:
         if len(items.types) == 1 and union is not None and (union.tag or union.alternatives):
             # One item per case and shape: a chat with every role, a content list
             # with every part, a Responses input with every kind of item.
+            shapes = _shapes(union)
+            if hi is not None and hi < len(shapes):
+                # Fewer items allowed than there are cases: start somewhere else each time.
+                start = self.rng.randrange(len(shapes))
+                shapes = shapes[start:] + shapes[:start]
             return [self._node(items, (*ptr, i), item_steps, case=case, alt=path)
-                    for i, (path, case) in enumerate(_shapes(union)[:hi])]
+                    for i, (path, case) in enumerate(shapes[:hi])]
         n = min(self.rng.randint(lo, lo + 1), lo + 1 if hi is None else hi)
         return [self._node(items, (*ptr, i), item_steps) for i in range(n)]
 
@@ -1497,6 +1512,8 @@ def generate_bodies(row: Row, doc: Node, cat: Catalog, count: int = 5,
     ``quick``: :data:`QUICK_BODIES` bodies, whatever they cover."""
     if quick:
         count = most = QUICK_BODIES
+    else:
+        most = max(most, 120)  # Claude's content blocks need about a hundred
     info = cat.model(row.model)
     # The model's ids the documents name (an alias only the model table gives would
     # make a body no document accepts).
