@@ -32,7 +32,9 @@ OUT = refdata.REPO / "docs" / "decisions" / "parameters.yaml"
 
 RULES = {
     "model-removed": "drop: the model itself is removed (AML103 stops before any parameter)",
-    "in-catalog": "keep: already a reviewed `removed:` entry of the catalog",
+    "reasoning-sampling": "keep: a sampling control, log probabilities or predicted output "
+                          "on an OpenAI reasoning model, which takes none (however often the "
+                          "docs listed it)",
     "moved": "keep: dropped when the model moved to another endpoint; a migration fact",
     "flip-flop": "drop: docs noise; removed and listed again before the last removal",
     "short-lived": "drop: listed only for a while (added after the docs began, then removed): "
@@ -62,7 +64,7 @@ GENERIC_CHAT = {
     "return_related_questions", "function_call", "functions",
 }
 SAMPLING = {"temperature", "top_p", "frequency_penalty", "presence_penalty", "logit_bias",
-            "logprobs", "top_logprobs", "n"}
+            "logprobs", "top_logprobs", "n", "prediction"}
 
 
 def _openai_reasoning(model: str) -> bool:
@@ -138,6 +140,10 @@ def _hint(model: str, param: str, date: str, rule: str, added_same_day: set[str]
         return f"Renamed to `{new}` on {date}{where}; send `{new}` instead."
     if new and new in _current_params(model):
         return f"Not taken since {date}; the model takes `{new}` for this. Send `{new}` instead."
+    if param == "prediction" and _openai_reasoning(model):
+        return "Predicted outputs are not available on reasoning models; remove it."
+    if param in ("logprobs", "top_logprobs") and _openai_reasoning(model):
+        return "Reasoning models return no token log probabilities; remove it."
     if param in SAMPLING and _openai_reasoning(model):
         return ("Reasoning models ignore sampling controls; remove it and steer with "
                 "`reasoning_effort`.")
@@ -169,7 +175,7 @@ def _flag_hint(param: str, listed: dict[str, Any]) -> tuple[str, str]:
 
 
 def decide() -> dict[str, dict[str, dict[str, Any]]]:
-    in_catalog, removed_models = _catalog()
+    _pairs, removed_models = _catalog()
     # Ids of the removed table that the catalog does not hold yet count as removed too.
     removed_models |= refdata.table_ids("deprecated") - refdata.table_ids("active")
     rp = refdata.removed_parameters()
@@ -196,8 +202,9 @@ def decide() -> dict[str, dict[str, dict[str, Any]]]:
                 decision, rule, reason = OVERRIDES[(model, param)]
             elif model in removed_models:
                 decision, rule, reason = "drop", "model-removed", "the model is removed"
-            elif (model, param) in in_catalog:
-                decision, rule, reason = "keep", "in-catalog", "already recorded in the catalog"
+            elif param in SAMPLING and _openai_reasoning(model):
+                decision, rule = "keep", "reasoning-sampling"
+                reason = f"last removed {date}; reasoning models do not take it"
             elif date in moves:
                 src, dst = moves[date]
                 decision, rule = "keep", "moved"
@@ -225,7 +232,7 @@ def decide() -> dict[str, dict[str, dict[str, Any]]]:
                 reason = f"removed from this model's documents alone on {date}"
             rec: dict[str, Any] = {"decision": decision, "date": date, "rule": rule,
                                    "reason": reason}
-            if decision == "keep" and rule != "in-catalog":
+            if decision == "keep":
                 rec["hint"] = _hint(model, param, date, rule, added_same_day, moves.get(date))
             out.setdefault(model, {})[param] = rec
 
@@ -295,7 +302,7 @@ def todo() -> str:
         mid = cat.resolve(model)
         rec = cat.model_record(mid) if mid else None
         for p, d in params.items():
-            if d["decision"] != "keep" or d["rule"] == "in-catalog":
+            if d["decision"] != "keep":
                 continue
             if d["rule"] == "flagged":
                 ep = _endpoint_of(model, p, None)
