@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._findings import _parent as _parent_node
+from ._findings import _parse_pointer
 from ._fsutil import atomic_binary  # re-exported: the fixer writes through it
 
 __all__ = ["FixOutcome", "atomic_binary", "fix_json_text", "fix_text", "fix_yaml_text",
@@ -35,10 +37,6 @@ class FixOutcome:
     text: str | None
     applied: int = 0
     problem: str | None = None
-
-
-def _parse_pointer(ptr: str) -> list[str]:
-    return [p.replace("~1", "/").replace("~0", "~") for p in ptr[1:].split("/")] if ptr else []
 
 
 def _parent(ptr: str) -> str:
@@ -154,21 +152,11 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 
 
 def _yaml_node(tree: Any, ptr: str) -> tuple[Any, str] | None:
-    """The mapping holding the last part of ``ptr``, and that part."""
-    parts = _parse_pointer(ptr)
-    if not parts:
+    """The mapping holding the last part of ``ptr`` (with its positions), and that part."""
+    loc = _parent_node(tree, ptr)
+    if loc is None or not isinstance(loc[0], dict) or not hasattr(loc[0], "key_pos"):
         return None
-    node = tree
-    for p in parts[:-1]:
-        if isinstance(node, dict) and p in node:
-            node = node[p]
-        elif isinstance(node, list) and p.isdigit() and int(p) < len(node):
-            node = node[int(p)]
-        else:
-            return None
-    if not isinstance(node, dict) or not hasattr(node, "key_pos"):
-        return None
-    return node, parts[-1]
+    return loc
 
 
 def _key_token(line: str, col: int, key: str) -> tuple[int, int] | None:
