@@ -2,7 +2,9 @@
 
 For every compiled model × endpoint schema, bodies generated from the schema
 itself (valid ones, then random mutations of them) get the same accept /
-reject verdict from: the fast form (anyOf unions, used for every yes/no at
+reject verdict from: the verdict form the valid path uses (the fast form
+without the model check, shared between schemas that are otherwise the
+same), the fast form (anyOf unions, used for every yes/no at
 run time), the precise form (the published if/then schemas, used for errors),
 the per-parameter validators the error path uses, and the pure-Python
 jsonschema engine reading the published files as they are.
@@ -38,6 +40,8 @@ def test_fast_precise_and_pure_python_agree(mid: str, path: str) -> None:
     pure = jsonschema.Draft202012Validator(
         schema, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     fast, precise = CAT.validator(mid, path), CAT.validator(mid, path, fast=False)
+    # The valid path's validator: model already resolved, shared between schemas alike.
+    verdict_only = CAT.plan(mid, path).fast
     per_param = CAT.property_validators(mid, path)
     accepted = rejected = 0
     for _ in range(12):
@@ -46,6 +50,7 @@ def test_fast_precise_and_pure_python_agree(mid: str, path: str) -> None:
         for candidate in [body, *(mutate(body, rnd, keep=("model",)) for _ in range(8))]:
             verdict = fast.is_valid(candidate)
             assert precise.is_valid(candidate) == verdict, candidate
+            assert verdict_only.is_valid(candidate) == verdict, candidate
             assert pure.is_valid(candidate) == verdict, candidate
             # The error path's per-parameter view finds a failure exactly when the
             # body fails for a reason other than its top-level keys.
