@@ -192,8 +192,8 @@ def parse_payload(data: bytes | str, path: str, kind: str = "json") -> Payload:
     if not data or data.isspace():  # (isspace stops at the first other byte; strip copies)
         raise PayloadError(path, "the file is empty")
     if kind != "yaml":
-        doc, found = load_json(data, path)
-        return _unwrap(doc, found, data, "json", None)
+        doc, found, again = _load_json(data, path)
+        return _unwrap(doc, found, data, "json", None, again)
     if isinstance(data, bytes):
         data = _decode(data, path)
     from ._yamlio import YamlError, load_yaml, plain
@@ -262,7 +262,7 @@ def iter_records(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
             if not line.strip():
                 continue
             try:
-                doc, found = load_json(line, path)
+                doc, found, again = _load_json(line, path)
             except PayloadError as exc:
                 yield n, BadLine(Finding(
                     "AML003", RULES["AML003"].severity, "",
@@ -270,7 +270,7 @@ def iter_records(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
                     "Each line of a JSON Lines file is one JSON value on one line: a request "
                     "body or an envelope (an OpenAI Batch line)."), exc.column)
                 continue
-            yield n, _unwrap(doc, found, line, "json", None)
+            yield n, _unwrap(doc, found, line, "json", None, again)
     except (OSError, EOFError, zlib.error) as exc:
         raise PayloadError(path, f"unreadable after line {n}: {exc}", line=n + 1) from None
     finally:
@@ -297,6 +297,12 @@ def load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...]]:
     colon as ``\\u003a``. When that cannot be ruled out, or orjson refuses the
     text, the exact way (the standard parser with a pairs hook) decides and
     names the place of each duplicate."""
+    doc, found, _ = _load_json(data, path)
+    return doc, found
+
+
+def _load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...], bytes | None]:
+    """:func:`load_json`, also giving the compact re-serialised text when it made one."""
     import orjson
 
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
@@ -307,12 +313,14 @@ def load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...]]:
     else:
         try:
             # (`b"\\" not in raw` is one memchr: most files hold no escape at all.)
-            if (raw.count(b":") == orjson.dumps(doc).count(b":")
+            again = orjson.dumps(doc)
+            if (raw.count(b":") == again.count(b":")
                     and (b"\\" not in raw or b"\\u003" not in raw)):
-                return doc, ()
+                return doc, (), again
         except TypeError:  # orjson writes at most ~250 levels; the exact way decides
             pass
-    return _load_json_exact(raw, path)
+    doc, found = _load_json_exact(raw, path)
+    return doc, found, None
 
 
 class _DupDict(dict[str, Any]):
@@ -380,8 +388,8 @@ def _duplicates(node: Any, here: str, out: list[Finding]) -> None:
 
 
 def _unwrap(doc: Any, found: tuple[Finding, ...], source: bytes | str, kind: str,
-            tree: Any) -> Payload:
-    secrets = find_secrets(doc)
+            tree: Any, serialized: bytes | None = None) -> Payload:
+    secrets = find_secrets(doc, serialized)
     if secrets:
         found = (*found, *secrets)
     if isinstance(doc, dict) and isinstance(doc.get("body"), dict):

@@ -36,7 +36,7 @@ def redact(text: str) -> str:
     return _KEY_SHAPE.sub(lambda m: m.group(0)[:6] + "…[redacted]", text)
 
 
-def find_secrets(doc: Any) -> list[Finding]:
+def find_secrets(doc: Any, serialized: bytes | None = None) -> list[Finding]:
     """AML005 findings for credentials in a parsed file.
 
     Looked for where clients put them: the top of the file, the body of an
@@ -44,9 +44,15 @@ def find_secrets(doc: Any) -> list[Finding]:
     and values shaped like keys. This runs once per file of a large lint, so
     it looks at those keys and values only (set operations and a prefix test;
     scanning all text of every file would cost as much as validating it).
-    Nested text is not searched, but whatever a report quotes is redacted."""
+    Nested text is not searched, but whatever a report quotes is redacted.
+
+    ``serialized``, the document as compact JSON when the caller has it (the
+    duplicate-key check makes it), lets most files skip the look at values:
+    a string value starting ``sk-`` or ``Bearer `` is written ``"sk-`` or
+    ``"Bearer `` there, and one search in C rules both out."""
     if not isinstance(doc, dict):
         return []
+    values = serialized is None or b'"sk-' in serialized or b'"Bearer ' in serialized
     out: list[Finding] = []
     places: list[tuple[str, dict[str, Any]]] = [("", doc)]
     for key in ("body", "headers"):
@@ -54,6 +60,8 @@ def find_secrets(doc: Any) -> list[Finding]:
             places.append(("/" + key, doc[key]))
     for here, obj in places:
         named = not obj.keys().isdisjoint(_SECRET_NAMES)
+        if not (named or values):
+            continue
         for k, v in obj.items():
             if named and k in _SECRET_NAMES and v not in (None, ""):
                 out.append(_finding(f"{here}/{escape_pointer(k)}", f"`{k}` holds a credential"))

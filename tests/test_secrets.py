@@ -6,9 +6,11 @@ import io
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 
 from aimlcat._cli import run
+from aimlcat._payloads import parse_payload
 from aimlcat._secrets import find_secrets, redact
 
 KEY = "sk-proj-Zq8mN2vL5xR7tY1wB4cD6fH9"
@@ -32,6 +34,11 @@ TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9xyzxyzxyz"
 def test_found(doc: dict[str, object], pointers: list[str]) -> None:
     got = [f.pointer for f in find_secrets(doc)]
     assert got == pointers
+    # The file path passes the compact JSON along to skip the look at values;
+    # the answer is the same.
+    assert [f.pointer for f in find_secrets(doc, orjson.dumps(doc))] == pointers
+    assert [f.pointer for f in parse_payload(json.dumps(doc, indent=2).encode(), "t.json")
+            .file_findings] == pointers
     assert all(f.code == "AML005" and f.severity == "warning" for f in find_secrets(doc))
 
 
