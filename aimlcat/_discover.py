@@ -236,13 +236,16 @@ class Walker:
 
     # -- the walk -----------------------------------------------------------------------
     def files(self, paths: Sequence[str]) -> Iterator[str]:
-        """Every payload file under ``paths``; paths that do not exist are yielded as given."""
+        """Every payload file under ``paths``; paths that do not exist are yielded as given.
+
+        Lazily, and in the order of a sort of the paths, without holding them:
+        a lint of millions of files starts at once and keeps memory flat."""
         for raw in paths:
             if raw == "-":
                 yield raw
                 continue
             if os.path.isdir(raw):
-                yield from sorted(self._walk(raw))
+                yield from self._walk(raw)
             elif self.force_exclude and (self.exclude or self.respect_gitignore) \
                     and os.path.exists(raw) and self.excluded_path(raw):
                 self.skipped.append(raw)
@@ -250,35 +253,73 @@ class Walker:
                 yield raw
 
     def _walk(self, top: str) -> Iterator[str]:
-        suffixes = self.suffixes
-        plain = not self.exclude and not self.respect_gitignore
-        abstop = os.path.abspath(top)
-        for root, dirs, files in os.walk(top):
-            absroot = abstop if root == top else os.path.join(abstop, os.path.relpath(root, top))
-            # Each source's patterns, with this directory's path relative to its base: the
-            # entries below are then matched by name, with no path arithmetic per file.
-            excludes: list[tuple[IgnoreRules, str]] = []
-            ignores: list[tuple[IgnoreRules, str]] = []
-            if not plain:
-                self._gitignore(absroot, files)  # read this directory's own .gitignore
-                for rules in self.exclude:
-                    rel = rules.rel_dir(absroot)
-                    if rel is not None:
-                        excludes.append((rules, rel))
-                for rules in self._chain(absroot):
-                    rel = rules.rel_dir(absroot)
-                    if rel is not None:
-                        ignores.append((rules, rel))
+        # Depth first with an explicit stack (no recursion limit on deep trees). Within a
+        # directory, a subdirectory sorts as its name plus "/": that is how a sort of the
+        # full paths would place its files, so the output is in sorted order.
+        stack = [iter(self._entries(top, os.path.abspath(top)))]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+            elif entry[1] is None:
+                yield entry[0]
+            else:
+                stack.append(iter(self._entries(entry[0], entry[1])))
 
-            check = bool(excludes or ignores)
-            dirs[:] = [d for d in sorted(dirs) if not d.startswith(".")
-                       and not (check and _excluded(d, True, excludes, ignores))]
-            # Per directory, not per file: this loop sees every file of a large lint.
-            names = [f for f in files if f.endswith(suffixes) and f[:1] != "."]
-            if check:
-                names = [f for f in names if not _excluded(f, False, excludes, ignores)]
-            prefix = root if root.endswith(os.sep) else root + os.sep
-            yield from [prefix + f for f in names]
+    def _entries(self, root: str, absroot: str) -> list[tuple[str, str | None]]:
+        """One directory's payload files (path, None) and subdirectories (path, absolute
+        path) to descend into, in order. Like :func:`os.walk`: unreadable directories are
+        passed over, and symbolic links to directories are not followed."""
+        try:
+            with os.scandir(root) as it:
+                listing = list(it)
+        except OSError:
+            return []
+        dirs: list[str] = []
+        files: list[str] = []
+        for e in listing:
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append(e.name)
+            elif not _is_link(e):
+                dirs.append(e.name)
+        # Each source's patterns, with this directory's path relative to its base: the
+        # entries below are then matched by name, with no path arithmetic per file.
+        excludes: list[tuple[IgnoreRules, str]] = []
+        ignores: list[tuple[IgnoreRules, str]] = []
+        if self.exclude or self.respect_gitignore:
+            self._gitignore(absroot, files)  # read this directory's own .gitignore
+            for rules in self.exclude:
+                rel = rules.rel_dir(absroot)
+                if rel is not None:
+                    excludes.append((rules, rel))
+            for rules in self._chain(absroot):
+                rel = rules.rel_dir(absroot)
+                if rel is not None:
+                    ignores.append((rules, rel))
+        check = bool(excludes or ignores)
+        suffixes = self.suffixes
+        # Per directory, not per file: this loop sees every file of a large lint.
+        names = [f for f in files if f.endswith(suffixes) and f[:1] != "."]
+        if check:
+            names = [f for f in names if not _excluded(f, False, excludes, ignores)]
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        out: list[tuple[str, tuple[str, str | None]]] = [
+            (f, (prefix + f, None)) for f in names]
+        out += [(d + "/", (prefix + d, os.path.join(absroot, d))) for d in dirs
+                if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
+        out.sort(key=lambda pair: pair[0])
+        return [entry for _, entry in out]
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return True
 
 
 def _excluded(name: str, is_dir: bool, excludes: Sequence[tuple[IgnoreRules, str]],
