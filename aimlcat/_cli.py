@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -190,6 +190,7 @@ def _use_color(setting: str, stream: IO[str]) -> bool:
 
 
 def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> int:
+    import itertools
     import os
 
     from ._config import (
@@ -202,7 +203,7 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     )
     from ._discover import IgnoreRules, Walker
     from ._exceptions import UsageError
-    from ._lint import LintContext, Progress, lint_files, use_catalog
+    from ._lint import LintContext, Progress, iter_lint, use_catalog
     from ._payloads import DEFAULT_MAX_BYTES
     from ._reporters import REPORTERS, ReportContext
     from ._results import SEVERITY_RANK
@@ -259,8 +260,9 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
         else settings.respect_gitignore
     walker = Walker(exclude=excludes, respect_gitignore=respect,
                     force_exclude=settings.force_exclude)
-    files = list(walker.files(list(settings.paths)))
-    if not files:
+    found = walker.files(list(settings.paths))
+    first = next(found, None)
+    if first is None:
         if walker.skipped:  # every file named was excluded: nothing to check is no failure
             return EXIT_OK
         print("aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz)",
@@ -272,56 +274,72 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
                       fix=settings.fix, diff=settings.diff, catalog_files=catalog_files,
                       max_bytes=settings.max_bytes or cfg.max_bytes or DEFAULT_MAX_BYTES)
     jobs = settings.jobs if settings.jobs > 0 else (os.cpu_count() or 1)
-    progress = Progress(len(files), enabled=None if settings.progress else False)
-    stdin_text = (stdin or sys.stdin).read() if "-" in files else None
-    try:
-        results = lint_files(files, ctx, jobs=jobs, progress=progress, stdin_text=stdin_text)
-    finally:
-        progress.close()
+    files: Iterable[str] = itertools.chain((first,), found)
+    progress = Progress(None, enabled=None if settings.progress else False)
+    if progress.enabled:  # someone is watching: a bar with a total is worth the file list
+        files = list(files)
+        progress = Progress(len(files), enabled=None if settings.progress else False)
+    stdin_text = (stdin or sys.stdin).read() if "-" in settings.paths else None
 
-    broken = any(r.error is not None or r.fix_error is not None for r in results)
+    # Reports are written as results come (memory stays flat with the number of files);
+    # every output file is opened first, so a bad -o path fails before any work.
+    reporters: list[Any] = []
+    opened: list[IO[str]] = []
+    try:
+        for i, fmt in enumerate(() if settings.diff else formats):
+            target = settings.outputs[i] if i < len(settings.outputs) else None
+            stream = out
+            if target is not None:
+                try:
+                    stream = open(target, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+                except OSError as exc:
+                    raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+                opened.append(stream)
+            color = (_use_color(settings.color, out) if target is None
+                     else settings.color == "always") and fmt == "text"
+            reporter = REPORTERS[fmt](ReportContext(
+                color=color, fail_level=fail_level, catalog_version=cat.version,
+                fixing=settings.fix))
+            reporter.start(stream)
+            reporters.append(reporter)
+
+        broken = failed = False
+        changed = 0
+        floor = SEVERITY_RANK[fail_level]
+        try:
+            for r in iter_lint(files, ctx, jobs=jobs, progress=progress, stdin_text=stdin_text):
+                broken = broken or r.error is not None or r.fix_error is not None
+                failed = failed or any(SEVERITY_RANK[lf.finding.severity] >= floor
+                                       for lf in r.findings)
+                if settings.diff:
+                    if r.diff:
+                        changed += 1
+                        out.write(r.diff)
+                    if r.error is not None:
+                        print(r.error, file=sys.stderr)
+                    if r.fix_skipped is not None:
+                        print(f"{r.path}: not fixed: {r.fix_skipped}", file=sys.stderr)
+                for reporter in reporters:
+                    reporter.add(r)
+        finally:
+            progress.close()
+        for reporter in reporters:
+            reporter.finish()
+    finally:
+        for fh in opened:
+            fh.close()
+
     if settings.diff:
-        changed = [r for r in results if r.diff]
-        for r in results:
-            if r.diff:
-                out.write(r.diff)
-        for r in results:
-            if r.error is not None:
-                print(r.error, file=sys.stderr)
-            if r.fix_skipped is not None:
-                print(f"{r.path}: not fixed: {r.fix_skipped}", file=sys.stderr)
-        n = len(changed)
-        print(f"aimlcat: {n} file{'' if n == 1 else 's'} would be changed by --fix",
+        print(f"aimlcat: {changed} file{'' if changed == 1 else 's'} would be changed by --fix",
               file=sys.stderr)
         if broken:
             return EXIT_USAGE
         return EXIT_FINDINGS if changed else EXIT_OK
-
-    for i, fmt in enumerate(formats):
-        target = settings.outputs[i] if i < len(settings.outputs) else None
-        if target is None:
-            ctx_r = ReportContext(color=fmt == "text" and _use_color(settings.color, out),
-                                  fail_level=fail_level, catalog_version=cat.version,
-                                  fixing=settings.fix)
-            REPORTERS[fmt](ctx_r).write(results, out)
-            continue
-        ctx_r = ReportContext(color=settings.color == "always" and fmt == "text",
-                              fail_level=fail_level, catalog_version=cat.version,
-                              fixing=settings.fix)
-        try:
-            with open(target, "w", encoding="utf-8", newline="\n") as fh:
-                REPORTERS[fmt](ctx_r).write(results, fh)
-        except OSError as exc:
-            raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-
     if broken:
         return EXIT_USAGE
     if settings.exit_zero:
         return EXIT_OK
-    floor = SEVERITY_RANK[fail_level]
-    if any(SEVERITY_RANK[lf.finding.severity] >= floor for r in results for lf in r.findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
+    return EXIT_FINDINGS if failed else EXIT_OK
 
 
 def cmd_rule(args: argparse.Namespace, out: IO[str]) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
@@ -33,7 +33,7 @@ from ._payloads import (
 )
 from ._results import FileResult, Located
 
-__all__ = ["LintContext", "Progress", "check_file", "lint_files"]
+__all__ = ["LintContext", "Progress", "check_file", "iter_lint", "lint_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +299,7 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
 class Progress:
     """A progress bar on a terminal's standard error; silent in CI, when piped, or when short."""
 
-    def __init__(self, total: int, stream: IO[str] | None = None, *,
+    def __init__(self, total: int | None, stream: IO[str] | None = None, *,
                  enabled: bool | None = None) -> None:
         import time
 
@@ -307,7 +307,7 @@ class Progress:
         if enabled is None:
             enabled = (_isatty(self.stream) and not os.environ.get("CI")
                        and os.environ.get("TERM") != "dumb")
-        self.enabled = enabled and total > 1
+        self.enabled = enabled and (total is None or total > 1)
         self.total = total
         self.done = 0
         self._start = time.monotonic()
@@ -324,10 +324,13 @@ class Progress:
         if now - self._start < 0.5 or now - self._last < 0.1:
             return
         self._last = now
-        width = 30
-        filled = width * self.done // self.total
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\r\x1b[Kaimlcat: [{bar}] {self.done:,}/{self.total:,} files")
+        if self.total is None:  # a count, when the files are found as the work goes
+            self.stream.write(f"\r\x1b[Kaimlcat: {self.done:,} files")
+        else:
+            width = 30
+            filled = width * self.done // self.total
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r\x1b[Kaimlcat: [{bar}] {self.done:,}/{self.total:,} files")
         self.stream.flush()
         self._shown = True
 
@@ -354,39 +357,72 @@ def _init_worker(ctx: LintContext) -> None:
 _WORKER_CTX: LintContext | None = None
 
 
-def _worker_check(path: str) -> FileResult:
+def _worker_check(paths: list[str]) -> list[FileResult]:
     assert _WORKER_CTX is not None
-    return check_file(path, _WORKER_CTX)
+    return [check_file(path, _WORKER_CTX) for path in paths]
+
+
+#: Files per task sent to a worker process: enough to amortise the round trip
+#: (a file takes about 25 µs), few enough to keep workers evenly busy.
+_CHUNK_FILES = 64
+
+
+def iter_lint(files: Iterable[str], ctx: LintContext, *, jobs: int = 1,
+              progress: Progress | None = None,
+              stdin_text: str | None = None) -> Iterator[FileResult]:
+    """Lint ``files`` (``-`` is standard input), yielding results in input order as they come.
+
+    Nothing is kept per file, and ``files`` is read as the work goes (a lazy
+    directory walk works): memory stays flat with the number of files. With
+    ``jobs`` > 1, worker processes check chunks of files; only a few chunks per
+    worker are in flight at a time, and results still come in input order."""
+    if progress is not None and not progress.enabled:
+        progress = None
+    if jobs <= 1:
+        for path in files:
+            yield check_file(path, ctx, stdin_text=stdin_text)
+            if progress is not None:
+                progress.advance()
+        return
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from itertools import islice
+
+    it = iter(files)
+    pending: deque[Future[list[FileResult]] | FileResult] = deque()
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                             initargs=(ctx,)) as pool:
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 4 * jobs:
+                chunk = list(islice(it, _CHUNK_FILES))
+                if not chunk:
+                    exhausted = True
+                    break
+                batch: list[str] = []
+                for path in chunk:  # standard input is read here, in this process
+                    if path == "-":
+                        if batch:
+                            pending.append(pool.submit(_worker_check, batch))
+                            batch = []
+                        pending.append(check_file(path, ctx, stdin_text=stdin_text))
+                    else:
+                        batch.append(path)
+                if batch:
+                    pending.append(pool.submit(_worker_check, batch))
+            if not pending:
+                return
+            head = pending.popleft()
+            done = [head] if isinstance(head, FileResult) else head.result()
+            yield from done
+            if progress is not None:
+                progress.advance(len(done))
 
 
 def lint_files(files: Sequence[str], ctx: LintContext, *, jobs: int = 1,
                progress: Progress | None = None,
                stdin_text: str | None = None) -> list[FileResult]:
-    """Lint ``files`` (``-`` is standard input) and return their results in the same order."""
-    if progress is not None and not progress.enabled:
-        progress = None
-    if jobs <= 1 or len(files) < 2:
-        if progress is None:
-            return [check_file(path, ctx, stdin_text=stdin_text) for path in files]
-        results = []
-        for path in files:
-            results.append(check_file(path, ctx, stdin_text=stdin_text))
-            progress.advance()
-        return results
-    from concurrent.futures import ProcessPoolExecutor
-
-    results_by_index: dict[int, FileResult] = {}
-    todo = [(i, p) for i, p in enumerate(files) if p != "-"]
-    for i, p in enumerate(files):
-        if p == "-":
-            results_by_index[i] = check_file(p, ctx, stdin_text=stdin_text)
-    chunk = max(1, min(256, len(todo) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=(ctx,)) as pool:
-        for (i, _), result in zip(todo, pool.map(_worker_check, [p for _, p in todo],
-                                                 chunksize=chunk), strict=True):
-            results_by_index[i] = result
-            if progress is not None:
-                progress.advance()
-    return [results_by_index[i] for i in range(len(files))]
-
+    """Lint ``files`` and return their results in the same order (see :func:`iter_lint`)."""
+    if len(files) < 2:
+        jobs = 1
+    return list(iter_lint(files, ctx, jobs=jobs, progress=progress, stdin_text=stdin_text))

@@ -8,6 +8,7 @@ every result to one stream. Nothing here reads files or decides exit codes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
@@ -45,8 +46,8 @@ def _where(r: FileResult, lf: Located) -> str:
     return f"{r.path}:{s.line}:{s.column}" if s is not None else r.path
 
 
-def summary_line(results: list[FileResult], ctx: ReportContext) -> str:
-    s = Summary.of(results)
+def summary_line(results: Iterable[FileResult] | Summary, ctx: ReportContext) -> str:
+    s = results if isinstance(results, Summary) else Summary.of(results)
     parts = []
     if s.errors:
         parts.append(_plural(s.errors, "error"))
@@ -67,70 +68,148 @@ def summary_line(results: list[FileResult], ctx: ReportContext) -> str:
     return line
 
 
+# -- the streaming frame -------------------------------------------------------------------
+
+class _Reporter:
+    """Reports are written as results arrive: ``start(out)``, ``add(result)`` per file,
+    ``finish()``. Nothing is kept per file (a lint of millions of files keeps memory
+    flat), except where a format needs it: SARIF's notes about unreadable files, and
+    JUnit's test cases, which go to a spool file since its header holds the counts."""
+
+    def __init__(self, ctx: ReportContext | None = None) -> None:
+        self.ctx = ctx or ReportContext()
+        self.summary = Summary()
+        self.out: IO[str] | None = None
+
+    def write(self, results: Iterable[FileResult], out: IO[str]) -> None:
+        """The whole report of ``results`` at once."""
+        self.start(out)
+        for r in results:
+            self.add(r)
+        self.finish()
+
+    def start(self, out: IO[str]) -> None:
+        self.out = out
+        self._begin(out)
+
+    def add(self, r: FileResult) -> None:
+        self.summary.add(r)
+        assert self.out is not None, "start() first"
+        self._file(r, self.out)
+
+    def finish(self) -> None:
+        assert self.out is not None, "start() first"
+        self._end(self.out)
+
+    def _begin(self, out: IO[str]) -> None:
+        pass
+
+    def _file(self, r: FileResult, out: IO[str]) -> None:
+        raise NotImplementedError
+
+    def _end(self, out: IO[str]) -> None:
+        pass
+
+
+def _indented(text: str, indent: str) -> str:
+    """``text`` (indented JSON) moved right by ``indent``, its first line included."""
+    return indent + text.replace("\n", "\n" + indent)
+
+
+class _JsonArray:
+    """One array of a JSON document written element by element, so that the document
+    reads exactly as ``json.dumps(doc, indent=2)`` would have written it whole. The
+    document is written with a marker string in the array's place; the text around
+    the marker is the head and the tail."""
+
+    MARK = "\u0000aimlcat-stream\u0000"
+
+    def __init__(self, doc_text: str) -> None:
+        quoted = json.dumps(self.MARK)
+        at = doc_text.index(quoted)
+        self.head = doc_text[:at]
+        self.tail = doc_text[at + len(quoted):]
+        line_start = self.head.rfind("\n") + 1
+        self.indent = " " * (len(self.head) - line_start - len(self.head[line_start:].lstrip()))
+        self.first = True
+
+    def open(self, out: IO[str]) -> None:
+        out.write(self.head + "[")
+
+    def item(self, value: Any, out: IO[str]) -> None:
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        out.write(("\n" if self.first else ",\n") + _indented(text, self.indent + "  "))
+        self.first = False
+
+    def close(self, out: IO[str], tail: str | None = None) -> None:
+        out.write(("]" if self.first else "\n" + self.indent + "]")
+                  + (self.tail if tail is None else tail) + "\n")
+
+
 # -- text -------------------------------------------------------------------------------
 
 _RESET, _BOLD, _DIM = "\x1b[0m", "\x1b[1m", "\x1b[2m"
 _SEVERITY_COLOR = {ERROR: "\x1b[1;31m", WARNING: "\x1b[1;33m", INFO: "\x1b[1;36m"}
 
 
-class TextReporter:
+class TextReporter(_Reporter):
     """``path:line:col: CODE severity: message``, the hint and fix indented below."""
-
-    def __init__(self, ctx: ReportContext | None = None) -> None:
-        self.ctx = ctx or ReportContext()
 
     def _paint(self, code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if self.ctx.color else text
 
-    def write(self, results: list[FileResult], out: IO[str]) -> None:
+    def _file(self, r: FileResult, out: IO[str]) -> None:
         paint = self._paint
-        for r in results:
-            if r.error is not None:
-                out.write(paint(_BOLD, r.error) + "\n")
-            if r.fix_error is not None:
-                out.write(paint(_BOLD, f"{r.path}: cannot write the fixes: {r.fix_error}") + "\n")
-            if r.fix_skipped is not None:
-                out.write(f"{r.path}: not fixed: {r.fix_skipped}\n")
-            for lf in r.findings:
-                f = lf.finding
-                head = paint(_BOLD, _where(r, lf) + ":")
-                code = paint(_SEVERITY_COLOR[f.severity], f"{f.code} {f.severity}:")
-                out.write(f"{head} {code} {f.message}\n")
-                if f.hint:
-                    out.write(paint(_DIM, f"    hint: {f.hint}") + "\n")
-                if f.fix:
-                    out.write(paint(_DIM, f"    fix: {fix_text(f.fix)}") + "\n")
-        out.write(summary_line(results, self.ctx) + "\n")
+        if r.error is not None:
+            out.write(paint(_BOLD, r.error) + "\n")
+        if r.fix_error is not None:
+            out.write(paint(_BOLD, f"{r.path}: cannot write the fixes: {r.fix_error}") + "\n")
+        if r.fix_skipped is not None:
+            out.write(f"{r.path}: not fixed: {r.fix_skipped}\n")
+        for lf in r.findings:
+            f = lf.finding
+            head = paint(_BOLD, _where(r, lf) + ":")
+            code = paint(_SEVERITY_COLOR[f.severity], f"{f.code} {f.severity}:")
+            out.write(f"{head} {code} {f.message}\n")
+            if f.hint:
+                out.write(paint(_DIM, f"    hint: {f.hint}") + "\n")
+            if f.fix:
+                out.write(paint(_DIM, f"    fix: {fix_text(f.fix)}") + "\n")
+
+    def _end(self, out: IO[str]) -> None:
+        out.write(summary_line(self.summary, self.ctx) + "\n")
 
 
 # -- JSON -------------------------------------------------------------------------------
 
-class JsonReporter:
+class JsonReporter(_Reporter):
     """The machine-readable report: every file, every finding (with its position), a summary."""
 
-    def __init__(self, ctx: ReportContext | None = None) -> None:
-        self.ctx = ctx or ReportContext()
+    def _begin(self, out: IO[str]) -> None:
+        self._files = _JsonArray(json.dumps({"files": _JsonArray.MARK, "summary": None},
+                                            indent=2))
+        self._files.open(out)
 
-    def write(self, results: list[FileResult], out: IO[str]) -> None:
-        files = []
-        for r in results:
-            entry: dict[str, Any] = {"path": r.path}
-            if r.error is not None:
-                entry["error"] = r.error
-            if r.fix_error is not None:
-                entry["fix_error"] = r.fix_error
-            if r.fix_skipped is not None:
-                entry["fix_skipped"] = r.fix_skipped
-            entry["model"] = r.model
-            entry["endpoint"] = r.endpoint
-            if r.records is not None:
-                entry["records"] = r.records
-            if r.fixed:
-                entry["fixed"] = r.fixed
-            entry["findings"] = [lf.to_dict() for lf in r.findings]
-            files.append(entry)
-        doc = {"files": files, "summary": Summary.of(results).to_dict()}
-        out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    def _file(self, r: FileResult, out: IO[str]) -> None:
+        entry: dict[str, Any] = {"path": r.path}
+        if r.error is not None:
+            entry["error"] = r.error
+        if r.fix_error is not None:
+            entry["fix_error"] = r.fix_error
+        if r.fix_skipped is not None:
+            entry["fix_skipped"] = r.fix_skipped
+        entry["model"] = r.model
+        entry["endpoint"] = r.endpoint
+        if r.records is not None:
+            entry["records"] = r.records
+        if r.fixed:
+            entry["fixed"] = r.fixed
+        entry["findings"] = [lf.to_dict() for lf in r.findings]
+        self._files.item(entry, out)
+
+    def _end(self, out: IO[str]) -> None:
+        summary = json.dumps(self.summary.to_dict(), indent=2).replace("\n", "\n  ")
+        self._files.close(out, self._files.tail.replace("null", summary, 1))
 
 
 # -- SARIF 2.1.0 --------------------------------------------------------------------------
@@ -186,53 +265,16 @@ def sarif_rules() -> list[dict[str, Any]]:
     return out
 
 
-class SarifReporter:
+class SarifReporter(_Reporter):
     """SARIF 2.1.0: one run, every rule with its help, a result per finding."""
 
-    def __init__(self, ctx: ReportContext | None = None) -> None:
-        self.ctx = ctx or ReportContext()
-
-    def write(self, results: list[FileResult], out: IO[str]) -> None:
+    def _begin(self, out: IO[str]) -> None:
         from pathlib import Path
 
         from ._findings import RULES
 
-        index = {code: i for i, code in enumerate(RULES)}
-        sarif_results: list[dict[str, Any]] = []
-        notes: list[dict[str, Any]] = []
-        for r in results:
-            where = _artifact(r.path)
-            for problem, span in ((r.error, r.error_span), (r.fix_error, None)):
-                if problem is None:
-                    continue
-                loc: dict[str, Any] = {"artifactLocation": where}
-                if span is not None:
-                    loc["region"] = _region(span)
-                notes.append({"level": "error", "message": {"text": problem},
-                              "locations": [{"physicalLocation": loc}]})
-            for lf in r.findings:
-                f = lf.finding
-                physical: dict[str, Any] = {"artifactLocation": where}
-                if lf.span is not None:
-                    physical["region"] = _region(lf.span)
-                text = f.message + (f"\n{f.hint}" if f.hint else "")
-                result: dict[str, Any] = {
-                    "ruleId": f.code,
-                    "ruleIndex": index[f.code],
-                    "level": _SARIF_LEVEL[f.severity],
-                    "message": {"text": text},
-                    "locations": [{
-                        "physicalLocation": physical,
-                        "logicalLocations": [{"fullyQualifiedName": f.pointer or "/",
-                                              "kind": "member"}],
-                    }],
-                    "partialFingerprints": {"aimlcat/v1": _fingerprint(r.path, f)},
-                    "properties": {"pointer": f.pointer},
-                }
-                if f.fix is not None:
-                    result["properties"]["fix"] = f.fix
-                    result["properties"]["fixDescription"] = fix_text(f.fix)
-                sarif_results.append(result)
+        self._index = {code: i for i, code in enumerate(RULES)}
+        self._notes: list[dict[str, Any]] = []
         run: dict[str, Any] = {
             "tool": {"driver": {
                 "name": "aimlcat",
@@ -242,13 +284,57 @@ class SarifReporter:
                 "properties": {"catalogVersion": self.ctx.catalog_version},
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
-            "invocations": [{"executionSuccessful": not notes,
-                             "toolExecutionNotifications": notes}],
             "columnKind": "unicodeCodePoints",
-            "results": sarif_results,
+            # Results stream; the invocation, which says whether every file was read,
+            # follows them.
+            "results": _JsonArray.MARK,
+            "invocations": None,
         }
         doc = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-        out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        self._results = _JsonArray(json.dumps(doc, indent=2, ensure_ascii=False))
+        self._results.open(out)
+
+    def _file(self, r: FileResult, out: IO[str]) -> None:
+        where = _artifact(r.path)
+        for problem, span in ((r.error, r.error_span), (r.fix_error, None)):
+            if problem is None:
+                continue
+            loc: dict[str, Any] = {"artifactLocation": where}
+            if span is not None:
+                loc["region"] = _region(span)
+            self._notes.append({"level": "error", "message": {"text": problem},
+                                "locations": [{"physicalLocation": loc}]})
+        for lf in r.findings:
+            f = lf.finding
+            physical: dict[str, Any] = {"artifactLocation": where}
+            if lf.span is not None:
+                physical["region"] = _region(lf.span)
+            text = f.message + (f"\n{f.hint}" if f.hint else "")
+            result: dict[str, Any] = {
+                "ruleId": f.code,
+                "ruleIndex": self._index[f.code],
+                "level": _SARIF_LEVEL[f.severity],
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": physical,
+                    "logicalLocations": [{"fullyQualifiedName": f.pointer or "/",
+                                          "kind": "member"}],
+                }],
+                "partialFingerprints": {"aimlcat/v1": _fingerprint(r.path, f)},
+                "properties": {"pointer": f.pointer},
+            }
+            if f.fix is not None:
+                result["properties"]["fix"] = f.fix
+                result["properties"]["fixDescription"] = fix_text(f.fix)
+            self._results.item(result, out)
+
+    def _end(self, out: IO[str]) -> None:
+        invocations = [{"executionSuccessful": not self._notes,
+                        "toolExecutionNotifications": self._notes}]
+        text = json.dumps(invocations, indent=2, ensure_ascii=False)
+        indent = self._results.indent
+        self._results.close(out, self._results.tail.replace(
+            "null", text.replace("\n", "\n" + indent), 1))
 
 
 def _fingerprint(path: str, f: Finding) -> str:
@@ -271,92 +357,110 @@ def _gh_prop(text: str) -> str:
 _GH_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 
 
-class GithubReporter:
+class GithubReporter(_Reporter):
     """``::error file=...,line=...,col=...,title=...::message`` lines GitHub turns into annotations."""
 
-    def __init__(self, ctx: ReportContext | None = None) -> None:
-        self.ctx = ctx or ReportContext()
+    def _file(self, r: FileResult, out: IO[str]) -> None:
+        for problem, span in ((r.error, r.error_span), (r.fix_error, None)):
+            if problem is None:
+                continue
+            props = [f"file={_gh_prop(r.path)}"]
+            if span is not None:
+                props += [f"line={span.line}", f"col={span.column}"]
+            props.append("title=aimlcat")
+            out.write(f"::error {','.join(props)}::{_gh_data(problem)}\n")
+        for lf in r.findings:
+            f = lf.finding
+            props = [f"file={_gh_prop(r.path)}"]
+            s = lf.span
+            if s is not None:
+                props += [f"line={s.line}", f"col={s.column}"]
+                if s.end_line == s.line and s.end_column is not None:
+                    props += [f"endLine={s.end_line}", f"endColumn={s.end_column}"]
+            props.append(f"title={_gh_prop(f'{f.code} {f.rule.name}')}")
+            body = f.message + (f"\n{f.hint}" if f.hint else "")
+            if f.fix:
+                body += f"\nfix (aimlcat lint --fix): {fix_text(f.fix)}"
+            out.write(f"::{_GH_LEVEL[f.severity]} {','.join(props)}::{_gh_data(body)}\n")
 
-    def write(self, results: list[FileResult], out: IO[str]) -> None:
-        for r in results:
-            for problem, span in ((r.error, r.error_span), (r.fix_error, None)):
-                if problem is None:
-                    continue
-                props = [f"file={_gh_prop(r.path)}"]
-                if span is not None:
-                    props += [f"line={span.line}", f"col={span.column}"]
-                props.append("title=aimlcat")
-                out.write(f"::error {','.join(props)}::{_gh_data(problem)}\n")
-            for lf in r.findings:
-                f = lf.finding
-                props = [f"file={_gh_prop(r.path)}"]
-                s = lf.span
-                if s is not None:
-                    props += [f"line={s.line}", f"col={s.column}"]
-                    if s.end_line == s.line and s.end_column is not None:
-                        props += [f"endLine={s.end_line}", f"endColumn={s.end_column}"]
-                props.append(f"title={_gh_prop(f'{f.code} {f.rule.name}')}")
-                body = f.message + (f"\n{f.hint}" if f.hint else "")
-                if f.fix:
-                    body += f"\nfix (aimlcat lint --fix): {fix_text(f.fix)}"
-                out.write(f"::{_GH_LEVEL[f.severity]} {','.join(props)}::{_gh_data(body)}\n")
-        out.write(summary_line(results, self.ctx) + "\n")
+    def _end(self, out: IO[str]) -> None:
+        out.write(summary_line(self.summary, self.ctx) + "\n")
 
 
 # -- JUnit XML ----------------------------------------------------------------------------
 
-class JunitReporter:
+class JunitReporter(_Reporter):
     """JUnit XML: a test case per file; a failure per finding at or above the fail level
-    (findings below it are listed in the case's system-out); an error per unreadable file."""
+    (findings below it are listed in the case's system-out); an error per unreadable file.
 
-    def __init__(self, ctx: ReportContext | None = None) -> None:
-        self.ctx = ctx or ReportContext()
+    The header carries the counts, so the cases wait in a spool file (in memory while
+    small) until the last one is known."""
 
-    def write(self, results: list[FileResult], out: IO[str]) -> None:
+    #: How much of the spool stays in memory before it moves to a temporary file.
+    SPOOL_BYTES = 1 << 20
+
+    def _begin(self, out: IO[str]) -> None:
+        import tempfile
+
+        self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed in _end)
+            max_size=self.SPOOL_BYTES, mode="w+", encoding="utf-8", newline="\n")
+        self._floor = SEVERITY_RANK[self.ctx.fail_level]
+        self._failures = self._errors = 0
+
+    def _file(self, r: FileResult, out: IO[str]) -> None:
         from xml.sax.saxutils import escape as esc
         from xml.sax.saxutils import quoteattr
 
-        floor = SEVERITY_RANK[self.ctx.fail_level]
-        cases: list[str] = []
-        failures = errors = 0
-        for r in results:
-            body: list[str] = []
-            below: list[str] = []
-            for problem in (r.error, r.fix_error):
-                if problem is not None:
-                    errors += 1
-                    body.append(f"      <error type=\"unreadable\" message={quoteattr(problem)}>"
-                                f"{esc(problem)}</error>")
-            for lf in r.findings:
-                f = lf.finding
-                line = f"{_where(r, lf)}: {f.code} {f.severity}: {f.message}"
-                detail = line + (f"\nhint: {f.hint}" if f.hint else "") + (
-                    f"\nfix: {fix_text(f.fix)}" if f.fix else "")
-                if SEVERITY_RANK[f.severity] >= floor:
-                    failures += 1
-                    body.append(f"      <failure type={quoteattr(f.code)} "
-                                f"message={quoteattr(line)}>{esc(detail)}</failure>")
-                else:
-                    below.append(detail)
-            if below:
-                body.append("      <system-out>" + esc("\n".join(below)) + "</system-out>")
-            attrs = (f"classname=\"aimlcat.lint\" name={quoteattr(r.path)} "
-                     f"file={quoteattr(r.path)} time=\"0\"")
-            if body:
-                cases.append(f"    <testcase {attrs}>\n" + "\n".join(body) + "\n    </testcase>")
+        body: list[str] = []
+        below: list[str] = []
+        for problem in (r.error, r.fix_error):
+            if problem is not None:
+                self._errors += 1
+                body.append(f"      <error type=\"unreadable\" message={quoteattr(problem)}>"
+                            f"{esc(problem)}</error>")
+        for lf in r.findings:
+            f = lf.finding
+            line = f"{_where(r, lf)}: {f.code} {f.severity}: {f.message}"
+            detail = line + (f"\nhint: {f.hint}" if f.hint else "") + (
+                f"\nfix: {fix_text(f.fix)}" if f.fix else "")
+            if SEVERITY_RANK[f.severity] >= self._floor:
+                self._failures += 1
+                body.append(f"      <failure type={quoteattr(f.code)} "
+                            f"message={quoteattr(line)}>{esc(detail)}</failure>")
             else:
-                cases.append(f"    <testcase {attrs}/>")
-        n = len(results)
-        counts = f'tests="{n}" failures="{failures}" errors="{errors}"'
+                below.append(detail)
+        if below:
+            body.append("      <system-out>" + esc("\n".join(below)) + "</system-out>")
+        attrs = (f"classname=\"aimlcat.lint\" name={quoteattr(r.path)} "
+                 f"file={quoteattr(r.path)} time=\"0\"")
+        if body:
+            self._spool.write(f"    <testcase {attrs}>\n" + "\n".join(body)
+                              + "\n    </testcase>\n")
+        else:
+            self._spool.write(f"    <testcase {attrs}/>\n")
+
+    def _end(self, out: IO[str]) -> None:
+        import shutil
+
+        counts = (f'tests="{self.summary.files}" failures="{self._failures}" '
+                  f'errors="{self._errors}"')
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n'
                   f'<testsuites name="aimlcat" {counts} time="0">\n'
-                  f'  <testsuite name="aimlcat lint" {counts} skipped="0" time="0">\n'
-                  + "".join(c + "\n" for c in cases)
-                  + "  </testsuite>\n</testsuites>\n")
+                  f'  <testsuite name="aimlcat lint" {counts} skipped="0" time="0">\n')
+        with self._spool as spool:
+            spool.seek(0)
+            shutil.copyfileobj(spool, out)
+        out.write("  </testsuite>\n</testsuites>\n")
 
 
 class Reporter(Protocol):
-    def write(self, results: list[FileResult], out: IO[str]) -> None: ...
+    def write(self, results: Iterable[FileResult], out: IO[str]) -> None: ...
+
+    def start(self, out: IO[str]) -> None: ...
+
+    def add(self, r: FileResult) -> None: ...
+
+    def finish(self) -> None: ...
 
 
 REPORTERS: dict[str, type[TextReporter | JsonReporter | SarifReporter | GithubReporter

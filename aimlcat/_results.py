@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from ._findings import ERROR, INFO, WARNING, Finding
 
 if TYPE_CHECKING:  # positions are imported only for files that have findings
+    from collections.abc import Iterable
+
     from ._positions import Span
 
 __all__ = ["SEVERITY_RANK", "FileResult", "Located", "Summary"]
@@ -71,27 +73,32 @@ class Summary:
     unwritable: int = 0
 
     @classmethod
-    def of(cls, results: list[FileResult]) -> Summary:
-        s = cls(files=len(results))
+    def of(cls, results: Iterable[FileResult]) -> Summary:
+        s = cls()
         for r in results:
-            if r.error is not None:
-                s.unreadable += 1
-            if r.fix_error is not None:
-                s.unwritable += 1
-            if r.fixed:
-                s.fixed += r.fixed
-                s.fixed_files += 1
-            for lf in r.findings:
-                f = lf.finding
-                if f.severity == ERROR:
-                    s.errors += 1
-                elif f.severity == WARNING:
-                    s.warnings += 1
-                else:
-                    s.infos += 1
-                if f.fix is not None:
-                    s.fixable += 1
+            s.add(r)
         return s
+
+    def add(self, r: FileResult) -> None:
+        """Count one more file (reports are written as results come, not kept)."""
+        self.files += 1
+        if r.error is not None:
+            self.unreadable += 1
+        if r.fix_error is not None:
+            self.unwritable += 1
+        if r.fixed:
+            self.fixed += r.fixed
+            self.fixed_files += 1
+        for lf in r.findings:
+            f = lf.finding
+            if f.severity == ERROR:
+                self.errors += 1
+            elif f.severity == WARNING:
+                self.warnings += 1
+            else:
+                self.infos += 1
+            if f.fix is not None:
+                self.fixable += 1
 
     def to_dict(self) -> dict[str, int]:
         out = {"files": self.files, "errors": self.errors, "warnings": self.warnings,

@@ -484,3 +484,51 @@ def test_stdin_reports_positions_too() -> None:
     code, text = cli("lint", "-", stdin=json.dumps(GPT4O_MAX_TOKENS))
     col = json.dumps(GPT4O_MAX_TOKENS).index('"max_tokens"') + 1
     assert text.startswith(f"<stdin>:1:{col}: AML302 warning:")
+
+
+def _lint_peak(files_dir: Path, fmt: str) -> int:
+    import tracemalloc
+
+    sink = io.StringIO()
+    run(["lint", "--format", fmt, "--exit-zero", str(files_dir)], out=sink)  # warm the catalog
+    tracemalloc.start()
+    try:
+        run(["lint", "--format", fmt, "--exit-zero", str(files_dir)], out=_NullWriter())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+class _NullWriter(io.StringIO):
+    """An output that keeps nothing (the report's own size is not what is measured)."""
+
+    def write(self, s: str) -> int:
+        return len(s)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit"])
+def test_memory_stays_flat_with_the_number_of_files(tmp_path: Path, fmt: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from aimlcat._reporters import JunitReporter
+
+    # JUnit's header holds the counts, so its test cases wait in a spool that moves to a
+    # temporary file past SPOOL_BYTES (1 MiB); a small one shows that it does.
+    monkeypatch.setattr(JunitReporter, "SPOOL_BYTES", 32_000)
+    # Results are reported as they come and the directory walk is lazy: linting four
+    # times as many files (one in four with a finding) needs about the same memory.
+    good = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    bad = json.dumps({"model": "gpt-4o", "messages": [], "temperatur": 1})
+    peaks = []
+    for n in (1_000, 4_000):
+        d = tmp_path / str(n)
+        for i in range(n):
+            sub = d / f"{i // 500:03d}"
+            if i % 500 == 0:
+                sub.mkdir(parents=True)
+            (sub / f"{i:05d}.json").write_text(bad if i % 4 == 0 else good)
+        peaks.append(_lint_peak(d, fmt))
+    small, large = peaks
+    # Holding a result per file would add well over 100 bytes per file (3,000 more files:
+    # 300 kB or more); streaming adds nothing that grows with the count.
+    assert large < small + 150_000, f"{fmt}: peak {small:,} B for 1,000 files, {large:,} B for 4,000"

@@ -146,3 +146,28 @@ def test_json_report_carries_positions() -> None:
     (entry,) = json.loads(text)["files"]
     assert [(f["code"], f["line"], f["column"], f["end_line"], f["end_column"])
             for f in entry["findings"]] == [("AML302", 4, 3, 4, 15), ("AML301", 5, 3, 5, 15)]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+@pytest.mark.parametrize("case", ["clean", "mixed"])
+def test_streamed_json_reads_as_if_written_whole(tmp_path: Path, fmt: str, case: str) -> None:
+    # JSON and SARIF are written a file at a time; the text must still be exactly what
+    # json.dumps(indent=2) gives for the whole document (empty arrays included).
+    (tmp_path / "a.json").write_text(json.dumps({"model": "gpt-4o", "messages": []}))
+    if case == "mixed":
+        (tmp_path / "b.json").write_text(json.dumps({"model": "gpt-4o", "max_tokens": 5,
+                                                     "messages": [], "temperatur": 1}))
+        (tmp_path / "c.json").write_text("{ not json")
+        (tmp_path / "d.json").write_text(json.dumps({"model": "gpt-4o", "messages": "ü"}))
+    out = io.StringIO()
+    run(["lint", "--format", fmt, str(tmp_path)], out=out)
+    text = out.getvalue()
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    doc = json.loads(text)
+    if fmt == "json":
+        assert [f["path"] for f in doc["files"]] == sorted(f["path"] for f in doc["files"])
+        assert doc["summary"]["files"] == (1 if case == "clean" else 4)
+    else:
+        (run_,) = doc["runs"]
+        assert run_["invocations"][0]["executionSuccessful"] == (case == "clean")
+        assert bool(run_["results"]) == (case == "mixed")
