@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import IO, Any
 
 from ._exceptions import PayloadError, UsageError
@@ -830,8 +831,7 @@ def run_local(ctx: AuditContext, chunks: Sequence[Chunk], jobs: int,
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                  initargs=(ctx,)) as pool:
-            pending = deque((c, pool.submit(_work, c)) for c, _ in zip(todo, range(window),
-                                                                      strict=False))
+            pending = deque((c, pool.submit(_work, c)) for c in islice(todo, window))
             while pending:
                 chunk, future = pending.popleft()
                 result = future.result()
