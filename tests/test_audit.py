@@ -333,8 +333,8 @@ def test_dask_is_imported_only_for_the_dask_engine(tmp_path: Path) -> None:
             f"rc = run(['audit', {str(log)!r}, '-j', '1']); "
             "print(rc, sorted(m for m in ('dask', 'distributed', 'pyarrow') "
             "if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, env=_env())
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                          text=True, timeout=120, env=_env())
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "0 []"
 
@@ -348,9 +348,9 @@ def _env() -> dict[str, str]:
 
 
 def run_audit(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "aimlcat", "audit", *argv], cwd=cwd,
-                          env=_env(), capture_output=True, text=True, encoding="utf-8",
-                          timeout=180)
+    return subprocess.run([sys.executable, "-m", "aimlcat", "audit", *argv], check=False,
+                          cwd=cwd, env=_env(), capture_output=True, text=True,
+                          encoding="utf-8", timeout=180)
 
 
 def test_cli_local_writes_report_and_parquet(logs: Planted, reference: tuple[dict[str, Any],
