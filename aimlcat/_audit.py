@@ -277,26 +277,68 @@ class AuditContext:
 
 def expand_paths(paths: Sequence[str]) -> list[str]:
     """Directories become the logs below them (``*.jsonl``, ``*.ndjson``, and ``.gz``;
-    sorted; hidden entries skipped); files are kept as named, duplicates dropped."""
+    sorted; hidden entries skipped); files are kept as named, duplicates dropped.
+
+    fsspec URLs (``s3://bucket/logs/``, ``file:///data/*.jsonl.gz``) are listed the
+    same way, and may hold glob patterns."""
     out: list[str] = []
     seen: set[str] = set()
 
     def add(p: str) -> None:
-        norm = os.path.normpath(p)
+        norm = p if "://" in p else os.path.normpath(p)
         if norm not in seen:
             seen.add(norm)
             out.append(p)
 
     for path in paths:
+        if "://" in path:
+            for p in _expand_url(path):
+                add(p)
+            continue
         if not os.path.isdir(path):
             add(path)
             continue
         for root, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(names):
-                if not name.startswith(".") and name.lower().endswith(_LOG_SUFFIXES):
+                if _is_log(name):
                     add(os.path.join(root, name))
     return out
+
+
+def _is_log(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(_LOG_SUFFIXES)
+
+
+def _url_fs(url: str) -> tuple[Any, str]:
+    """(fsspec filesystem, path in it) for a URL; raises PayloadError when it cannot."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError:
+        raise PayloadError(url, "reading a URL needs fsspec: pip install 'aimlcat[dask]'"
+                           ) from None
+    try:
+        fs, path = url_to_fs(url)
+    except (ValueError, ImportError) as exc:  # unknown protocol; its package not installed
+        raise PayloadError(url, f"cannot open: {exc}") from None
+    return fs, path
+
+
+def _expand_url(url: str) -> list[str]:
+    try:
+        fs, path = _url_fs(url)
+        if any(c in path for c in "*?["):
+            found = sorted(p for p in fs.glob(path) if not fs.isdir(p))
+        elif fs.isdir(path):
+            found = sorted(p for p in fs.find(path)
+                           if _is_log(p.rsplit("/", 1)[-1])
+                           and not any(part.startswith(".") for part in
+                                       p[len(path.rstrip("/")):].split("/")))
+        else:
+            return [url]
+    except (PayloadError, OSError):
+        return [url]  # reported as the file's error when it is planned
+    return [fs.unstrip_protocol(p) for p in found]
 
 
 def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
@@ -306,17 +348,19 @@ def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
     errors: dict[int, str] = {}
     for i, path in enumerate(files):
         try:
-            st = os.stat(path)
+            size, is_dir = _stat(path)
         except FileNotFoundError:
             errors[i] = "no such file"
+            continue
+        except PayloadError as exc:
+            errors[i] = exc.reason
             continue
         except OSError as exc:
             errors[i] = f"cannot read: {exc.strerror or exc}"
             continue
-        if os.path.isdir(path):
+        if is_dir:
             errors[i] = "is a directory"
             continue
-        size = st.st_size
         if path.endswith(".gz") or size <= blocksize:
             chunks.append(Chunk(i, 0, 0, None, size))
             continue
@@ -326,6 +370,16 @@ def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
             end = None if j == n - 1 else start + blocksize
             chunks.append(Chunk(i, j, start, end, (end or size) - start))
     return chunks, errors
+
+
+def _stat(path: str) -> tuple[int, bool]:
+    """(size in bytes, is a directory) of a path or URL."""
+    if "://" not in path:
+        st = os.stat(path)
+        return st.st_size, os.path.isdir(path)
+    fs, inner = _url_fs(path)
+    info = fs.info(inner)
+    return int(info.get("size") or 0), info.get("type") == "directory"
 
 
 _STATE: dict[Any, Any] = {}  # this process's catalog and selector, built once

@@ -448,3 +448,29 @@ def test_directories_are_searched_for_logs(tmp_path: Path) -> None:
     assert [os.path.relpath(f, tmp_path) for f in report.files] == [
         os.path.join("logs", "b.ndjson.gz"), os.path.join("logs", "2025", "a.jsonl")]
     assert report.to_dict()["by_code"][0]["count"] == 2
+
+
+def test_fsspec_urls_are_read_like_paths(logs: Planted, reference: tuple[dict[str, Any], bytes],
+                                         dask_client: Any) -> None:
+    """Logs named by URL (what a cluster's workers reach: s3://, gs://, a shared file://)."""
+    fsspec = pytest.importorskip("fsspec")
+    urls = [Path(f).as_uri() for f in logs.files]
+    as_paths = dict(zip(urls, logs.files, strict=True))
+    for engine in ("local", "dask"):
+        doc = audit(urls, engine=engine, client=dask_client, jobs=1,
+                    blocksize=256 * 1024).to_dict()
+        for f in doc["files"]:
+            f["path"] = as_paths[f["path"]]
+        for entry in doc["findings"]:
+            for s in entry["samples"]:
+                s["file"] = as_paths[s["file"]]
+        assert doc == reference[0], engine
+    # A directory URL is searched like a directory; memory:// needs no disk at all.
+    mem = fsspec.filesystem("memory")
+    mem.pipe("/audit-test/logs/x.jsonl", b'{"model": "dall-e-3", "prompt": "x"}\n')
+    mem.pipe("/audit-test/logs/notes.txt", b"not a log\n")
+    report = audit(["memory://audit-test/logs", "memory://audit-test/missing.jsonl"], jobs=1)
+    assert report.files == ("memory:///audit-test/logs/x.jsonl",
+                            "memory://audit-test/missing.jsonl")
+    assert report.errors() == [("memory://audit-test/missing.jsonl", "no such file")]
+    assert [c["code"] for c in report.to_dict()["by_code"]] == ["AML103"]
