@@ -54,6 +54,7 @@ __all__ = [
     "parse_time",
     "plan_chunks",
     "run",
+    "versions",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -392,6 +393,13 @@ def _catalog() -> Any:
 
         cat = _STATE["catalog"] = load_catalog()
     return cat
+
+
+def versions() -> tuple[str, str]:
+    """(aimlcat version, catalog version) of this process: what a cluster must agree on."""
+    from ._version import __version__
+
+    return __version__, _catalog().version
 
 
 def _selector(ctx: AuditContext) -> Any:

@@ -53,11 +53,37 @@ def _client(client: Any, scheduler: str | None, jobs: int) -> Iterator[Any]:
         with own:
             yield own
         return
-    # Validation is Python work (the GIL): one thread per worker process.
+    # Validation is Python work (the GIL): one thread per worker process. The scheduler's
+    # HTTP server on a free port (None would still take 8787, and warn when it is taken).
     with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, \
+                      dashboard_address=":0") as cluster, \
             Client(cluster, set_as_default=False) as own:
         yield own
+
+
+#: Run by ``eval`` on the scheduler and each worker: a builtin and a string travel without
+#: aimlcat, where a task of aimlcat's would not (a worker that cannot import a task's
+#: function drops the connection and Dask retries it for ever).
+_PROBE = "__import__('importlib').import_module('aimlcat._audit').versions()"
+
+
+def _check_environment(cl: Any) -> None:
+    """Refuse, with one message, a cluster whose machines lack this aimlcat."""
+    from ._audit import versions
+
+    mine = versions()
+    try:
+        found = {"the scheduler": cl.run_on_scheduler(eval, _PROBE)}
+        found.update((f"worker {w}", v) for w, v in sorted(cl.run(eval, _PROBE).items()))
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"the Dask cluster cannot run aimlcat audit ({exc}): install this "
+                         f"aimlcat (aimlcat {mine[0]}, catalog {mine[1]}) on the scheduler "
+                         "and every worker") from None
+    for where, theirs in found.items():
+        if tuple(theirs) != mine:
+            raise UsageError(f"{where} runs aimlcat {theirs[0]} with catalog {theirs[1]}, "
+                             f"this client aimlcat {mine[0]} with catalog {mine[1]}: install "
+                             "the same version everywhere")
 
 
 def _per_partition(results: Any) -> Partial:
@@ -73,14 +99,17 @@ def _task_failures() -> tuple[type[BaseException], ...]:
 
     from distributed import KilledWorker
 
-    # A worker without aimlcat (ImportError on unpickling the task), one that cannot reach
-    # the data, one killed again and again (out of memory), a cluster shut down meanwhile.
-    return (ImportError, OSError, KilledWorker, CancelledError)
+    # A worker without aimlcat (ImportError on unpickling the task; a scheduler without it
+    # raises RuntimeError, "Error during deserialization of the task graph"), one that
+    # cannot reach the data, one killed again and again (out of memory), a cluster shut
+    # down meanwhile.
+    return (ImportError, RuntimeError, OSError, KilledWorker, CancelledError)
 
 
 def _failed(exc: BaseException) -> UsageError:
-    return UsageError(f"the Dask job failed: {type(exc).__name__}: {exc} (do the workers "
-                      "have aimlcat installed, at the same version, and can they read the "
+    first = " ".join(str(exc).split()).split(". ", 1)[0].rstrip(".")  # its first sentence
+    return UsageError(f"the Dask job failed: {type(exc).__name__}: {first} (do the scheduler "
+                      "and the workers have this aimlcat installed, and can they read the "
                       "files?)")
 
 
@@ -97,6 +126,7 @@ def run_dask(ctx: AuditContext, chunks: Sequence[Chunk],
         return None
     _TASK_FAILURES = _task_failures()
     with _client(client, scheduler, jobs) as cl:
+        _check_environment(cl)
         bag = db.from_sequence(list(chunks), npartitions=len(chunks))
         results = bag.map(audit_chunk, ctx)
         if not ctx.rows:

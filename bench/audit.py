@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             t = perf_counter()
             cluster = LocalCluster(n_workers=args.jobs, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+                                   processes=True, dashboard_address=":0")
             client = Client(cluster)
             startup = perf_counter() - t
             subjects.append((f"dask LocalCluster, {args.jobs} workers", lambda: audit(

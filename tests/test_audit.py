@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from aimlcat._audit import AuditReport, audit, format_time, parse_time
+from aimlcat._exceptions import UsageError
 from aimlcat._payloads import BadLine, iter_records
 
 HELLO = [{"role": "user", "content": "hi"}]
@@ -160,7 +161,7 @@ def dask_client() -> Iterator[Any]:
     # TCP on the loopback (not in-process addresses): a CLI test's subprocess connects to it.
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   protocol="tcp", host="127.0.0.1",
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster, set_as_default=False) as client:
         yield client
 
@@ -474,3 +475,30 @@ def test_fsspec_urls_are_read_like_paths(logs: Planted, reference: tuple[dict[st
                             "memory://audit-test/missing.jsonl")
     assert report.errors() == [("memory://audit-test/missing.jsonl", "no such file")]
     assert [c["code"] for c in report.to_dict()["by_code"]] == ["AML103"]
+
+
+def test_dask_refuses_a_worker_without_this_aimlcat(tmp_path: Path) -> None:
+    """A worker that cannot import aimlcat's audit would make Dask retry for ever: the
+    environment is checked first, and the answer is one clear error."""
+    distributed = pytest.importorskip("distributed")
+    other = tmp_path / "other" / "aimlcat"  # an aimlcat without the audit module
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"model": "gpt-4o", "messages": HELLO}) + "\n")
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=":0") as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        env = {**_env(), "PYTHONPATH": str(other.parent)}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+             "--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp_path)],
+            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            client.wait_for_workers(1, timeout=60)
+            with pytest.raises(UsageError, match="cannot run aimlcat audit .*No module named "
+                               "'aimlcat._audit'.*install this aimlcat"):
+                audit([str(log)], engine="dask", client=client)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
