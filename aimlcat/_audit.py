@@ -255,8 +255,9 @@ def merge_all(partials: Iterable[Partial], samples: int | None = None) -> Partia
 class Chunk:
     """A piece of work: one file, or one byte range of a plain file."""
 
-    file: int  # index into AuditContext.files
+    file: int  # the file's position among the files audited
     index: int  # the chunk's number within its file
+    path: str  # the file (a chunk carries its own: no task needs the whole list)
     start: int = 0
     end: int | None = None  # None: to the end of the file
     size: int = 0  # bytes (compressed for .gz), for progress
@@ -264,9 +265,9 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class AuditContext:
-    """What auditing a chunk needs besides the chunk (picklable, for workers anywhere)."""
+    """What auditing a chunk needs besides the chunk (small and picklable: it travels with
+    every task to workers anywhere)."""
 
-    files: tuple[str, ...]
     endpoint: str | None = None
     since: int | None = None  # microseconds since the epoch
     select: tuple[str, ...] = ("AML",)
@@ -363,13 +364,13 @@ def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
             errors[i] = "is a directory"
             continue
         if path.endswith(".gz") or size <= blocksize:
-            chunks.append(Chunk(i, 0, 0, None, size))
+            chunks.append(Chunk(i, 0, path, 0, None, size))
             continue
         n = -(-size // blocksize)
         for j in range(n):
             start = j * blocksize
             end = None if j == n - 1 else start + blocksize
-            chunks.append(Chunk(i, j, start, end, (end or size) - start))
+            chunks.append(Chunk(i, j, path, start, end, (end or size) - start))
     return chunks, errors
 
 
@@ -453,7 +454,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
     since = ctx.since
     tallies = p.tallies
     models = p.models
-    path = ctx.files[chunk.file]
+    path = chunk.path
     here = (chunk.file, chunk.index)
     records = iter_records(path, ctx.max_bytes, start=chunk.start, end=chunk.end)
     n = 0
@@ -839,10 +840,8 @@ class _InOrder:
     """Takes chunk results in chunk order: merges them and writes their rows with the
     right line numbers (each file's running line count is known by then)."""
 
-    def __init__(self, ctx: AuditContext, total: Partial,
-                 table: Callable[[list[TableRow]], None] | None,
+    def __init__(self, total: Partial, table: Callable[[list[TableRow]], None] | None,
                  progress: Any = None) -> None:
-        self.ctx = ctx
         self.total = total
         self.table = table
         self.progress = progress
@@ -852,7 +851,7 @@ class _InOrder:
         self.total.merge(partial)
         offset = self.lines.get(chunk.file, 0)
         if self.table is not None and rows:
-            name = self.ctx.files[chunk.file]
+            name = chunk.path
             self.table([(name, offset + ref[2], ts, model or None, endpoint or None, code,
                          severity, param or None, pointer, message)
                         for ref, ts, model, endpoint, code, severity, param, pointer, message
@@ -927,7 +926,7 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
     existing ``distributed.Client``). ``findings_out`` writes every finding as a row."""
     files = tuple(expand_paths(paths))
     chunks, unreadable = plan_chunks(files, blocksize)
-    ctx = AuditContext(files=files, endpoint=endpoint, since=since, select=tuple(select),
+    ctx = AuditContext(endpoint=endpoint, since=since, select=tuple(select),
                        ignore=tuple(ignore), samples=samples, max_bytes=max_bytes,
                        rows=findings_out is not None)
     total = Partial(samples)
@@ -944,7 +943,7 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
             bar = None
 
     def go(table: Callable[[list[TableRow]], None] | None) -> None:
-        take = _InOrder(ctx, total, table, bar)
+        take = _InOrder(total, table, bar)
         if engine == "dask":
             from ._audit_dask import run_dask
 
