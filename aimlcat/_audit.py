@@ -510,10 +510,11 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
             endpoint = report.endpoint or _cut(item.endpoint or ctx.endpoint or "")
             seen: set[Key] = set()
             prefix = item.prefix
-            for f in (*item.file_findings, *report.findings):
+            nfile = len(item.file_findings)  # these point into the line, the rest into the body
+            for i, f in enumerate((*item.file_findings, *report.findings)):
                 if not sel.enabled(f.code):
                     continue
-                in_file = f in item.file_findings
+                in_file = i < nfile
                 body_ptr = f.pointer
                 if in_file and prefix and body_ptr.startswith(prefix + "/"):
                     body_ptr = body_ptr[len(prefix):]
