@@ -192,8 +192,8 @@ class Partial:
     grouping of chunks (one process, a pool, a Dask reduction tree) gives the same result."""
 
     __slots__ = ("bad_lines", "bad_timestamps", "before_since", "catalogs", "chunk_lines",
-                 "errors", "first", "flagged", "last", "models", "records", "requests",
-                 "samples", "tallies", "undated")
+                 "errors", "first", "flagged", "flagged_models", "last", "models", "records",
+                 "requests", "samples", "tallies", "undated")
 
     def __init__(self, samples: int = DEFAULT_SAMPLES) -> None:
         self.samples = samples
@@ -207,6 +207,7 @@ class Partial:
         self.first: int | None = None  # over the dated lines checked
         self.last: int | None = None
         self.models: dict[str, int] = {}  # requests checked, by model
+        self.flagged_models: dict[str, int] = {}  # requests with findings, by model
         self.tallies: dict[Key, Tally] = {}
         #: Lines (blank ones too) in each chunk: the offsets that make line numbers absolute.
         self.chunk_lines: dict[tuple[int, int], int] = {}
@@ -219,8 +220,10 @@ class Partial:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.first = _min(self.first, other.first)
         self.last = _max(self.last, other.last)
-        for model, n in other.models.items():
-            self.models[model] = self.models.get(model, 0) + n
+        for mine, theirs in ((self.models, other.models),
+                             (self.flagged_models, other.flagged_models)):
+            for model, n in theirs.items():
+                mine[model] = mine.get(model, 0) + n
         for key, tally in other.tallies.items():
             mine = self.tallies.get(key)
             if mine is None:
@@ -535,6 +538,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
                                  pointer, f.message))
             if seen:
                 p.flagged += 1
+                p.flagged_models[model] = p.flagged_models.get(model, 0) + 1
     except PayloadError as exc:
         p.errors[here] = exc.reason
         lines = (exc.line - 1) if exc.line else n
@@ -661,7 +665,8 @@ class AuditReport:
                          "severity": RULES[code].severity, "count": n, "occurrences": occ}
                         for code, (n, occ) in sorted(by_code.items(),
                                                      key=lambda kv: (-kv[1][0], kv[0]))],
-            "by_model": [{"model": m, "count": n, "requests": p.models.get(m, 0)}
+            "by_model": [{"model": m, "flagged": p.flagged_models.get(m, 0),
+                          "requests": p.models.get(m, 0), "count": n}
                          for m, n in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))],
             "by_parameter": [{"parameter": k, "count": n}
                              for k, n in sorted(by_param.items(),
@@ -706,7 +711,7 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
         w("\nBy model (requests with findings / requests checked)\n")
         width = min(48, max(len(m["model"]) for m in d["by_model"]))
         for m in d["by_model"]:
-            w(f"  {m['model']:<{width}} {m['count']:>12,} / {m['requests']:,}\n")
+            w(f"  {m['model']:<{width}} {m['flagged']:>12,} / {m['requests']:,}\n")
     if d["by_parameter"]:
         w("\nBy parameter\n")
         width = min(40, max(len(m["parameter"]) for m in d["by_parameter"]))

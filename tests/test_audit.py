@@ -201,6 +201,12 @@ def _check_planted(doc: dict[str, Any], logs: Planted, since: int | None = None)
     assert by_code == {code: sum(1 for x in found if x[2] == code) for code in KEYS}
     assert [f["path"] for f in doc["files"]] == logs.files
     assert all(f["error"] is None for f in doc["files"])
+    model_of = {"AML302": "gpt-4o", "AML301": "gpt-4o", None: "gpt-4o", "AML103": "dall-e-3",
+                "AML303": "o3-mini", "AML102": "gpt-4.0", "AML003": None}
+    by_model = {m["model"]: (m["flagged"], m["requests"]) for m in doc["by_model"]}
+    assert by_model == {model: (sum(1 for r in records if r[3] and model_of[r[3]] == model),
+                                sum(1 for r in records if model_of[r[3]] == model))
+                        for model in set(model_of.values()) - {None}}
 
 
 def test_planted_findings_are_counted_exactly(logs: Planted,
