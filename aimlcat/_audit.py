@@ -220,10 +220,10 @@ class Partial:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.first = _min(self.first, other.first)
         self.last = _max(self.last, other.last)
-        for mine, theirs in ((self.models, other.models),
-                             (self.flagged_models, other.flagged_models)):
-            for model, n in theirs.items():
-                mine[model] = mine.get(model, 0) + n
+        for into, came in ((self.models, other.models),
+                           (self.flagged_models, other.flagged_models)):
+            for model, n in came.items():
+                into[model] = into.get(model, 0) + n
         for key, tally in other.tallies.items():
             mine = self.tallies.get(key)
             if mine is None:
