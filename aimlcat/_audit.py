@@ -886,7 +886,8 @@ def run_local(ctx: AuditContext, chunks: Sequence[Chunk], jobs: int,
               take: Callable[[Chunk, Partial, list[Row]], None]) -> None:
     """Audit ``chunks`` in ``jobs`` processes, handing each result to ``take`` in chunk
     order. At most a few chunks per worker are in flight, so memory stays bounded."""
-    if jobs <= 1 or len(chunks) < 2:
+    jobs = min(jobs, len(chunks))  # a worker per chunk at most: each loads the catalog
+    if jobs <= 1:
         for chunk in chunks:
             take(chunk, *audit_chunk(chunk, ctx))
         return
