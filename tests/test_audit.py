@@ -508,3 +508,24 @@ def test_dask_refuses_a_worker_without_this_aimlcat(tmp_path: Path) -> None:
         finally:
             worker.terminate()
             worker.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("blocked", "argv", "message"), [
+    ("dask", ["--engine", "dask"], "--engine dask needs Dask: pip install 'aimlcat[dask]'"),
+    ("pyarrow", ["--findings-out", "rows.parquet"],
+     "writing Parquet needs pyarrow: pip install 'aimlcat[dask]'"),
+])
+def test_without_the_extra_one_line_says_what_to_install(tmp_path: Path, blocked: str,
+                                                         argv: list[str], message: str) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"model": "gpt-4o", "messages": HELLO}) + "\n")
+    # None in sys.modules makes the import fail, as when the package is not installed.
+    code = (f"import sys; sys.modules[{blocked!r}] = None; from aimlcat._cli import run; "
+            f"sys.exit(run(['audit', 'log.jsonl', '-j', '1', *{argv!r}]))")
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                          text=True, timeout=120, env=_env(), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"aimlcat: {message}" + (
+        " (dask[distributed])" if blocked == "dask" else
+        " (or pyarrow); a .jsonl file needs nothing more")
+    assert not (tmp_path / "rows.parquet").exists()
