@@ -481,7 +481,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
                 # The reader numbers lines within the chunk; the row carries the real line.
                 message = f.message.replace(f"line {n} ", "the line ", 1)
                 _tally(tallies, (f.code, "", "", ""), f.severity, ref, None, message, f.hint,
-                       limit, None)
+                       limit)
                 if want_rows:
                     rows.append((ref, None, "", "", f.code, f.severity, "", "", message))
                 continue
@@ -563,10 +563,10 @@ def _count(t: Tally, ref: Ref, ts: int | None, message: str, hint: str | None,
 
 
 def _tally(tallies: dict[Key, Tally], key: Key, severity: str, ref: Ref, ts: int | None,
-           message: str, hint: str | None, limit: int, since: str | None) -> None:
+           message: str, hint: str | None, limit: int) -> None:
     t = tallies.get(key)
     if t is None:
-        t = tallies[key] = Tally(severity, since)
+        t = tallies[key] = Tally(severity)
     t.occurrences += 1
     _count(t, ref, ts, message, hint, limit)
 
