@@ -102,6 +102,8 @@ class Catalog:
         self._property_validators: dict[tuple[str, str, bool], _Lazy] = {}
         self._plans: dict[tuple[str, str], EndpointPlan] = {}
         self._endpoint_memo: dict[str, str | None] = {}
+        self._guess_memo: dict[str, list[str]] = {}
+        self._active_kinds: frozenset[str] | None = None
         self._property_schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._registries: dict[bool, Any] = {}
         self._takers: dict[str, list[str]] | None = None
@@ -343,6 +345,27 @@ class Catalog:
         if v is None:
             v = self._shared_validators[key] = self._build(form, fast=True)
         return v
+
+    def close_ids(self, model: str) -> list[str]:
+        """Known ids that an unknown ``model`` may be a typo of (closest first).
+
+        Remembered: a request log repeats its unknown ids (``aimlcat audit`` would
+        otherwise pay a fuzzy match over every id, ~1 ms, on each such line)."""
+        hit = self._guess_memo.get(model)
+        if hit is None:
+            from ._validator import _close
+
+            hit = _close(model, self.ids(), cutoff=0.6)
+            if len(self._guess_memo) < 1024:
+                self._guess_memo[model] = hit
+        return hit
+
+    def active_kinds(self) -> frozenset[str]:
+        """The kinds (chat, image, ...) that have at least one active model."""
+        if self._active_kinds is None:
+            self._active_kinds = frozenset(rec["kind"] for rec in self._models.values()
+                                           if rec["status"] == "active")
+        return self._active_kinds
 
     def takers(self, param: str) -> list[str]:
         """Active models that take ``param`` on some endpoint (an index built on first use)."""

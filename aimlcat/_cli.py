@@ -125,6 +125,14 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
             b.add_argument("--check", action="store_true",
                            help="write nothing; exit 1 when schemas/ is stale")
 
+    audit = sub.add_parser(
+        "audit", help="check request logs (JSON Lines, .gz) at any scale, locally or on Dask",
+        description="Check request logs and aggregate the findings: by code, model and "
+        "parameter, with dates, first and last seen, and sample lines. See docs/audit.md.")
+    if command == "audit":
+        from ._audit import add_arguments as audit_arguments
+
+        audit_arguments(audit)
     stats = sub.add_parser(
         "stats", help="figures: models by kind and status, ids without rules, YAML per model")
     if command == "stats":
@@ -616,6 +624,10 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
             from ._sync import run as run_sync
 
             return run_sync(args, out)
+        if args.command == "audit":
+            from ._audit import run as run_audit
+
+            return run_audit(args, out)
         if args.command == "stats":
             from ._stats import run as run_stats
 

@@ -300,7 +300,7 @@ class Progress:
     """A progress bar on a terminal's standard error; silent in CI, when piped, or when short."""
 
     def __init__(self, total: int | None, stream: IO[str] | None = None, *,
-                 enabled: bool | None = None) -> None:
+                 enabled: bool | None = None, unit: str = "files") -> None:
         import time
 
         self.stream = stream if stream is not None else sys.stderr
@@ -309,6 +309,7 @@ class Progress:
                        and os.environ.get("TERM") != "dumb")
         self.enabled = enabled and (total is None or total > 1)
         self.total = total
+        self.unit = unit
         self.done = 0
         self._start = time.monotonic()
         self._last = 0.0
@@ -325,12 +326,12 @@ class Progress:
             return
         self._last = now
         if self.total is None:  # a count, when the files are found as the work goes
-            self.stream.write(f"\r\x1b[Kaimlcat: {self.done:,} files")
+            self.stream.write(f"\r\x1b[Kaimlcat: {self.done:,} {self.unit}")
         else:
             width = 30
             filled = width * self.done // self.total
             bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r\x1b[Kaimlcat: [{bar}] {self.done:,}/{self.total:,} files")
+            self.stream.write(f"\r\x1b[Kaimlcat: [{bar}] {self.done:,}/{self.total:,} {self.unit}")
         self.stream.flush()
         self._shown = True
 

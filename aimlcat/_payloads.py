@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +72,9 @@ class Payload:
     source: bytes | str = b""
     kind: str = "json"  # how ``source`` is written: json or yaml
     tree: Any = None  # YAML: the document with the positions _yamlio recorded
+    #: The envelope object around ``body`` (None for a bare body): its other keys, such as
+    #: a request log's ``timestamp``, are what ``aimlcat audit`` reads besides the body.
+    envelope: Any = None
 
     def in_file(self, finding: Finding) -> Finding:
         """The finding re-pointed from the body into the file as written."""
@@ -218,38 +221,63 @@ class BadLine:
     column: int | None
 
 
-def iter_records(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
-                 ) -> Iterator[tuple[int, Payload | BadLine]]:
+def iter_records(path: str, max_bytes: int = DEFAULT_MAX_BYTES, *, start: int = 0,
+                 end: int | None = None,
+                 ) -> Generator[tuple[int, Payload | BadLine], None, int]:
     """The lines of a JSON Lines file, one at a time: (line number, payload or bad line).
 
-    Blank lines are skipped. A file that cannot be opened raises
+    Blank lines are skipped (but counted). A file that cannot be opened raises
     :class:`PayloadError` before the first record; a gzip stream that breaks
-    off raises it where it breaks (the records before it were yielded)."""
+    off raises it where it breaks (the records before it were yielded). The
+    generator returns the number of lines it read, blank ones included.
+
+    ``start``/``end`` read one byte range of a plain (not gzip) file, as
+    ``aimlcat audit`` splits large logs: the range holds the lines that *begin*
+    at an offset in ``[start, end)``, so ranges that tile a file read each line
+    exactly once. Line numbers then count from the range's first line."""
     import zlib
 
-    fh: Any
+    fh: Any = None
+    stream: Any = None
+    gz = path.endswith(".gz")
+    if gz and (start or end is not None):
+        raise ValueError("a gzip file is read whole, not by byte range")
     try:
-        if path.endswith(".gz"):
+        stream = open_binary(path)
+        if gz:
             import gzip
 
-            fh = gzip.open(path, "rb")  # noqa: SIM115 (closed below, as the plain file is)
+            fh = gzip.GzipFile(fileobj=stream, mode="rb")
             fh.peek(1)  # a file that is not gzip at all fails here, as one error
         else:
-            fh = open(path, "rb")  # noqa: SIM115 (closed in the finally below, after the yields)
+            fh = stream
     except FileNotFoundError:
         raise PayloadError(path, "no such file") from None
     except IsADirectoryError:
         raise PayloadError(path, "is a directory") from None
     except (OSError, EOFError, zlib.error) as exc:
+        _close_all(fh, stream)
         raise PayloadError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     n = 0
+    pos = 0  # bytes read so far (plain files: the offset of the next line)
     try:
+        if start > 0:
+            # The line that straddles `start` belongs to the range before: skip to its end.
+            fh.seek(start - 1)
+            pos = start - 1
+            while (part := fh.readline(_CHUNK)):
+                pos += len(part)
+                if part.endswith(b"\n"):
+                    break
         # readline with a bound: one huge line must not be held whole in memory.
-        while raw := fh.readline(max_bytes + 1):
+        while (end is None or pos < end) and (raw := fh.readline(max_bytes + 1)):
             n += 1
+            pos += len(raw)
             if len(raw) > max_bytes and not raw.endswith(b"\n"):
-                while (rest := fh.readline(_CHUNK)) and not rest.endswith(b"\n"):
-                    pass  # skip the rest of the overlong line, a chunk at a time
+                while (rest := fh.readline(_CHUNK)):
+                    pos += len(rest)  # skip the rest of the overlong line, a chunk at a time
+                    if rest.endswith(b"\n"):
+                        break
                 yield n, BadLine(Finding(
                     "AML003", RULES["AML003"].severity, "",
                     f"line {n} is over the {max_bytes:,}-byte limit",
@@ -257,7 +285,7 @@ def iter_records(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
                     "requests are real."), None)
                 continue
             line = raw.rstrip(b"\r\n")
-            if n == 1 and line.startswith(_BOM):
+            if n == 1 and start == 0 and line.startswith(_BOM):
                 line = line[len(_BOM):]
             if not line.strip():
                 continue
@@ -274,7 +302,35 @@ def iter_records(path: str, max_bytes: int = DEFAULT_MAX_BYTES,
     except (OSError, EOFError, zlib.error) as exc:
         raise PayloadError(path, f"unreadable after line {n}: {exc}", line=n + 1) from None
     finally:
+        _close_all(fh, stream)
+    return n
+
+
+def open_binary(path: str) -> Any:
+    """A binary file object for a path, or for an fsspec URL (``s3://``, ``gs://``,
+    ``file://``, ...; needs fsspec, which ``aimlcat[dask]`` brings): how ``aimlcat audit``
+    reads logs that live where a cluster's workers can reach them."""
+    if "://" not in path:
+        return open(path, "rb")
+    try:
+        import fsspec
+    except ImportError:
+        raise PayloadError(path, "reading a URL needs fsspec: pip install 'aimlcat[dask]'"
+                           ) from None
+    try:
+        # fsspec's remote files take no size in readline: read through a standard buffer.
+        return io.BufferedReader(fsspec.open(path, "rb").open(), 1 << 20)
+    except ValueError as exc:  # an unknown protocol, a malformed URL
+        raise PayloadError(path, f"cannot open: {exc}") from None
+    except ImportError as exc:  # a protocol whose package is not installed (s3fs, gcsfs)
+        raise PayloadError(path, f"cannot open: {exc}") from None
+
+
+def _close_all(fh: Any, stream: Any) -> None:
+    if fh is not None:
         fh.close()
+    if stream is not None and stream is not fh:
+        stream.close()
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -396,5 +452,6 @@ def _unwrap(doc: Any, found: tuple[Finding, ...], source: bytes | str, kind: str
         key = "endpoint" if "endpoint" in doc else "url"
         endpoint = doc.get(key)
         if isinstance(endpoint, str):
-            return Payload(doc["body"], endpoint, "/body", "/" + key, found, source, kind, tree)
+            return Payload(doc["body"], endpoint, "/body", "/" + key, found, source, kind, tree,
+                           doc)
     return Payload(doc, None, "", "", found, source, kind, tree)

@@ -107,7 +107,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         return report
     mid = cat.resolve(model)
     if mid is None:
-        guess = _close(model, cat.ids(), cutoff=0.6)
+        guess = cat.close_ids(model)
         out.append(_f("AML102", "/model", f"`{model}` is not a model the gateway serves",
                       f"Did you mean `{guess[0]}`?" if guess else
                       "`aimlcat models` lists the known ids."))
@@ -122,7 +122,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         repl = rec.get("replacement")
         if repl:
             hint = f"Switch to `{repl}`." + _migration(cat, repl, payload, path)
-        elif cat.models(kind=rec["kind"], status="active"):
+        elif rec["kind"] in cat.active_kinds():
             hint = (f"Pick a live {rec['kind']} model: `aimlcat models --kind {rec['kind']} "
                     "--status active`.")
         else:
