@@ -95,6 +95,11 @@ class Catalog:
         #: modality -> {parts, parameters}; capability -> {live}
         self.modality_names: dict[str, dict[str, Any]] = index.get("modalities", {})
         self.capability_names: dict[str, dict[str, Any]] = index.get("capabilities", {})
+        #: content part tag -> modality; top-level parameter -> modality (input carriers)
+        self.part_modality: dict[str, str] = {
+            t: n for n, e in self.modality_names.items() for t in e.get("parts", ())}
+        self.parameter_modality: dict[str, str] = {
+            p: n for n, e in self.modality_names.items() for p in e.get("parameters", ())}
         self._endpoints: dict[str, dict[str, Any]] = index["endpoints"]
         self._synonyms: dict[str, list[str]] = {}
         for group in index.get("synonyms", []):
