@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import CatalogError, CatalogProblem
-from ._records import (Catalog, Endpoint, Legacy, Model, ModelEndpoint, Recorded, Removal,
-                       Spec)
+from ._records import Catalog, Endpoint, Legacy, Model, ModelEndpoint, Recorded, Removal, Spec
 from ._yamlio import PosDict, PosList, YamlError, load_yaml
 from ._yamlio import plain as _plain
 

@@ -497,7 +497,7 @@ def _encoded_finding(ptr: str, value: str, sub: dict[str, Any]) -> Finding:
 # build time), so every check is a lookup.
 
 _NOT_CONTENT = frozenset({"tools", "tool_choice", "response_format", "text", "prompt"})
-_NOUN = {"image": "an image", "audio": "audio", "video": "a video", "file": "a file",
+_NOUN = {"image": "an image", "audio": "an audio", "video": "a video", "file": "a file",
          "text": "text"}
 _PLURAL = {"image": "images", "audio": "audio", "video": "videos", "file": "files",
            "text": "text"}
