@@ -502,6 +502,7 @@ _NOUN = {"image": "an image", "audio": "an audio", "video": "a video", "file": "
 _PLURAL = {"image": "images", "audio": "audio", "video": "videos", "file": "files",
            "text": "text"}
 _FORMAT_CAPABILITY = {"json_schema": "structured_output", "json_object": "json_mode"}
+_NO_GAPS: tuple[list[Finding], bool, list[str]] = ([], False, [])
 
 
 def _parts(cat: Catalog, value: Any, at: str, depth: int = 0) -> list[tuple[str, str]]:
@@ -620,6 +621,8 @@ def _capability_value_gaps(cat: Catalog, mid: str, path: str, key: str, value: A
                            fast: Any) -> tuple[list[Finding], bool, list[str]]:
     """For a value the schema rejected: (findings, whether they explain the whole value,
     pointers of the parts they cover)."""
+    if type(value) is not dict and type(value) is not list and key != "stream":
+        return _NO_GAPS  # the common failure (a number out of range): nothing to look up
     ab = cat.abilities(mid)
     ptr = "/" + escape_pointer(key)
     if key == "stream" and value is True and "streaming" not in ab["capabilities"]:
@@ -632,12 +635,12 @@ def _capability_value_gaps(cat: Catalog, mid: str, path: str, key: str, value: A
         if isinstance(kind, str) and kind in _FORMAT_CAPABILITY \
                 and _FORMAT_CAPABILITY[kind] not in ab["capabilities"]:
             return [_format_gap(cat, mid, ptr + "/type", kind, payload, shown, path)], True, []
-        return [], False, []
+        return _NO_GAPS
     if key in _NOT_CONTENT or not isinstance(value, (dict, list)):
-        return [], False, []
+        return _NO_GAPS
     bad = [(p, m) for p, m in _parts(cat, value, ptr) if m not in ab["input"]]
     if not bad:
-        return [], False, []
+        return _NO_GAPS
     findings = []
     for p, m in bad:
         findings.append(_f("AML501", p, f"{_name(p)} is {_NOUN.get(m, m)} part; {shown} "
