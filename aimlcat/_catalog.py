@@ -275,7 +275,7 @@ class Catalog:
                 like: str | None = None, limit: int = 3) -> list[str]:
         """Active models served on ``path`` that take every modality in ``inputs`` and have
         every capability in ``capabilities``: the ones closest to the model ``like`` first
-        (same developer, then same kind, then the longest shared id prefix), then the
+        (same kind, then same developer, then the longest shared id prefix), then the
         shortest id (undated names before snapshots)."""
         need_in, need_caps = set(inputs), set(capabilities)
         me = self._models.get(self._ids.get(like or "", ""), {})
@@ -291,7 +291,7 @@ class Catalog:
         def closeness(other: str) -> tuple[bool, bool, int, int, str]:
             rec = self._models[other]
             shared = len(os.path.commonprefix([mid, other])) if mid else 0
-            return (rec["developer"] != dev, rec["kind"] != kind, -shared, len(other), other)
+            return (rec["kind"] != kind, rec["developer"] != dev, -shared, len(other), other)
 
         return sorted(found, key=closeness)[:limit]
 

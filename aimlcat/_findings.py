@@ -296,8 +296,8 @@ RULES: dict[str, Rule] = _rules(
          "Each model takes some modalities (text, image, audio, video, file; `aimlcat show "
          "MODEL` lists them). A part or parameter of another one (an image part sent to a "
          "text-only model, an `image_url` sent to a text-to-video model) is refused or "
-         "dropped. The hint names models on the same endpoint that take it, the closest to "
-         "the one asked for first.",
+         "dropped. The hint names active models on the same endpoint that take it (and the "
+         "rest of the request), the closest to the one asked for first.",
          _ex("request.json", '{"model": "o3-mini", "messages": [{"role": "user", "content": '
              '[{"type": "text", "text": "What is in this picture?"}, {"type": "image_url", '
              '"image_url": {"url": "https://example.com/cat.jpg"}}]}]}\n'),

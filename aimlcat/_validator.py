@@ -596,7 +596,8 @@ def _capability_gap(cat: Catalog, mid: str, key: str, payload: dict[str, Any], s
             and isinstance(value.get("type"), str) and value["type"] in _FORMAT_CAPABILITY:
         return _format_gap(cat, mid, ptr, value["type"], payload, shown, path)
     mod = cat.parameter_modality.get(key)
-    if mod is not None and mod not in ab["input"]:
+    # Media only: a `prompt` to a model that reads an image alone is AML301's business.
+    if mod is not None and mod != "text" and mod not in ab["input"]:
         return _f("AML501", ptr, f"`{key}` is {_NOUN.get(mod, mod)} input; {shown} "
                   f"{_taken(ab['input'])}",
                   _takers_hint(cat, mid, path, payload, {mod}, set(),

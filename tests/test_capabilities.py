@@ -241,7 +241,7 @@ def test_done_when_image_part_to_text_only_model(cat: aimlcat.Catalog) -> None:
         info = cat.model(mid)
         assert "vision" in info.capabilities and info.status == "active"
         assert "/v1/chat/completions" in info.endpoints
-        assert info.developer == "OpenAI"  # the same developer first
+        assert info.developer == "OpenAI"  # the same kind and developer first
     assert "--input image" in f.hint
     # each named model accepts the request as it is
     for mid in named:
