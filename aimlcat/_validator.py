@@ -564,7 +564,7 @@ def _takers_hint(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         f" --input {m}" for m in sorted(inputs - {"text"})) + "".join(
         f" --capability {c}" for c in sorted(caps))
     if not found:
-        return f"No active model on {path} {what}."
+        return f"No active model on {path} can {what}."
     return f"Models that {what} on {path}: {', '.join(found)} (more: `{query}`)."
 
 
@@ -586,7 +586,7 @@ def _capability_gap(cat: Catalog, mid: str, key: str, payload: dict[str, Any], s
     value = payload[key]
     if key == "stream" and value is True and "streaming" not in ab["capabilities"]:
         return _f("AML502", ptr, f"{shown} cannot stream its answer on {path}",
-                  "Remove `stream`, or use a model that streams. "
+                  "Remove `stream`, or change the model. "
                   + _takers_hint(cat, mid, path, payload, set(), {"streaming"}, "stream"))
     if key == "tools" and "tools" not in ab["capabilities"]:
         return _f("AML503", ptr, f"{shown} does not call tools on {path}; `tools` would "
@@ -628,7 +628,7 @@ def _capability_value_gaps(cat: Catalog, mid: str, path: str, key: str, value: A
     ptr = "/" + escape_pointer(key)
     if key == "stream" and value is True and "streaming" not in ab["capabilities"]:
         return [_f("AML502", ptr, f"{shown} cannot stream its answer on {path}",
-                   "Remove `stream`, or use a model that streams. "
+                   "Remove `stream`, or change the model. "
                    + _takers_hint(cat, mid, path, payload, set(), {"streaming"}, "stream"))], \
             True, []
     if key == "response_format" and isinstance(value, dict):
@@ -646,7 +646,7 @@ def _capability_value_gaps(cat: Catalog, mid: str, path: str, key: str, value: A
     for p, m in bad:
         findings.append(_f("AML501", p, f"{_name(p)} is {_NOUN.get(m, m)} part; {shown} "
                            f"{_taken(ab['input'])}",
-                           "Remove the part, or use a model that takes it. "
+                           "Remove the part, or change the model. "
                            + _takers_hint(cat, mid, path, payload, {m}, set(),
                                           f"take {_PLURAL.get(m, m)}")))
     # The rest of the value without those parts: when it passes, the parts were the
