@@ -585,9 +585,7 @@ def _capability_gap(cat: Catalog, mid: str, key: str, payload: dict[str, Any], s
     ptr = "/" + escape_pointer(key)
     value = payload[key]
     if key == "stream" and value is True and "streaming" not in ab["capabilities"]:
-        return _f("AML502", ptr, f"{shown} cannot stream its answer on {path}",
-                  "Remove `stream`, or change the model. "
-                  + _takers_hint(cat, mid, path, payload, set(), {"streaming"}, "stream"))
+        return _stream_gap(cat, mid, ptr, payload, shown, path)
     if key == "tools" and "tools" not in ab["capabilities"]:
         return _f("AML503", ptr, f"{shown} does not call tools on {path}; `tools` would "
                   "have no effect",
@@ -603,6 +601,13 @@ def _capability_gap(cat: Catalog, mid: str, key: str, payload: dict[str, Any], s
                   _takers_hint(cat, mid, path, payload, {mod}, set(),
                                f"take {_PLURAL.get(mod, mod)}"))
     return None
+
+
+def _stream_gap(cat: Catalog, mid: str, ptr: str, payload: dict[str, Any], shown: str,
+                path: str) -> Finding:
+    return _f("AML502", ptr, f"{shown} cannot stream its answer on {path}",
+              "Remove `stream`, or change the model. "
+              + _takers_hint(cat, mid, path, payload, set(), {"streaming"}, "stream"))
 
 
 def _format_gap(cat: Catalog, mid: str, ptr: str, kind: str, payload: dict[str, Any],
@@ -627,10 +632,7 @@ def _capability_value_gaps(cat: Catalog, mid: str, path: str, key: str, value: A
     ab = cat.abilities(mid)
     ptr = "/" + escape_pointer(key)
     if key == "stream" and value is True and "streaming" not in ab["capabilities"]:
-        return [_f("AML502", ptr, f"{shown} cannot stream its answer on {path}",
-                   "Remove `stream`, or change the model. "
-                   + _takers_hint(cat, mid, path, payload, set(), {"streaming"}, "stream"))], \
-            True, []
+        return [_stream_gap(cat, mid, ptr, payload, shown, path)], True, []
     if key == "response_format" and isinstance(value, dict):
         kind = value.get("type")
         if isinstance(kind, str) and kind in _FORMAT_CAPABILITY \
