@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,11 @@ class ModelInfo:
     context_window: int | None
     notes: str | None
     endpoints: tuple[str, ...]
+    #: What the model takes and gives, and what it can do (names as in the
+    #: gateway's live catalogue where it has them; see ``aimlcat models --help``).
+    input_modalities: tuple[str, ...] = ()
+    output_modalities: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +63,9 @@ class ModelInfo:
             "kind": self.kind, "status": self.status, "status_since": self.status_since,
             "replacement": self.replacement, "base_model": self.base_model,
             "context_window": self.context_window, "endpoints": list(self.endpoints),
+            "modalities": {"input": list(self.input_modalities),
+                           "output": list(self.output_modalities)},
+            "capabilities": list(self.capabilities),
         }
 
 
@@ -77,10 +85,21 @@ class Catalog:
         # Endpoints name their parameter summary by position in `parameter_sets`
         # (written once however many models share it); put the shared dict in place.
         shared: list[dict[str, Any]] = index.get("parameter_sets", [])
+        abilities: list[dict[str, list[str]]] = index.get("ability_sets", [])
         for rec in self._models.values():
             for ep in rec["endpoints"].values():
                 if isinstance(ep["parameters"], int):
                     ep["parameters"] = shared[ep["parameters"]]
+            if isinstance(rec.get("abilities"), int):
+                rec["abilities"] = abilities[rec["abilities"]]
+        #: modality -> {parts, parameters}; capability -> {live}
+        self.modality_names: dict[str, dict[str, Any]] = index.get("modalities", {})
+        self.capability_names: dict[str, dict[str, Any]] = index.get("capabilities", {})
+        #: content part tag -> modality; top-level parameter -> modality (input carriers)
+        self.part_modality: dict[str, str] = {
+            t: n for n, e in self.modality_names.items() for t in e.get("parts", ())}
+        self.parameter_modality: dict[str, str] = {
+            p: n for n, e in self.modality_names.items() for p in e.get("parameters", ())}
         self._endpoints: dict[str, dict[str, Any]] = index["endpoints"]
         self._synonyms: dict[str, list[str]] = {}
         for group in index.get("synonyms", []):
@@ -130,12 +149,18 @@ class Catalog:
         if mid is None:
             raise KeyError(model)
         rec = self._models[mid]
+        ab = rec.get("abilities") or _NO_ABILITIES
         return ModelInfo(
             id=mid, aliases=tuple(rec["aliases"]), developer=rec["developer"], kind=rec["kind"],
             status=rec["status"], status_since=rec.get("status_since"),
             replacement=rec.get("replacement"), base_model=rec.get("base_model"),
             context_window=rec.get("context_window"), notes=rec.get("notes"),
-            endpoints=tuple(rec["endpoints"]))
+            endpoints=tuple(rec["endpoints"]), input_modalities=tuple(ab["input"]),
+            output_modalities=tuple(ab["output"]), capabilities=tuple(ab["capabilities"]))
+
+    def abilities(self, model: str) -> dict[str, list[str]]:
+        """``{"input": [...], "output": [...], "capabilities": [...]}`` of a model (id or alias)."""
+        return self._models[self._ids[model]].get("abilities") or _NO_ABILITIES
 
     def model_record(self, model: str) -> dict[str, Any]:
         """The raw index record of a model (endpoints with parameter summaries)."""
@@ -172,12 +197,25 @@ class Catalog:
 
     # -- queries -------------------------------------------------------------
     def models(self, *, supports: str | None = None, kind: str | None = None,
-               status: str | None = None, endpoint: str | None = None) -> list[ModelInfo]:
+               status: str | None = None, endpoint: str | None = None,
+               input: str | Iterable[str] | None = None,
+               output: str | Iterable[str] | None = None,
+               modality: str | Iterable[str] | None = None,
+               capability: str | Iterable[str] | None = None) -> list[ModelInfo]:
         """Models matching every filter given.
 
         ``supports`` is ``PARAM`` or ``PARAM=VALUE`` (VALUE read as JSON when it
         parses, else as a string): models whose parameters include PARAM on some
-        endpoint, and accept VALUE for it where one is given."""
+        endpoint, and accept VALUE for it where one is given.
+
+        ``input``, ``output``, ``modality`` (input or output) and ``capability``
+        each take a name, a comma-separated list or a list of names, like the
+        gateway's ``GET /v1/models`` filters: the names of one filter are OR-ed,
+        different filters AND-ed. An unknown name is a :class:`UsageError`."""
+        wanted_in = self._names(input, self.modality_names, "modality")
+        wanted_out = self._names(output, self.modality_names, "modality")
+        wanted_any = self._names(modality, self.modality_names, "modality")
+        wanted_caps = self._names(capability, self.capability_names, "capability")
         want_value: Any = _NOVALUE
         param = supports
         if supports is not None and "=" in supports:
@@ -197,6 +235,17 @@ class Catalog:
                 continue
             if status is not None and rec["status"] != status:
                 continue
+            if wanted_in or wanted_out or wanted_any or wanted_caps:
+                ab = rec.get("abilities") or _NO_ABILITIES
+                if wanted_in and wanted_in.isdisjoint(ab["input"]):
+                    continue
+                if wanted_out and wanted_out.isdisjoint(ab["output"]):
+                    continue
+                if wanted_any and wanted_any.isdisjoint(ab["input"]) \
+                        and wanted_any.isdisjoint(ab["output"]):
+                    continue
+                if wanted_caps and wanted_caps.isdisjoint(ab["capabilities"]):
+                    continue
             eps = rec["endpoints"]
             if path is not None and path not in eps:
                 continue
@@ -207,6 +256,48 @@ class Catalog:
                     continue
             out.append(self.model(mid))
         return out
+
+    @staticmethod
+    def _names(value: str | Iterable[str] | None, known: dict[str, Any],
+               what: str) -> frozenset[str]:
+        """The names of one filter (comma-separated and repeated values), each checked."""
+        if value is None:
+            return frozenset()
+        raw = [value] if isinstance(value, str) else list(value)
+        names = [n.strip() for item in raw for n in str(item).split(",") if n.strip()]
+        for n in names:
+            if n not in known:
+                import difflib
+
+                guess = difflib.get_close_matches(n, list(known), n=1, cutoff=0.6)
+                tail = (f"; did you mean {guess[0]!r}?" if guess
+                        else f"; known: {', '.join(known)}")
+                raise UsageError(f"unknown {what} {n!r}{tail}")
+        return frozenset(names)
+
+    def capable(self, path: str, *, inputs: Iterable[str] = (), capabilities: Iterable[str] = (),
+                like: str | None = None, limit: int = 3) -> list[str]:
+        """Active models served on ``path`` that take every modality in ``inputs`` and have
+        every capability in ``capabilities``: the ones closest to the model ``like`` first
+        (same kind, then same developer, then the longest shared id prefix), then the
+        shortest id (undated names before snapshots)."""
+        need_in, need_caps = set(inputs), set(capabilities)
+        me = self._models.get(self._ids.get(like or "", ""), {})
+        dev, kind, mid = me.get("developer"), me.get("kind"), self._ids.get(like or "", "")
+        found = []
+        for other, rec in self._models.items():
+            if other == mid or rec["status"] != "active" or path not in rec["endpoints"]:
+                continue
+            ab = rec.get("abilities") or _NO_ABILITIES
+            if need_in.issubset(ab["input"]) and need_caps.issubset(ab["capabilities"]):
+                found.append(other)
+
+        def closeness(other: str) -> tuple[bool, bool, int, int, str]:
+            rec = self._models[other]
+            shared = len(os.path.commonprefix([mid, other])) if mid else 0
+            return (rec["kind"] != kind, rec["developer"] != dev, -shared, len(other), other)
+
+        return sorted(found, key=closeness)[:limit]
 
     # -- schemas and validation -------------------------------------------------
     def schema(self, model: str, endpoint: str | None = None) -> dict[str, Any]:
@@ -469,6 +560,9 @@ class _Lazy(dict[str, Any]):
     def __missing__(self, key: str) -> Any:
         value = self[key] = self._make(key)
         return value
+
+
+_NO_ABILITIES: dict[str, list[str]] = {"input": [], "output": [], "capabilities": []}
 
 
 class _NoValue:

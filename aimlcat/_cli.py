@@ -101,6 +101,20 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     models.add_argument("--kind", help="chat, image, video, ...")
     models.add_argument("--status", choices=("active", "deprecated", "removed"))
     models.add_argument("--endpoint", help="only models served on this endpoint")
+    models.add_argument("--input", action="append", metavar="MODALITY",
+                        help="only models that take MODALITY (text, image, audio, video, "
+                             "file); repeat or comma-separate to accept any of several")
+    models.add_argument("--output", action="append", metavar="MODALITY",
+                        help="only models that give MODALITY (text, image, audio, video, "
+                             "embedding, 3d); repeated values are OR-ed")
+    models.add_argument("--modality", action="append", metavar="MODALITY",
+                        help="only models that take or give MODALITY")
+    models.add_argument("--capability", action="append", metavar="NAME",
+                        help="only models with capability NAME (streaming, tools, "
+                             "structured_output, json_mode, vision, reasoning, web_search, "
+                             "text_to_image, image_to_image, text_to_video, image_to_video, "
+                             "video_to_video); repeated values are OR-ed, different "
+                             "filters AND-ed, as in the gateway's GET /v1/models")
     models.add_argument("--format", choices=("table", "json"), default="table")
 
     show = sub.add_parser("show", help="what the catalog knows about one model")
@@ -380,19 +394,25 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
     from ._catalog import load_catalog
 
     found = load_catalog().models(supports=args.supports, kind=args.kind, status=args.status,
-                                  endpoint=args.endpoint)
+                                  endpoint=args.endpoint, input=args.input, output=args.output,
+                                  modality=args.modality, capability=args.capability)
     if args.format == "json":
         out.write(json.dumps([m.to_dict() for m in found], indent=2) + "\n")
         return EXIT_OK
     if not found:
         print("no model matches", file=sys.stderr)
         return EXIT_OK
-    rows = [("ID", "KIND", "STATUS", "DEVELOPER", "ENDPOINTS")]
-    rows += [(m.id, m.kind, m.status, m.developer, " ".join(m.endpoints)) for m in found]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    rows = [("ID", "KIND", "STATUS", "DEVELOPER", "TAKES -> GIVES", "ENDPOINTS")]
+    rows += [(m.id, m.kind, m.status, m.developer, _takes_gives(m), " ".join(m.endpoints))
+             for m in found]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4] + "\n")
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[5] + "\n")
     return EXIT_OK
+
+
+def _takes_gives(m: Any) -> str:
+    return f"{','.join(m.input_modalities) or '?'} -> {','.join(m.output_modalities) or '?'}"
 
 
 def _rules_text(s: dict[str, Any]) -> str:
@@ -469,6 +489,10 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
         w(f"  context window: {info.context_window:,} tokens\n")
     if info.notes:
         w(f"  notes:          {info.notes}\n")
+    w(f"  takes:          {', '.join(info.input_modalities) or 'not documented'}\n")
+    w(f"  gives:          {', '.join(info.output_modalities) or 'not documented'}\n")
+    if info.capabilities:
+        w(f"  capabilities:   {', '.join(info.capabilities)}\n")
     if not eps:
         w("  parameters not documented\n")
     for path, ep in eps.items():

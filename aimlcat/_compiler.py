@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from ._exceptions import CatalogError, CatalogProblem
 from ._loader import discriminator_values
 from ._records import Catalog, Deprecation, Endpoint, Legacy, Model, ModelEndpoint, Spec
 
-__all__ = ["SCHEMA_BASE", "compile_catalog", "diff_schemas", "dumps", "write_schemas"]
+__all__ = ["SCHEMA_BASE", "Abilities", "compile_catalog", "derive_abilities", "diff_schemas",
+           "dumps", "write_schemas"]
 
 SCHEMA_BASE = "https://aimlcat.invalid/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -208,6 +210,215 @@ def _model_schema(c: _Compiler, m: Model, me: ModelEndpoint, path: str, sid: str
     return schema
 
 
+# -- modalities and capabilities ---------------------------------------------------------
+#
+# What a model takes and gives, derived from its resolved parameters (rules in
+# docs/catalog.md, "Modalities and capabilities"); the vocabulary and the parameter
+# and part names that carry each modality are catalog data (catalog/capabilities.yaml).
+# The index stores the final sets, so the runtime derives nothing.
+
+#: Parameters whose unions are not content (tool definitions, answer formats, a stored
+#: prompt template that names its variables).
+_NOT_CONTENT = frozenset({"tools", "tool_choice", "response_format", "text", "prompt"})
+#: Parameters that ask for reasoning or web search by themselves. The gateway's shared
+#: chat page lists `reasoning_effort`, `reasoning` and `web_search_options` for every
+#: model on it, so those prove nothing and the capability is recorded instead.
+_REASONING_PARAMS = ("thinking", "enable_thinking", "thinking_budget")
+_SEARCH_PARAMS = ("enable_search", "search_options", "enable_web_search", "web_search")
+
+
+@dataclass(frozen=True, slots=True)
+class Abilities:
+    """A model's final modalities and capabilities (vocabulary order)."""
+
+    input: tuple[str, ...]
+    output: tuple[str, ...]
+    capabilities: tuple[str, ...]
+
+
+def _type_tags(spec: Any, definitions: dict[str, Spec], seen: frozenset[str] = frozenset(),
+               out: set[str] | None = None) -> set[str]:
+    """Every value a nested object's ``type`` property is pinned to (const or enum):
+    the tags of content parts and other tagged shapes, across ``ref`` s."""
+    out = set() if out is None else out
+    if not isinstance(spec, dict):
+        return out
+    ref = spec.get("ref")
+    if isinstance(ref, str) and ref not in seen and ref in definitions:
+        _type_tags(definitions[ref], definitions, seen | {ref}, out)
+    props = spec.get("properties")
+    if isinstance(props, dict):
+        tag = props.get("type")
+        if isinstance(tag, dict):
+            values = [tag["const"]] if "const" in tag else tag.get("enum") or []
+            out.update(v for v in values if isinstance(v, str))
+        for sub in props.values():
+            _type_tags(sub, definitions, seen, out)
+    for key in ("items", "additionalProperties"):
+        if isinstance(spec.get(key), dict):
+            _type_tags(spec[key], definitions, seen, out)
+    for key in ("any_of", "variants"):
+        for sub in spec.get(key) or ():
+            _type_tags(sub, definitions, seen, out)
+    return out
+
+
+def _accepts_true(spec: Spec) -> bool:
+    if spec.get("const") is False:
+        return False
+    enum = spec.get("enum")
+    return enum is None or True in enum
+
+
+class _Deriver:
+    """Derives each model's modalities and capabilities; gathers contradictions."""
+
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
+        self.mod_order = list(cat.modalities)
+        self.cap_order = list(cat.capabilities)
+        self.part_of: dict[str, str] = {}
+        self.param_of: dict[str, str] = {}
+        for name, entry in cat.modalities.items():
+            for part in entry.get("parts", ()):
+                self.part_of[part] = name
+            for param in entry.get("parameters", ()):
+                self.param_of[param] = name
+        self.problems: list[CatalogProblem] = []
+        self._reported: set[tuple[str, int | None, str]] = set()
+
+    def endpoint(self, kind: str, me: ModelEndpoint) -> tuple[set[str], set[str], set[str]]:
+        """(inputs, outputs, capabilities) that one endpoint's parameters prove."""
+        defs = self.cat.definitions
+        params = me.parameters
+        k = self.cat.kinds.get(kind, {})
+        inputs = set(k.get("input", ()))
+        outputs = set(k.get("output", ()))
+        required_media = False
+        for name, spec in params.items():
+            mod = self.param_of.get(name)
+            if mod is not None:
+                inputs.add(mod)
+                required_media |= mod != "text" and bool(spec.get("required"))
+            if name not in _NOT_CONTENT:
+                for tag in _type_tags(spec, defs):
+                    if tag in self.part_of:
+                        inputs.add(self.part_of[tag])
+        if kind == "stt":
+            inputs.discard("text")  # a transcription prompt is a hint, not the input
+        wanted = params.get("modalities")
+        if wanted is not None:  # chat models asked to answer in audio, say
+            items = wanted.get("items") or {}
+            outputs.update(v for v in items.get("enum") or () if v in self.cat.modalities)
+        caps: set[str] = set()
+        if "stream" in params and _accepts_true(params["stream"]):
+            caps.add("streaming")
+        if "tools" in params:
+            caps.add("tools")
+            if any(t.startswith("web_search") for t in _type_tags(params["tools"], defs)):
+                caps.add("web_search")
+        formats: set[str] = set()
+        for name in ("response_format", "text"):
+            if name in params:
+                formats |= _type_tags(params[name], defs)
+        if "json_schema" in formats:
+            caps.add("structured_output")
+        if "json_object" in formats:
+            caps.add("json_mode")
+        if any(p in params for p in _REASONING_PARAMS):
+            caps.add("reasoning")
+        if any(p in params for p in _SEARCH_PARAMS):
+            caps.add("web_search")
+        if "image" in inputs and "text" in outputs:
+            caps.add("vision")
+        for out in ("image", "video"):
+            if out not in outputs:
+                continue
+            if "text" in inputs and not required_media:
+                caps.add(f"text_to_{out}")
+            if "image" in inputs:
+                caps.add(f"image_to_{out}")
+            if "video" in inputs and out == "video":
+                caps.add("video_to_video")
+        return inputs, outputs, caps
+
+    def model(self, m: Model) -> Abilities:
+        inputs: set[str] = set()
+        outputs = set(self.cat.kinds.get(m.kind, {}).get("output", ()))
+        caps: set[str] = set()
+        for me in m.endpoints:
+            i, o, c = self.endpoint(m.kind, me)
+            inputs |= i
+            outputs |= o
+            caps |= c
+        if not m.endpoints:
+            inputs |= set(self.cat.kinds.get(m.kind, {}).get("input", ()))
+        derived_in, derived_caps = set(inputs), set(caps)
+        for rec in m.recorded:
+            if m.endpoints:
+                self._contradictions(m, rec, derived_in, derived_caps)
+            inputs.update(rec.input)
+            outputs.update(rec.output)
+            caps.update(rec.capabilities)
+        if "image" in inputs and "text" in outputs:
+            caps.add("vision")
+        return Abilities(
+            input=tuple(n for n in self.mod_order if n in inputs),
+            output=tuple(n for n in self.mod_order if n in outputs),
+            capabilities=tuple(n for n in self.cap_order if n in caps))
+
+    def _contradictions(self, m: Model, rec: Any, inputs: set[str], caps: set[str]) -> None:
+        prefix = rec.owner.replace("family ", "families.").replace("model ", "models.")
+        for name in rec.input:
+            if name in inputs:
+                continue
+            entry = self.cat.modalities.get(name, {})
+            carriers = [*(f"`{p}`" for p in entry.get("parameters", ())),
+                        *(f"`{t}` parts" for t in entry.get("parts", ()))]
+            proof = (" (it would take one of " + ", ".join(carriers[:6])
+                     + (", ..." if len(carriers) > 6 else "") + ")") if carriers else ""
+            self._add(rec.file, rec.lines.get("modalities", rec.line),
+                      f"{prefix}.modalities.input",
+                      f"records input {name!r}, but no parameter of {m.id} takes it{proof}")
+        for name in rec.capabilities:
+            entry = self.cat.capabilities.get(name, {})
+            if name in caps or not entry.get("decided"):
+                continue
+            self._add(rec.file, rec.lines.get("capabilities", rec.line), f"{prefix}.capabilities",
+                      f"records {name!r}, but the parameters of {m.id} do not allow it: "
+                      + _WHY.get(name, "see docs/catalog.md, Modalities and capabilities"))
+
+    def _add(self, file: str, line: int | None, key: str, message: str) -> None:
+        # A family's record is reported once, for the first model that shows it.
+        if (file, line, key) in self._reported:
+            return
+        self._reported.add((file, line, key))
+        self.problems.append(CatalogProblem(file=file, line=line, key=key, message=message))
+
+
+#: What proves each decided capability (for check-catalog's messages).
+_WHY = {
+    "streaming": "it needs a `stream` parameter that accepts true",
+    "tools": "it needs a `tools` parameter",
+    "structured_output": "it needs a `response_format` (or `text`) shape of type json_schema",
+    "json_mode": "it needs a `response_format` (or `text`) shape of type json_object",
+    "vision": "it needs an image input (an image part or parameter) and a text output",
+    "text_to_image": "it needs an image output and a text input with no media input required",
+    "image_to_image": "it needs an image output and an image input",
+    "text_to_video": "it needs a video output and a text input with no media input required",
+    "image_to_video": "it needs a video output and an image input",
+    "video_to_video": "it needs a video output and a video input",
+}
+
+
+def derive_abilities(cat: Catalog) -> tuple[dict[str, Abilities], list[CatalogProblem]]:
+    """Every model's final modalities and capabilities, and the recorded facts its
+    parameters contradict (as problems with file, line and key)."""
+    d = _Deriver(cat)
+    out = {mid: d.model(m) for mid, m in cat.models.items()}
+    return out, sorted(d.problems, key=lambda p: (p.file, p.line or 0, p.key))
+
+
 def compile_catalog(cat: Catalog) -> dict[str, str]:
     """Every file of ``schemas/``: relative path -> exact text."""
     files: dict[str, Any] = {}
@@ -220,6 +431,9 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
         "$defs": {k: defs_c.spec(v) for k, v in sorted(cat.definitions.items())},
     }
     model_c = _Compiler(cat, "../../defs.json")
+    abilities, contradictions = derive_abilities(cat)
+    problems.extend(contradictions)
+    ability_sets: dict[Abilities, int] = {}
     index_models: dict[str, Any] = {}
     slugs: dict[str, str] = {}
     for m in cat.models.values():
@@ -251,6 +465,9 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
             v = getattr(m, k)
             if v is not None:
                 rec[k] = v
+        ab = abilities[m.id]
+        # Written once per distinct combination (`ability_sets`), like parameter sets.
+        rec["abilities"] = ability_sets.setdefault(ab, len(ability_sets))
         rec["endpoints"] = eps
         index_models[m.id] = rec
     if problems:
@@ -279,6 +496,15 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
                      **({"legacy": _legacy(e.legacy, cat.endpoints)} if e.legacy else {})}
             for e in cat.endpoints.values()},
         "synonyms": [list(g) for g in cat.synonyms],
+        # The vocabulary of modalities and capabilities, and what carries each input
+        # modality in a body (content part tags, top-level parameters): for queries and
+        # for the validator's findings.
+        "modalities": {n: {k: e[k] for k in ("parts", "parameters") if k in e}
+                       for n, e in cat.modalities.items()},
+        "capabilities": {n: {"live": bool(e.get("live"))} for n, e in cat.capabilities.items()},
+        # What a model takes and gives: models name their combination by position.
+        "ability_sets": [{"input": list(a.input), "output": list(a.output),
+                          "capabilities": list(a.capabilities)} for a in ability_sets],
         "parameter_sets": shared,
         "models": index_models,
     }

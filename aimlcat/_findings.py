@@ -73,7 +73,8 @@ models:
 _HELLO = '[{"role": "user", "content": "Hello"}]'
 
 #: Every finding code, grouped by hundreds: 0xx payload, 1xx model, 2xx endpoint,
-#: 3xx parameters, 4xx values. Codes are stable: never reuse or renumber one.
+#: 3xx parameters, 4xx values, 5xx what the model takes and gives. Codes are stable:
+#: never reuse or renumber one.
 RULES: dict[str, Rule] = _rules(
     Rule("AML001", "payload-not-object", ERROR, "The request body is not a JSON object.",
          "A request body is a JSON object such as `{\"model\": ..., ...}`. A file holding an "
@@ -289,6 +290,50 @@ RULES: dict[str, Rule] = _rules(
          _ex("request.json", '{"model": "gpt-4o", "messages": [{"role": "user", "content": '
              '[{"type": "image_url", "image_url": {"url": '
              '"data:image/png;base64,iVBORw0KGgo="}}]}]}\n')),
+    # -- 5xx: what the model takes and gives (modalities, capabilities) ----------------
+    Rule("AML501", "modality-not-accepted", ERROR,
+         "An image, audio, video or file input goes to a model that does not take it.",
+         "Each model takes some modalities (text, image, audio, video, file; `aimlcat show "
+         "MODEL` lists them). A part or parameter of another one (an image part sent to a "
+         "text-only model, an `image_url` sent to a text-to-video model) is refused or "
+         "dropped. The hint names active models on the same endpoint that take it (and the "
+         "rest of the request), the closest to the one asked for first.",
+         _ex("request.json", '{"model": "o3-mini", "messages": [{"role": "user", "content": '
+             '[{"type": "text", "text": "What is in this picture?"}, {"type": "image_url", '
+             '"image_url": {"url": "https://example.com/cat.jpg"}}]}]}\n'),
+         _ex("request.json", '{"model": "gpt-4o", "messages": [{"role": "user", "content": '
+             '[{"type": "text", "text": "What is in this picture?"}, {"type": "image_url", '
+             '"image_url": {"url": "https://example.com/cat.jpg"}}]}]}\n')),
+    Rule("AML502", "streaming-not-supported", ERROR,
+         "`stream: true` goes to a model that cannot stream on this endpoint.",
+         "The model answers in one piece only; a client that waits for server-sent events "
+         "gets none. Drop `stream`, or pick one of the models the hint names.",
+         _ex("request.json", '{"model": "openai/tts-1", "text": "Hello there", '
+             '"voice": "alloy", "stream": true}\n'),
+         _ex("request.json", '{"model": "openai/tts-1", "text": "Hello there", '
+             '"voice": "alloy"}\n')),
+    Rule("AML503", "tools-not-supported", ERROR,
+         "`tools` go to a model that does not call tools.",
+         "The model has no tool calling on this endpoint, so the functions described in "
+         "`tools` are never called and the answer is plain text. The hint names models "
+         "that call tools.",
+         _ex("request.json", '{"model": "deepseek/deepseek-r1", "messages": ' + _HELLO + ', '
+             '"tools": [{"type": "function", "function": {"name": "get_weather", '
+             '"parameters": {"type": "object", "properties": {}}}}]}\n'),
+         _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO + ', '
+             '"tools": [{"type": "function", "function": {"name": "get_weather", '
+             '"parameters": {"type": "object", "properties": {}}}}]}\n')),
+    Rule("AML504", "response-format-not-supported", ERROR,
+         "A `response_format` the model does not take (JSON Schema output, JSON mode).",
+         "Structured output (`json_schema`) and JSON mode (`json_object`) are capabilities "
+         "of some models only; elsewhere the format is refused or ignored and the answer is "
+         "free text. The hint says which format the model does take, and names models that "
+         "take the one asked for.",
+         _ex("request.json", '{"model": "deepseek/deepseek-v4-pro-0813", "messages": '
+             + _HELLO + ', "response_format": {"type": "json_schema", "json_schema": '
+             '{"name": "answer", "schema": {"type": "object"}}}}\n'),
+         _ex("request.json", '{"model": "deepseek/deepseek-v4-pro-0813", "messages": '
+             + _HELLO + ', "response_format": {"type": "json_object"}}\n')),
 )
 
 

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import CatalogError, CatalogProblem
-from ._records import Catalog, Endpoint, Legacy, Model, ModelEndpoint, Removal, Spec
+from ._records import Catalog, Endpoint, Legacy, Model, ModelEndpoint, Recorded, Removal, Spec
 from ._yamlio import PosDict, PosList, YamlError, load_yaml
 from ._yamlio import plain as _plain
 
 __all__ = ["load_catalog_source", "resolve_spec"]
 
-_SECTIONS = ("endpoints", "parameters", "definitions", "families", "models")
+_SECTIONS = ("endpoints", "parameters", "definitions", "families", "models", "modalities",
+             "kinds", "capabilities")
 _NESTED_SPEC_KEYS = ("items", "additionalProperties")
 
 
@@ -277,6 +278,7 @@ class _Resolver:
             return None
         params: dict[str, Spec] = {}
         endpoint = raw.get("endpoint")
+        parent: dict[str, Any] | None = None
         if "extends" in raw:
             parent = self.family(raw["extends"], (*stack, name))
             if parent is None:
@@ -297,7 +299,12 @@ class _Resolver:
         if endpoint not in self.s["endpoints"]:
             self.p.add(entry.file, entry.line, f"families.{name}.endpoint",
                        f"no endpoint named {endpoint!r}")
-        fam = {"endpoint": endpoint, "parameters": params, "description": raw["description"]}
+        recorded = tuple(parent["recorded"]) if "extends" in raw and parent is not None else ()
+        own = _recorded(f"family {name}", raw, entry.file, entry.line)
+        if own is not None:
+            recorded = (*recorded, own)
+        fam = {"endpoint": endpoint, "parameters": params, "description": raw["description"],
+               "recorded": recorded}
         self._families[name] = fam
         return fam
 
@@ -329,6 +336,7 @@ class _Resolver:
             return None
         where = (entry.file, entry.line)
         endpoints: list[ModelEndpoint] = []
+        recorded: list[Recorded] = []
         seen_ep: set[str] = set()
         for i, ep in enumerate(raw.get("endpoints", [])):
             key = f"models.{mid}.endpoints[{i}]"
@@ -343,6 +351,7 @@ class _Resolver:
                     continue
                 ep_name = fam["endpoint"]
                 params = copy.deepcopy(fam["parameters"])
+                recorded.extend(r for r in fam["recorded"] if r not in recorded)
             else:
                 ep_name = ep["endpoint"]
             if ep_name not in self.s["endpoints"]:
@@ -374,6 +383,9 @@ class _Resolver:
                 params["model"] = {**params["model"], "required": True}
             endpoints.append(ModelEndpoint(endpoint=ep_name, family=family, parameters=params,
                                            removed=removed, legacy=legacy))
+        own = _recorded(f"model {mid}", raw, entry.file, entry.line, entry.value)
+        if own is not None:
+            recorded.append(own)
         # A model without endpoints is allowed: its parameters are not documented.
         developer = raw.get("developer") or entry.extra["developer"]
         kind = raw.get("kind") or entry.extra["kind"]
@@ -382,7 +394,7 @@ class _Resolver:
             status=raw.get("status", "active"), status_since=raw.get("status_since"),
             replacement=raw.get("replacement"), base_model=raw.get("base_model"),
             context_window=raw.get("context_window"), notes=raw.get("notes"),
-            endpoints=tuple(endpoints), file=where[0], line=where[1])
+            endpoints=tuple(endpoints), file=where[0], line=where[1], recorded=tuple(recorded))
 
     # -- whole catalog -------------------------------------------------------
     def build(self, version: str, source: str, synonyms: tuple[tuple[str, ...], ...]) -> Catalog:
@@ -438,11 +450,61 @@ class _Resolver:
                 if me.legacy and me.legacy.replaced_by not in endpoints:
                     self.p.add(m.file, m.line, f"models.{m.id}.legacy.replaced_by",
                                f"no endpoint named {me.legacy.replaced_by!r}")
+        self._check_recorded_names(models)
         return Catalog(
             version=version, source=source, endpoints=endpoints, synonyms=synonyms,
             vocabulary={k: _plain(e.value) for k, e in self.s["parameters"].items()},
             definitions={k: _plain(e.value) for k, e in self.s["definitions"].items()},
-            families=self._families, models=dict(sorted(models.items())))
+            families=self._families, models=dict(sorted(models.items())),
+            modalities={k: _plain(e.value) for k, e in self.s["modalities"].items()},
+            capabilities={k: _plain(e.value) for k, e in self.s["capabilities"].items()},
+            kinds={k: _plain(e.value) for k, e in self.s["kinds"].items()})
+
+    def _check_recorded_names(self, models: dict[str, Model]) -> None:
+        """Every modality and capability a kind, family or model names is in the vocabulary."""
+        import difflib
+
+        def check(name: str, section: str, file: str, line: int | None, key: str) -> None:
+            known = self.s[section]
+            if name in known:
+                return
+            guess = difflib.get_close_matches(name, list(known), n=1)
+            what = "modality" if section == "modalities" else "capability"
+            self.p.add(file, line, key, f"{name!r} is not a {what} of the vocabulary"
+                       + (f"; did you mean {guess[0]!r}?" if guess else
+                          f" (catalog/capabilities.yaml `{section}`)"))
+
+        for kind, e in self.s["kinds"].items():
+            for side in ("input", "output"):
+                for n in e.value.get(side, ()):
+                    check(n, "modalities", e.file, e.line, f"kinds.{kind}.{side}")
+        seen: set[int] = set()
+        for rec in (r for m in models.values() for r in m.recorded):
+            if id(rec) in seen:
+                continue
+            seen.add(id(rec))
+            prefix = rec.owner.replace("family ", "families.").replace("model ", "models.")
+            for side in ("input", "output"):
+                for n in getattr(rec, side):
+                    check(n, "modalities", rec.file, rec.lines.get("modalities", rec.line),
+                          f"{prefix}.modalities.{side}")
+            for n in rec.capabilities:
+                check(n, "capabilities", rec.file, rec.lines.get("capabilities", rec.line),
+                      f"{prefix}.capabilities")
+
+
+def _recorded(owner: str, raw: dict[str, Any], file: str, line: int | None,
+              doc: Any = None) -> Recorded | None:
+    """The modalities and capabilities a family or model entry records, or None."""
+    mods = raw.get("modalities") or {}
+    caps = raw.get("capabilities") or []
+    if not mods and not caps:
+        return None
+    node = doc if doc is not None else raw
+    lines = {k: _locate(node, [k]) if isinstance(node, PosDict) and k in node else line
+             for k in ("modalities", "capabilities")}
+    return Recorded(owner=owner, file=file, line=line, input=tuple(mods.get("input", ())),
+                    output=tuple(mods.get("output", ())), capabilities=tuple(caps), lines=lines)
 
 
 def discriminator_values(variant: Spec, disc: str, definitions: dict[str, Spec]) -> list[Any]:

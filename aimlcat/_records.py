@@ -18,6 +18,7 @@ __all__ = [
     "Legacy",
     "Model",
     "ModelEndpoint",
+    "Recorded",
     "Removal",
 ]
 
@@ -110,6 +111,23 @@ class ModelEndpoint:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """Modalities and capabilities a family or a model writes down, and where.
+
+    The compiler adds them to what it derives from the parameters, and
+    reports a recorded fact the parameters contradict at ``file``:``line``."""
+
+    owner: str  # "family NAME" or "model ID", for messages
+    file: str
+    line: int | None
+    input: tuple[str, ...] = ()
+    output: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    #: Lines of the `modalities` and `capabilities` keys (for messages).
+    lines: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Model:
     id: str
     aliases: tuple[str, ...]
@@ -124,6 +142,8 @@ class Model:
     endpoints: tuple[ModelEndpoint, ...]
     file: str
     line: int | None
+    #: What its families and the model itself record (see :class:`Recorded`).
+    recorded: tuple[Recorded, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,3 +156,8 @@ class Catalog:
     definitions: dict[str, Spec]
     families: dict[str, dict[str, Any]]
     models: dict[str, Model]
+    #: The modality and capability vocabulary (catalog/capabilities.yaml): name ->
+    #: entry; ``kinds``: model kind -> {input?, output}.
+    modalities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kinds: dict[str, dict[str, Any]] = field(default_factory=dict)

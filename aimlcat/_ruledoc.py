@@ -20,7 +20,7 @@ from ._results import FileResult
 __all__ = ["explain", "markdown", "rule_list", "rules_json", "run_example", "select_rules"]
 
 _GROUPS = {"0": "Payload files", "1": "Models", "2": "Endpoints", "3": "Parameters",
-           "4": "Values"}
+           "4": "Values", "5": "Modalities, capabilities and limits"}
 
 
 def select_rules(names: Sequence[str]) -> list[Rule]:

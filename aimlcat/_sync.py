@@ -3,9 +3,9 @@
 The only command that touches the network. It reads ``GET /v1/models`` (an
 ``{"object": "list", "data": [...]}`` document; each model has an ``id``, its
 ``aliases``, an endpoint ``type`` and an ``info`` object that carries
-``contextLength`` and ``outputMax`` for text models; the optional ``pricing``,
-``modalities`` and ``capabilities`` sections are allowed and not needed) and
-reports what differs from the catalog:
+``contextLength`` and ``outputMax`` for text models, and, asked for with
+``?include=modalities,capabilities``, what each model takes and gives and what
+it can do) and reports what differs from the catalog:
 
 - models served but missing from the catalog;
 - catalog models (active or deprecated) no longer served: candidates for
@@ -14,7 +14,10 @@ reports what differs from the catalog:
   not, and the other way round, and names the two group differently;
 - limits: the live ``contextLength`` against the catalog's ``context_window``;
   ``outputMax`` against the maximum of the model's output-limit parameter (where
-  the catalog gives one) and against its context window.
+  the catalog gives one) and against its context window;
+- modalities and capabilities: input or output modalities one side lists and the
+  other does not, and capabilities the gateway lists that the catalog lacks, or
+  that the catalog gives under one of the gateway's names and the gateway does not.
 
 Exit codes: 0 no differences, 1 differences, 2 the list could not be read (the
 host is unreachable, no answer in time, an error status after the retries, an
@@ -43,6 +46,7 @@ ENV_KEY = "AIMLAPI_KEY"
 BACKOFF = 0.5             # seconds before the first retry; doubled for each further one
 MAX_RETRY_AFTER = 30.0    # a Retry-After longer than this is cut to it
 OUTPUT_LIMIT_PARAMS = ("max_completion_tokens", "max_output_tokens", "max_tokens")
+INCLUDE = "modalities,capabilities"  # the optional sections of the list that sync compares
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR = 0, 1, 2
 
@@ -60,6 +64,10 @@ class LiveModel:
     type: str | None = None
     context_length: int | None = None
     output_max: int | None = None
+    #: None when the answer has no such section (an older gateway, or no ``include``).
+    input_modalities: tuple[str, ...] | None = None
+    output_modalities: tuple[str, ...] | None = None
+    capabilities: tuple[str, ...] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -110,7 +118,7 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
                 sleep(wait)
             wait = BACKOFF * 2 ** attempt  # 0.5, 1, 2, ... s unless the server says
             try:
-                response = http.get(url)
+                response = http.get(url, params={"include": INCLUDE})
             except httpx.TimeoutException:
                 last = f"did not answer within {timeout:g} s"
                 continue
@@ -199,12 +207,24 @@ def parse_models(doc: Any, where: str = "the answer") -> list[LiveModel]:
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise bad(f"data[{i}] (`{item['id']}`): `aliases` is not an array of strings")
         info: dict[str, Any] = item["info"] if isinstance(item.get("info"), dict) else {}
+        mods: dict[str, Any] = (item["modalities"] if isinstance(item.get("modalities"), dict)
+                                else {})
         out.append(LiveModel(
             id=item["id"], aliases=tuple(a for a in aliases if a != item["id"]),
             type=item.get("type") if isinstance(item.get("type"), str) else None,
             context_length=_positive_int(info.get("contextLength")),
-            output_max=_positive_int(info.get("outputMax"))))
+            output_max=_positive_int(info.get("outputMax")),
+            input_modalities=_names(mods.get("input")),
+            output_modalities=_names(mods.get("output")),
+            capabilities=_names(item.get("capabilities"))))
     return out
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    """A list of names from the answer; None when absent or not a list of strings."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    return tuple(value)
 
 
 def _positive_int(value: Any) -> int | None:
@@ -226,18 +246,19 @@ class SyncReport:
     removed_but_served: list[dict[str, Any]] = field(default_factory=list)
     aliases: list[dict[str, Any]] = field(default_factory=list)
     limits: list[dict[str, Any]] = field(default_factory=list)
+    abilities: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def differences(self) -> int:
         return (len(self.missing) + len(self.not_served) + len(self.removed_but_served)
-                + len(self.aliases) + len(self.limits))
+                + len(self.aliases) + len(self.limits) + len(self.abilities))
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "catalog_version": self.catalog_version,
                 "served": self.served, "catalog_models": self.catalog_models,
                 "differences": self.differences, "missing": self.missing,
                 "not_served": self.not_served, "removed_but_served": self.removed_but_served,
-                "aliases": self.aliases, "limits": self.limits}
+                "aliases": self.aliases, "limits": self.limits, "abilities": self.abilities}
 
 
 def compare(cat: Any, live: Sequence[LiveModel], source: str = "") -> SyncReport:
@@ -276,6 +297,7 @@ def compare(cat: Any, live: Sequence[LiveModel], source: str = "") -> SyncReport
         [entry] = entries
         _compare_names(report, cat, info, entry)
         _compare_limits(report, cat, info, entry)
+        _compare_abilities(report, cat, info, entry)
     return report
 
 
@@ -328,6 +350,32 @@ def _compare_limits(report: SyncReport, cat: Any, info: Any, entry: LiveModel) -
             break
 
 
+def _compare_abilities(report: SyncReport, cat: Any, info: Any, entry: LiveModel) -> None:
+    """Modalities and capabilities, where the answer lists them. A catalog capability
+    the live catalogue has no name for (``json_mode``, say) is not a difference."""
+    live_names = {n for n, e in getattr(cat, "capability_names", {}).items() if e.get("live")}
+    for what, gateway, catalog, named in (
+            ("input", entry.input_modalities, info.input_modalities, None),
+            ("output", entry.output_modalities, info.output_modalities, None),
+            ("capabilities", entry.capabilities, info.capabilities, live_names)):
+        if gateway is None:
+            continue
+        gateway_only = sorted(set(gateway) - set(catalog))
+        catalog_only = sorted(n for n in set(catalog) - set(gateway)
+                              if named is None or n in named)
+        if not gateway_only and not catalog_only:
+            continue
+        label = {"input": "takes", "output": "gives", "capabilities": "capabilities"}[what]
+        parts = []
+        if gateway_only:
+            parts.append(f"gateway also {', '.join(gateway_only)}")
+        if catalog_only:
+            parts.append(f"catalog also {', '.join(catalog_only)}")
+        report.abilities.append({"id": info.id, "what": what, "gateway_only": gateway_only,
+                                 "catalog_only": catalog_only,
+                                 "message": f"{label}: " + "; ".join(parts)})
+
+
 # -- output ----------------------------------------------------------------------------------------
 
 def write_text(report: SyncReport, out: IO[str]) -> None:
@@ -344,6 +392,8 @@ def write_text(report: SyncReport, out: IO[str]) -> None:
          [m["id"] for m in report.removed_but_served]),
         ("Alias mismatches", [f"{m['id']}: {m['message']}" for m in report.aliases]),
         ("Limits", [f"{m['id']}: {m['message']}" for m in report.limits]),
+        ("Modalities and capabilities",
+         [f"{m['id']}: {m['message']}" for m in report.abilities]),
     ]
     for title, lines in sections:
         if lines:

@@ -187,15 +187,16 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
                           "the gateway ignores it", r["hint"],
                           {"op": "remove", "path": "/" + escape_pointer(key)}))
         else:
-            out.append(_unsupported(cat, key, params, shown, path))
+            out.append(_capability_gap(cat, mid, key, payload, shown, path)
+                       or _unsupported(cat, key, params, shown, path))
 
     if not plan.fast.is_valid(payload):
-        _schema_findings(cat, mid, path, payload, plan, out)
+        _schema_findings(cat, mid, path, payload, plan, out, shown)
     return report
 
 
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
-                     plan: EndpointPlan, out: list[Finding]) -> None:
+                     plan: EndpointPlan, out: list[Finding], shown: str = "") -> None:
     """Only after the whole body failed: which values failed, and why.
 
     The top level (required keys; unknown keys were judged above) is checked
@@ -211,6 +212,13 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
     for key, value in payload.items():
         if key not in params or fast[key].is_valid(value):
             continue
+        # A value the model's modalities or capabilities rule out: one finding that says
+        # so (and names models that take it) instead of the schema's errors.
+        gaps, cleared, inside = _capability_value_gaps(cat, mid, path, key, value, payload,
+                                                       shown or mid, fast[key])
+        out.extend(gaps)
+        if cleared:
+            continue
         precise = precise or cat.property_validators(mid, path, fast=False)
         schema = cat.property_schema(mid, path, key)
         try:
@@ -223,6 +231,8 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
             continue
         for err in errors:
             f = _schema_finding(cat, schema, err, params, key)
+            if inside and any(f.pointer == p or f.pointer.startswith(p + "/") for p in inside):
+                continue  # said above, by an AML501
             # Base64 data can break `pattern` and `maxLength` at once: one finding says why.
             if f.code != "AML409" or not any(
                     o.code == "AML409" and o.pointer == f.pointer for o in out):
@@ -478,3 +488,186 @@ def _encoded_finding(ptr: str, value: str, sub: dict[str, Any]) -> Finding:
                   f"{limit:,}", "Send a smaller file, or a URL to it.")
     return _f("AML409", ptr, f"{_name(ptr)} is not accepted as base64 data{accepts}")
 
+
+
+# -- modalities and capabilities (AML501-AML509) ------------------------------------------
+#
+# Each runs only off the valid path: for a top-level key the model does not take, or
+# for a value its schema rejected. The model's sets come from the index (derived at
+# build time), so every check is a lookup.
+
+_NOT_CONTENT = frozenset({"tools", "tool_choice", "response_format", "text", "prompt"})
+_NOUN = {"image": "an image", "audio": "an audio", "video": "a video", "file": "a file",
+         "text": "text"}
+_PLURAL = {"image": "images", "audio": "audio", "video": "videos", "file": "files",
+           "text": "text"}
+_FORMAT_CAPABILITY = {"json_schema": "structured_output", "json_object": "json_mode"}
+_NO_GAPS: tuple[list[Finding], bool, list[str]] = ([], False, [])
+
+
+def _parts(cat: Catalog, value: Any, at: str, depth: int = 0) -> list[tuple[str, str]]:
+    """(pointer, modality) of every content part in ``value`` that carries media."""
+    found: list[tuple[str, str]] = []
+    if depth > 12:
+        return found
+    if isinstance(value, dict):
+        tag = value.get("type")
+        mod = cat.part_modality.get(tag) if isinstance(tag, str) else None
+        if mod is not None:
+            return [(at, mod)]
+        for k, v in value.items():
+            if isinstance(v, (dict, list)):
+                found += _parts(cat, v, f"{at}/{escape_pointer(k)}", depth + 1)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, (dict, list)):
+                found += _parts(cat, v, f"{at}/{i}", depth + 1)
+    return found
+
+
+def _needs(cat: Catalog, payload: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The input modalities and capabilities the whole body asks for."""
+    inputs: set[str] = set()
+    for key, value in payload.items():
+        mod = cat.parameter_modality.get(key)
+        if mod is not None and value not in (None, "", []):
+            inputs.add(mod)
+        if key not in _NOT_CONTENT and isinstance(value, (dict, list)):
+            inputs.update(m for _, m in _parts(cat, value, ""))
+    inputs.discard("text")  # every model with a prompt takes text: no filter
+    caps: set[str] = set()
+    if payload.get("stream") is True:
+        caps.add("streaming")
+    if payload.get("tools"):
+        caps.add("tools")
+    rf = payload.get("response_format")
+    if isinstance(rf, dict) and isinstance(rf.get("type"), str) \
+            and rf["type"] in _FORMAT_CAPABILITY:
+        caps.add(_FORMAT_CAPABILITY[rf["type"]])
+    return inputs, caps
+
+
+def _takers_hint(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
+                 inputs: set[str], caps: set[str], what: str) -> str:
+    """"Models that ... on PATH: a, b, c." for the whole body's needs when some model
+    meets them all, else for this finding's own need; and the query that lists more."""
+    all_in, all_caps = _needs(cat, payload)
+    all_in |= inputs
+    all_caps |= caps
+    found = cat.capable(path, inputs=all_in, capabilities=all_caps, like=mid)
+    if found and (all_in != inputs or all_caps != caps):
+        inputs, caps = all_in, all_caps
+        what = "accept this request"
+    elif not found:
+        found = cat.capable(path, inputs=inputs, capabilities=caps, like=mid)
+    query = "aimlcat models --status active --endpoint " + path + "".join(
+        f" --input {m}" for m in sorted(inputs - {"text"})) + "".join(
+        f" --capability {c}" for c in sorted(caps))
+    if not found:
+        return f"No active model on {path} can {what}."
+    return f"Models that {what} on {path}: {', '.join(found)} (more: `{query}`)."
+
+
+def _taken(rec_inputs: list[str]) -> str:
+    shown = [_PLURAL.get(m, m) for m in rec_inputs]
+    if not shown:
+        return "takes no documented input"
+    if shown == ["text"]:
+        return "takes text only"
+    return "takes " + ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1]
+
+
+def _capability_gap(cat: Catalog, mid: str, key: str, payload: dict[str, Any], shown: str,
+                    path: str) -> Finding | None:
+    """A top-level key the model does not take, when the reason is a missing modality or
+    capability (AML501-AML504); None lets AML301 report it."""
+    ab = cat.abilities(mid)
+    ptr = "/" + escape_pointer(key)
+    value = payload[key]
+    if key == "stream" and value is True and "streaming" not in ab["capabilities"]:
+        return _stream_gap(cat, mid, ptr, payload, shown, path)
+    if key == "tools" and "tools" not in ab["capabilities"]:
+        return _f("AML503", ptr, f"{shown} does not call tools on {path}; `tools` would "
+                  "have no effect",
+                  _takers_hint(cat, mid, path, payload, set(), {"tools"}, "call tools"))
+    if key == "response_format" and isinstance(value, dict) \
+            and isinstance(value.get("type"), str) and value["type"] in _FORMAT_CAPABILITY:
+        return _format_gap(cat, mid, ptr, value["type"], payload, shown, path)
+    mod = cat.parameter_modality.get(key)
+    # Media only: a `prompt` to a model that reads an image alone is AML301's business.
+    if mod is not None and mod != "text" and mod not in ab["input"]:
+        return _f("AML501", ptr, f"`{key}` is {_NOUN.get(mod, mod)} input; {shown} "
+                  f"{_taken(ab['input'])}",
+                  _takers_hint(cat, mid, path, payload, {mod}, set(),
+                               f"take {_PLURAL.get(mod, mod)}"))
+    return None
+
+
+def _stream_gap(cat: Catalog, mid: str, ptr: str, payload: dict[str, Any], shown: str,
+                path: str) -> Finding:
+    return _f("AML502", ptr, f"{shown} cannot stream its answer on {path}",
+              "Remove `stream`, or change the model. "
+              + _takers_hint(cat, mid, path, payload, set(), {"streaming"}, "stream"))
+
+
+def _format_gap(cat: Catalog, mid: str, ptr: str, kind: str, payload: dict[str, Any],
+                shown: str, path: str) -> Finding:
+    cap = _FORMAT_CAPABILITY[kind]
+    other = next((k for k, c in _FORMAT_CAPABILITY.items()
+                  if k != kind and c in cat.abilities(mid)["capabilities"]), None)
+    hint = f"It takes {other}; switch the type if that is enough. " if other else ""
+    return _f("AML504", ptr, f"{shown} does not take a `response_format` of type {kind} "
+              f"on {path}",
+              hint + _takers_hint(cat, mid, path, payload, set(), {cap},
+                                  f"answer in {kind}"))
+
+
+def _capability_value_gaps(cat: Catalog, mid: str, path: str, key: str, value: Any,
+                           payload: dict[str, Any], shown: str,
+                           fast: Any) -> tuple[list[Finding], bool, list[str]]:
+    """For a value the schema rejected: (findings, whether they explain the whole value,
+    pointers of the parts they cover)."""
+    if type(value) is not dict and type(value) is not list and key != "stream":
+        return _NO_GAPS  # the common failure (a number out of range): nothing to look up
+    ab = cat.abilities(mid)
+    ptr = "/" + escape_pointer(key)
+    if key == "stream" and value is True and "streaming" not in ab["capabilities"]:
+        return [_stream_gap(cat, mid, ptr, payload, shown, path)], True, []
+    if key == "response_format" and isinstance(value, dict):
+        kind = value.get("type")
+        if isinstance(kind, str) and kind in _FORMAT_CAPABILITY \
+                and _FORMAT_CAPABILITY[kind] not in ab["capabilities"]:
+            return [_format_gap(cat, mid, ptr + "/type", kind, payload, shown, path)], True, []
+        return _NO_GAPS
+    if key in _NOT_CONTENT or not isinstance(value, (dict, list)):
+        return _NO_GAPS
+    bad = [(p, m) for p, m in _parts(cat, value, ptr) if m not in ab["input"]]
+    if not bad:
+        return _NO_GAPS
+    findings = []
+    for p, m in bad:
+        findings.append(_f("AML501", p, f"{_name(p)} is {_NOUN.get(m, m)} part; {shown} "
+                           f"{_taken(ab['input'])}",
+                           "Remove the part, or change the model. "
+                           + _takers_hint(cat, mid, path, payload, {m}, set(),
+                                          f"take {_PLURAL.get(m, m)}")))
+    # The rest of the value without those parts: when it passes, the parts were the
+    # only trouble and the schema's errors about them are noise.
+    cleaned = _without(value, ptr, {p for p, _ in bad})
+    return findings, bool(fast.is_valid(cleaned)), [p for p, _ in bad]
+
+
+def _without(value: Any, at: str, drop: set[str], depth: int = 0) -> Any:
+    """``value`` with the parts at the pointers ``drop`` removed (a list emptied by it
+    becomes the text "…", which every content field takes). Parts are found no deeper
+    than :func:`_parts` looks, so deeper values are kept as they are."""
+    if depth > 13:
+        return value
+    if isinstance(value, dict):
+        return {k: _without(v, f"{at}/{escape_pointer(k)}", drop, depth + 1)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        kept = [_without(v, f"{at}/{i}", drop, depth + 1) for i, v in enumerate(value)
+                if f"{at}/{i}" not in drop]
+        return kept if kept or not value else "…"
+    return value

@@ -37,6 +37,7 @@ KEY = "aiml-sync-key-51c0ffee9d2b7a44"
 class ModelsServer:
     port: int = 0
     hits: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
+    queries: list[str] = field(default_factory=list)  # the query string of each request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def base(self, scenario: str) -> str:
@@ -68,9 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         with self.state.lock:
             self.state.hits.append((path, self.headers.get("Authorization")))
+            self.state.queries.append(query)
             seen = sum(1 for p, _ in self.state.hits if p == path)
         scenario = path.strip("/").split("/", 1)[0]
         kind = scenario.split("-", 1)[0]
@@ -157,6 +159,12 @@ def _planted(doc: dict[str, Any]) -> None:
     assert "dall-e-3" not in not_served  # removed in the catalog and gone: no difference
     assert [m["id"] for m in doc["removed_but_served"]] == [
         "meta-llama/Llama-Guard-3-11B-Vision-Turbo"]
+    abilities = {(m["id"], m["what"]): (m["gateway_only"], m["catalog_only"])
+                 for m in doc["abilities"]}
+    assert abilities == {("google/veo3", "input"): (["image"], []),
+                         ("google/veo3", "capabilities"): (["image_to_video"], []),
+                         ("gpt-4o", "input"): ([], ["file"]),
+                         ("gpt-4o", "capabilities"): ([], ["structured_output"])}
     aliases = {m["id"]: m for m in doc["aliases"]}
     assert {"gpt-4o", "anthropic/claude-sonnet-5"} <= set(aliases)
     # Other models differ only by spellings the docs give and this fixture lacks
@@ -177,7 +185,8 @@ def test_sync_json_lists_the_planted_differences(models_server: ModelsServer) ->
     doc = json.loads(out)
     assert doc["source"] == models_server.base("ok") + "/v1/models"
     assert doc["served"] == 18 and doc["differences"] == sum(
-        len(doc[k]) for k in ("missing", "not_served", "removed_but_served", "aliases", "limits"))
+        len(doc[k]) for k in ("missing", "not_served", "removed_but_served", "aliases", "limits",
+                              "abilities"))
     _planted(doc)
 
 
@@ -192,7 +201,44 @@ def test_sync_text_report(models_server: ModelsServer) -> None:
     assert "  gpt-4o: the gateway also calls it gpt-4o-gateway-alias" in out
     assert ("  anthropic/claude-sonnet-5: context window: gateway 200,000, catalog 1,000,000"
             in out)
+    assert ("Modalities and capabilities (4):\n  google/veo3: takes: gateway also image\n"
+            in out)
     assert out.rstrip().endswith("differences.")
+
+
+def test_sync_asks_for_modalities_and_capabilities(models_server: ModelsServer) -> None:
+    scenario = _fresh("ok")
+    _sync_cli("--base-url", models_server.base(scenario))
+    with models_server.lock:
+        hits = [q for (p, _), q in zip(models_server.hits, models_server.queries)
+                if p.startswith(f"/{scenario}/")]
+    assert hits == ["include=modalities%2Ccapabilities"]
+
+
+def test_modality_and_capability_disagreements() -> None:
+    cat = aimlcat.load_catalog()
+    gpt = cat.model("gpt-4o")
+    agree = LiveModel("gpt-4o", gpt.aliases, context_length=gpt.context_window,
+                      input_modalities=gpt.input_modalities,
+                      output_modalities=gpt.output_modalities,
+                      capabilities=(*gpt.capabilities, ))
+    assert compare(cat, [agree]).abilities == []
+    # The catalog's own names the live catalogue has no word for are no difference.
+    no_json_mode = LiveModel("gpt-4o", gpt.aliases, input_modalities=gpt.input_modalities,
+                             capabilities=tuple(c for c in gpt.capabilities
+                                                if c not in ("json_mode", "web_search")))
+    assert compare(cat, [no_json_mode]).abilities == []
+    differs = LiveModel("kling-video/v1.5/pro/text-to-video", input_modalities=("text", "image"),
+                        output_modalities=("video",),
+                        capabilities=("text_to_video", "image_to_video", "streaming"))
+    found = {(m["what"], tuple(m["gateway_only"]), tuple(m["catalog_only"]))
+             for m in compare(cat, [differs]).abilities}
+    assert found == {("input", ("image",), ()),
+                     ("capabilities", ("image_to_video", "streaming"), ())}
+    fewer = LiveModel("gpt-4o", gpt.aliases, capabilities=("streaming",))
+    [entry] = compare(cat, [fewer]).abilities
+    assert entry["catalog_only"] == ["structured_output", "tools", "vision"]
+    assert entry["message"] == "capabilities: catalog also structured_output, tools, vision"
 
 
 def test_sync_through_the_main_cli(models_server: ModelsServer) -> None:
@@ -350,8 +396,12 @@ def test_parse_models_reads_the_include_sections_and_rejects_other_shapes() -> N
     assert gpt.aliases == ("gpt-4o", "gpt-4o-gateway-alias")
     assert (gpt.context_length, gpt.output_max, gpt.type) == (128000, 16384,
                                                                "openai/chat-completions")
+    assert (gpt.input_modalities, gpt.output_modalities) == (("text", "image"), ("text",))
+    assert gpt.capabilities == ("streaming", "tools", "vision")
     flux = next(m for m in live if m.id == "flux/dev")
     assert flux.context_length is None and flux.output_max is None
+    plain = next(m for m in live if m.id == "gpt-4o-2024-05-13")  # no include sections
+    assert plain.input_modalities is None and plain.capabilities is None
     for bad, what in ([], "not an object"), ({"object": "list", "data": [{"aliases": []}]},
                                              "data[0] has no `id`"), (
             {"object": "list", "data": [{"id": "x", "aliases": "y"}]}, "`aliases` is not"), (
