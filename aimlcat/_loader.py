@@ -51,6 +51,12 @@ def _locate(doc: Any, path: list[Any]) -> int | None:
     return line
 
 
+def _key_line(node: Any, key: str, default: int | None) -> int | None:
+    """Line of ``key`` in a positioned mapping, else ``default``."""
+    pos = getattr(node, "key_pos", None)
+    return pos[key][0] if pos and key in pos else default
+
+
 def _key_path(path: list[Any]) -> str:
     out = ""
     for p in path:
@@ -220,24 +226,29 @@ class _Resolver:
 
     # -- helpers -----------------------------------------------------------
     def _check_refs(self, spec: Any, file: str, line: int | None, key: str) -> None:
+        """Problems with what ``spec`` names; each at the line of the key that names it
+        (``line``, the enclosing entry's, when the spec carries no positions)."""
         if isinstance(spec, dict):
             ref = spec.get("ref")
             if ref is not None and ref not in self.s["definitions"]:
-                self.p.add(file, line, key, f"ref {ref!r} names no definition")
+                self.p.add(file, _key_line(spec, "ref", line), key,
+                           f"ref {ref!r} names no definition")
             use = spec.get("use")
             if use is not None and use not in self.s["parameters"]:
-                self.p.add(file, line, key, f"use {use!r} names no vocabulary parameter")
+                self.p.add(file, _key_line(spec, "use", line), key,
+                           f"use {use!r} names no vocabulary parameter")
             if "variants" in spec and spec.get("discriminator"):
-                self._check_discriminator(spec, file, line, key)
+                self._check_discriminator(spec, file, _key_line(spec, "variants", line), key)
             for k, v in spec.items():
                 if k in ("properties",) and isinstance(v, dict):
                     for pn, ps in v.items():
-                        self._check_refs(ps, file, line, f"{key}.properties.{pn}")
+                        self._check_refs(ps, file, _key_line(v, pn, line),
+                                         f"{key}.properties.{pn}")
                 elif k in _NESTED_SPEC_KEYS and isinstance(v, dict):
-                    self._check_refs(v, file, line, f"{key}.{k}")
+                    self._check_refs(v, file, _key_line(spec, k, line), f"{key}.{k}")
                 elif k in ("any_of", "variants") and isinstance(v, list):
                     for i, x in enumerate(v):
-                        self._check_refs(x, file, line, f"{key}.{k}[{i}]")
+                        self._check_refs(x, file, _locate(v, [i]) or line, f"{key}.{k}[{i}]")
 
     def _check_discriminator(self, spec: Spec, file: str, line: int | None, key: str) -> None:
         disc = spec["discriminator"]
@@ -295,7 +306,9 @@ class _Resolver:
             params.pop(d, None)
         for pname, pspec in (raw.get("parameters") or {}).items():
             params[pname] = resolve_spec(pname, pspec, self.s["parameters"], base=params.get(pname))
-            self._check_refs(pspec, entry.file, entry.line, f"families.{name}.parameters.{pname}")
+            self._check_refs(pspec, entry.file,
+                             _locate(raw, ["parameters", pname]) or entry.line,
+                             f"families.{name}.parameters.{pname}")
         if endpoint not in self.s["endpoints"]:
             self.p.add(entry.file, entry.line, f"families.{name}.endpoint",
                        f"no endpoint named {endpoint!r}")
@@ -341,6 +354,13 @@ class _Resolver:
         for i, ep in enumerate(raw.get("endpoints", [])):
             key = f"models.{mid}.endpoints[{i}]"
             line = _locate(entry.value, ["endpoints", i]) if entry.value else entry.line
+            # Problems inside this endpoint item point at their key, when the item is
+            # written in this entry (not inherited with `extends` from another).
+            own_item = any(e is ep for e in ((entry.value or {}).get("endpoints") or ()))
+
+            def at(path: list[Any], ep: Any = ep, line: int | None = line,
+                   own_item: bool = own_item) -> int | None:
+                return (_locate(ep, path) or line) if own_item else line
             params: dict[str, Spec] = {}
             family = ep.get("family")
             if family is not None:
@@ -366,17 +386,19 @@ class _Resolver:
                 params.pop(d, None)
             for pname, pspec in (ep.get("parameters") or {}).items():
                 params[pname] = resolve_spec(pname, pspec, self.s["parameters"], base=params.get(pname))
-                self._check_refs(pspec, entry.file, line, f"{key}.parameters.{pname}")
+                self._check_refs(pspec, entry.file, at(["parameters", pname]),
+                                 f"{key}.parameters.{pname}")
             for pname, pspec in params.items():
                 dep = pspec.get("deprecated")
                 if dep and dep.get("action") == "rename" and dep.get("to") not in params:
-                    self.p.add(entry.file, line, f"{key}.parameters.{pname}.deprecated.to",
+                    self.p.add(entry.file, at(["parameters", pname, "deprecated", "to"]),
+                               f"{key}.parameters.{pname}.deprecated.to",
                                f"rename target {dep.get('to')!r} is not a parameter of {mid} "
                                f"on {ep_name}")
             removed = {k: Removal.from_dict(v) for k, v in (ep.get("removed") or {}).items()}
             for k in removed:
                 if k in params:
-                    self.p.add(entry.file, line, f"{key}.removed.{k}",
+                    self.p.add(entry.file, at(["removed", k]), f"{key}.removed.{k}",
                                "listed as removed but still a parameter")
             legacy = Legacy.from_dict(ep["legacy"]) if ep.get("legacy") else None
             if "model" in params:

@@ -243,7 +243,7 @@ def test_family_that_does_not_exist(cat: Path) -> None:
 def test_extends_a_family_that_does_not_exist(cat: Path) -> None:
     text = edit(cat, FAM_CHAT, "extends: openai-chat", "extends: openai-chatt")
     found = problems(cat)
-    # (each distinct problem; duplicates are the subject of the xfail below)
+    # (each distinct problem)
     [p] = set(found)
     assert p.file == FAM_CHAT
     assert p.key == "families.openai-reasoning-chat.extends"
@@ -267,7 +267,7 @@ def test_ref_to_a_missing_definition(cat: Path) -> None:
     assert p.key == ("models.kling-video/v1.6/pro/image-to-video.endpoints[0]"
                      ".parameters.dynamic_masks")
     assert "'kling_dynamic_maskz'" in p.message and "no definition" in p.message
-    # within the endpoint entry that holds it (see the xfail below for the exact line)
+    # within the endpoint entry that holds it (the exact line: see below)
     assert line_of(text, "- family: video-generation") <= p.line <= line_of(text, "maskz")
 
 
@@ -317,9 +317,6 @@ def test_removed_parameter_that_is_still_a_parameter(cat: Path) -> None:
             <= p.line <= line_of(text, "  reasoning_effort:"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "resolution problems (_Resolver) are reported at the line of the enclosing model "
-    "endpoint item or family key, not at the line of the key they name"))
 @pytest.mark.parametrize("case", ["model-ref", "family-ref", "rename-to", "removed"])
 def test_resolution_problems_point_at_the_offending_line(cat: Path, case: str) -> None:
     if case == "model-ref":
