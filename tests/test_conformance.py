@@ -218,9 +218,6 @@ EXCEPTIONS: dict[tuple[str, str, str, str], str] = {
                    "deepseek/deepseek-thinking-v3.2-exp")],
         "the v3.2 page also lists the -exp id and adds the tool role and tool calls to "
         "`messages`; the catalog takes the union (its message list is the v3.2 page's)"),
-    ("claude-3-5-sonnet-latest", "/v1/chat/completions", "*", "union-of-documents"):
-        "Claude 3.5 Sonnet has two pages (claude-3-5-sonnet and claude-3.5-sonnet, the "
-        "latter with `thinking` and `frequency_penalty`); the catalog takes the union",
     ("imagen4/preview", "/v1/images/generations", "*", "union-of-documents"):
         "the Imagen 4 generate page lists the preview id too; the preview page adds "
         "`num_images` bounds and a longer prompt; the catalog takes the union",

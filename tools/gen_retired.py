@@ -17,7 +17,9 @@ model with ``status: removed``:
   family, newer version, and served today.
 
 Decisions that are not mechanical live in this file, each with its reason:
-:data:`LIVE_AFTER_ALL`, :data:`REPLACEMENTS`, :data:`SKIP_EXISTING`.
+:data:`LIVE_AFTER_ALL`, :data:`REPLACEMENTS`, :data:`SKIP_EXISTING`; ids only the
+documents of removed models name are decided in docs/decisions/ids.yaml
+(``removed_document_ids``).
 ``--check`` writes nothing and exits 1 when a file would change.
 """
 
@@ -66,6 +68,7 @@ REPLACEMENTS: dict[str, str] = {
     "gpt-4-turbo": "openai/gpt-4.1-2025-04-14",
     "gpt-4-turbo-2024-04-09": "openai/gpt-4.1-2025-04-14",
     "gpt-4-0125-preview": "openai/gpt-4.1-2025-04-14",
+    "gpt-4-1106-preview": "openai/gpt-4.1-2025-04-14",
     "gpt-3.5-turbo-16k-0613": "gpt-3.5-turbo",
     "o1-preview": "o1",
     "openai/gpt-5-chat-latest": "openai/gpt-5-2-chat-latest",
@@ -189,6 +192,7 @@ def collect() -> dict[str, dict[str, dict[str, object]]]:
     table = refdata.table_ids("active") | refdata.table_ids("deprecated")
     files: dict[str, dict[str, object]] = {}
     seen: dict[str, dict[str, object]] = {}
+    home: dict[str, str] = {}  # model id -> its developer's directory
     for row in refdata.rows():
         if row.status != "deprecated":
             continue
@@ -228,7 +232,41 @@ def collect() -> dict[str, dict[str, dict[str, object]]]:
         seen[mid] = model
         entry = files.setdefault(slug(dev), {"developer": dev, "models": {}})
         entry["models"][mid] = model  # type: ignore[index]
+        home[mid] = slug(dev)
+    _add_document_ids(files, seen, home)
     return files
+
+
+def _add_document_ids(files: dict[str, dict[str, object]], seen: dict[str, dict[str, object]],
+                      home: dict[str, str]) -> None:
+    """Ids that only documents of removed models name (docs/decisions/ids.yaml,
+    ``removed_document_ids``): an alias of one of those models, or a removed
+    model of its own beside them."""
+    decided = refdata.id_decisions().get("removed_document_ids") or {}
+    found = refdata.removed_document_ids()
+    if set(decided) != set(found):
+        raise SystemExit("docs/decisions/ids.yaml: removed_document_ids must decide exactly "
+                         f"{sorted(found)}; it decides {sorted(decided)}")
+    owner = {i: mid for mid, m in seen.items()
+             for i in (mid, *m.get("aliases", ()))}  # type: ignore[misc]
+    for did, named in found.items():
+        d = decided[did]
+        if "alias_of" in d:
+            model = seen[owner[d["alias_of"]]]
+            aliases = [*model.pop("aliases", ()), did]  # type: ignore[misc]
+            rest = dict(model)
+            model.clear()
+            model.update(aliases=aliases, **rest)  # aliases first, as written for rows
+            continue
+        first = owner[named[0]]
+        files_ = [f.removeprefix("openapi/") for f in refdata.spec_ids()[did]]
+        model = {"kind": _doc_kind(files_) or "chat", "status": "removed"}
+        if did in REPLACEMENTS:
+            model["replacement"] = REPLACEMENTS[did]
+        model["notes"] = (f"The table never lists it; only the documents of {first} (removed) "
+                          "name it, so the docs give no date of its own.")
+        seen[did] = model
+        files[home[first]]["models"][did] = model  # type: ignore[index]
 
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/+@-]*$")
