@@ -1898,7 +1898,10 @@ def test_removed_and_deprecated_dates_match_docs_history(cat: Catalog, row: Row)
     """Each removal (and each dated deprecation) the catalog states for this row is
     an event in the docs' history of one of the row's documents, on that date; and a
     removed parameter is rejected with AML303 naming the date."""
-    events = _history().get(row.model, [])
+    # The history is kept per id as the documents spell it: an alias's events are
+    # the model's (google/imagen4/preview's page is imagen4/preview's).
+    events = [e for i in (row.model, *cat.model(row.model).aliases)
+              for e in _history().get(i, [])]
     files = {ref.file for ref in row.docs}
     ep = cat.model_record(row.model)["endpoints"][row.endpoint]
     for param, info in ep.get("removed", {}).items():
