@@ -162,6 +162,19 @@ def test_id_only_removed_models_documents_name_is_removed(cat: Catalog, doc_id: 
 
 
 @needs_reference
+def test_removed_models_keep_their_last_documented_parameters(cat: Catalog) -> None:
+    """A removed model that a document (current or deleted) describes keeps the
+    endpoints and parameters of its last documents, for `aimlcat show` and the
+    AML103 hint."""
+    import gen_retired
+
+    missing = [m.id for m in cat.models(status="removed")
+               if gen_retired.last_documents((m.id, *m.aliases))
+               and not cat.model_record(m.id)["endpoints"]]
+    assert not missing
+
+
+@needs_reference
 def test_retired_files_are_current() -> None:
     import gen_retired
 

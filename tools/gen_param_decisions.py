@@ -94,19 +94,19 @@ RENAMES = {
 # Confirmations too: a kept removal checked against the documents says why.
 OVERRIDES: dict[tuple[str, str], tuple[str, str, str]] = {
     ("google/imagen4/preview", "negative_prompt"): (
-        "keep", "targeted", "reviewed: the deleted imagen4-preview page listed it; its page was "
+        "keep", "targeted", ("reviewed: the deleted imagen4-preview page listed it; its page was "
         "rewritten on 2025-11-20 to the Imagen 4 parameter set (watermark, safety and person "
-        "settings), which has no negative prompt, and no Imagen 4 document lists one since"),
+        "settings), which has no negative prompt, and no Imagen 4 document lists one since")),
     ("google/lyria2", "provider"): (
-        "keep", "targeted", "reviewed: dropped from the Lyria 2 page alone on 2025-05-30 and never "
-        "listed again; its current page takes `prompt`, `negative_prompt` and `seed` only"),
+        "keep", "targeted", ("reviewed: dropped from the Lyria 2 page alone on 2025-05-30 and never "
+        "listed again; its current page takes `prompt`, `negative_prompt` and `seed` only")),
     ("minimax-music", "provider"): (
-        "keep", "targeted", "reviewed: dropped from the legacy MiniMax music page on 2025-02-28 and "
+        "keep", "targeted", ("reviewed: dropped from the legacy MiniMax music page on 2025-02-28 and "
         "from the current one on 2025-08-19, never listed again; no MiniMax music document "
-        "takes it today"),
+        "takes it today")),
     ("stable-audio", "provider"): (
-        "keep", "targeted", "reviewed: dropped from the Stable Audio page on 2025-02-28 (with the "
-        "MiniMax music page, the only other music page to list it) and never listed again"),
+        "keep", "targeted", ("reviewed: dropped from the Stable Audio page on 2025-02-28 (with the "
+        "MiniMax music page, the only other music page to list it) and never listed again")),
     ("blackforestlabs/flux-2-lora", "loars"): (
         "drop", "typo", "a misspelling of `loras`, corrected on 2025-12-03 (AML301 suggests it)"),
     ("blackforestlabs/flux-2-lora-edit", "loars"): (

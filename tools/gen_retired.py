@@ -26,9 +26,13 @@ documents of removed models name are decided in docs/decisions/ids.yaml
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import re
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -234,7 +238,81 @@ def collect() -> dict[str, dict[str, dict[str, object]]]:
         entry["models"][mid] = model  # type: ignore[index]
         home[mid] = slug(dev)
     _add_document_ids(files, seen, home)
+    for mid, model in seen.items():
+        names = (mid, *model.get("aliases", ()))  # type: ignore[misc]
+        endpoints, sources, problem = last_endpoints(names)
+        if endpoints:
+            model["endpoints"] = endpoints
+            model["_sources"] = sources
+        elif problem:
+            SKIPPED[mid] = problem
     return files
+
+
+# Removed models whose last documents could not be imported: id -> why.
+SKIPPED: dict[str, str] = {}
+
+
+def _document_order(rel: str) -> tuple[int, str]:
+    # As the served models were imported (docs/coverage.md): path order, the
+    # Black-Forest-Labs image pages after the newer flux/ pages.
+    return ("image-models/Black-Forest-Labs/" in rel, rel)
+
+
+def last_documents(names: tuple[str, ...]) -> list[str]:
+    """The documents that last described a model (paths under the docs folder): the
+    current documents whose model lists name one of its ids, else the deleted ones."""
+    current = {f for i in names for f in refdata.spec_ids().get(i, [])}
+    if current:
+        return sorted((f if f.startswith("openapi/") else "openapi/" + f for f in current),
+                      key=_document_order)
+    deleted = {f for i in names for f in refdata.removed_documents().get(i, ())}
+    return sorted(deleted, key=_document_order)
+
+
+@functools.cache
+def _source_catalog() -> Any:
+    from aimlcat._loader import load_catalog_source
+
+    return load_catalog_source(refdata.REPO / "catalog")
+
+
+def last_endpoints(names: tuple[str, ...]) -> tuple[list[Any], list[str], str | None]:
+    """(endpoint items, source documents, problem) of a removed model: its last
+    documents imported with ``aimlcat import-openapi`` against the catalog, so they
+    reuse its families and shapes. Empty with a problem when they cannot be imported
+    as they are (an id the catalog cannot hold, a path or shape it lacks)."""
+    from aimlcat._importer import ImportFailed, import_openapi
+
+    docs = last_documents(names)
+    if not docs:
+        return [], [], None
+    # One table row holding the model's ids makes them one model for the importer
+    # (its documents may spell the id differently from one another).
+    with tempfile.TemporaryDirectory() as tmp:
+        table = Path(tmp) / "models.json"
+        table.write_text(json.dumps({"models": [{"ids": list(names)}]}), "utf-8")
+        try:
+            result = import_openapi([refdata.DOCS / d for d in docs], catalog=_source_catalog(),
+                                    models_table=table)
+        except ImportFailed as exc:
+            result = exc
+    if isinstance(result, ImportFailed):
+        exc = result
+        return [], docs, "; ".join(f"{p.file.split('aimlapi-docs/')[-1]}: {p.message}"
+                                   for p in exc.problems)
+    new = sorted(set(result.files) & {"endpoints.yaml", "shapes.yaml"})
+    if new:
+        return [], docs, f"the import needs {', '.join(new)} (a path or shape the catalog lacks)"
+    entries: dict[str, Any] = {}
+    for text in result.files.values():
+        entries.update(yaml.safe_load(text).get("models") or {})
+    for mid, entry in entries.items():
+        if mid == names[0] or (mid in names and names[0] not in entries):
+            while "extends" in entry:
+                entry = entries[entry["extends"]]
+            return list(entry["endpoints"]), docs, None
+    return [], docs, "the import names none of its ids"
 
 
 def _add_document_ids(files: dict[str, dict[str, object]], seen: dict[str, dict[str, object]],
@@ -291,9 +369,18 @@ def render(dev: str, models: dict[str, dict[str, object]]) -> str:
     ]
     for mid in sorted(models, key=str.lower):
         m = models[mid]
+        for src in m.get("_sources", ()):  # type: ignore[attr-defined]
+            gone = " (deleted)" if src.startswith("removed-openapi/") else ""
+            lines.append(f"  # last documented in {src.split('/', 1)[1]}{gone}")
         lines.append(f"  {_scalar(mid)}:")
         for k, v in m.items():
-            if k == "kind" and v == "chat":
+            if k == "kind" and v == "chat" or k == "_sources":
+                continue
+            if k == "endpoints":
+                from aimlcat._importer import render_yaml
+
+                block = render_yaml({"endpoints": v}).rstrip("\n").split("\n")
+                lines.extend("    " + line if line else line for line in block)
                 continue
             if isinstance(v, list):
                 lines.append(f"    {k}: [{', '.join(_scalar(x) for x in v)}]")
@@ -332,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(text, "utf-8")
     for p in stale:
         print(("stale: " if args.check else "wrote ") + str(p.relative_to(refdata.REPO)))
+    if not args.check:
+        for mid, why in sorted(SKIPPED.items()):
+            print(f"no endpoints for {mid}: {why}")
     return 1 if (args.check and stale) else 0
 
 
