@@ -135,8 +135,10 @@ RULES: dict[str, Rule] = _rules(
          _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO + '}\n')),
     Rule("AML103", "removed-model", ERROR, "The model is no longer served by the gateway.",
          "The gateway has retired the model: requests fail or are routed elsewhere. The "
-         "message gives the date; the hint names the replacement, or how to find a live "
-         "model of the same kind.",
+         "message gives the date; the hint names the replacement and what the body would "
+         "change for it (keys it calls differently, keys it does not take, keys the removed "
+         "model never took either, from its last documented parameters), or how to find a "
+         "live model of the same kind. `aimlcat show` lists what the removed model took.",
          _ex("request.json", '{"model": "dall-e-3", "prompt": "A lighthouse at dusk"}\n'),
          _ex("request.json", '{"model": "flux/dev", "prompt": "A lighthouse at dusk"}\n')),
     Rule("AML104", "deprecated-model", WARNING, "The model still works but is being retired.",

@@ -121,7 +121,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         since = f" on {rec['status_since']}" if rec.get("status_since") else ""
         repl = rec.get("replacement")
         if repl:
-            hint = f"Switch to `{repl}`." + _migration(cat, repl, payload, path)
+            hint = f"Switch to `{repl}`." + _migration(cat, mid, repl, payload, path)
         elif rec["kind"] in cat.active_kinds():
             hint = (f"Pick a live {rec['kind']} model: `aimlcat models --kind {rec['kind']} "
                     "--status active`.")
@@ -239,22 +239,35 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                 out.append(f)
 
 
-def _migration(cat: Catalog, repl: str, payload: dict[str, Any], path: str | None) -> str:
+def _migration(cat: Catalog, old: str, repl: str, payload: dict[str, Any],
+               path: str | None) -> str:
     """What the body would have to change for ``repl``: keys it calls differently, keys it
-    does not take (on the endpoint asked for, else the one the body points at)."""
+    does not take (on the endpoint asked for, else the one the body points at for the
+    removed model, else the replacement's best match). When the catalog keeps the removed
+    model's last parameters, keys it did not take either are told apart: typos, not
+    migration work."""
     rid = cat.resolve(repl)
     eps: dict[str, Any] = cat.model_record(rid)["endpoints"] if rid is not None else {}
     if not eps:
         return ""
+    old_eps: dict[str, Any] = cat.model_record(old)["endpoints"]
+    if path is None and old_eps:
+        path = _infer_endpoint(cat, old_eps, payload)
     where = path if path in eps else _infer_endpoint(cat, eps, payload) or next(iter(eps))
     params = eps[where]["parameters"]
-    renamed, missing = [], []
+    took: set[str] | None = None  # what the removed model took there, when known
+    at = (path if path in old_eps else _infer_endpoint(cat, old_eps, payload)) if old_eps else None
+    if at is not None:
+        took = {*old_eps[at]["parameters"], *old_eps[at].get("removed", {})}
+    renamed, missing, never = [], [], []
     for key in payload:
         if key == "model" or key in params:
             continue
         other = next((s for s in cat.synonyms(key) if s in params), None)
         if other is not None:
             renamed.append(f"`{key}` `{other}`")
+        elif took is not None and key not in took:
+            never.append(f"`{key}`")
         else:
             missing.append(f"`{key}`")
     text = ""
@@ -263,6 +276,9 @@ def _migration(cat: Catalog, repl: str, payload: dict[str, Any], path: str | Non
     if missing:
         text += f" It does not take {', '.join(missing)}" + (f" on {where}" if not renamed else "")
         text += "; drop them." if len(missing) > 1 else "; drop it."
+    if never:
+        text += (f" Neither model takes {', '.join(never)}; drop "
+                 + ("them." if len(never) > 1 else "it."))
     return text
 
 

@@ -313,7 +313,7 @@ def test_tools_to_a_model_without_tool_calling(cat: aimlcat.Catalog) -> None:
     ("deepseek/deepseek-v4-pro-0813", {"type": "json_schema", "json_schema": {"name": "a"}},
      "/response_format/type", "It takes json_object"),
     # takes no response_format at all
-    ("anthropic/claude-3.5-sonnet", {"type": "json_object"}, "/response_format", "json_mode"),
+    ("anthropic/claude-haiku-4.5", {"type": "json_object"}, "/response_format", "json_mode"),
 ])
 def test_response_format_the_model_does_not_take(cat: aimlcat.Catalog, model: str,
                                                  fmt: dict[str, Any], pointer: str,

@@ -126,6 +126,54 @@ def test_replacements_are_served_and_of_the_same_kind(cat: Catalog) -> None:
             assert repl.kind == m.kind, (m.id, m.replacement)
 
 
+def _removed_document_ids() -> dict[str, tuple[str, ...]]:
+    return refdata.removed_document_ids() if refdata.available() else {}
+
+
+@needs_reference
+def test_ids_only_removed_models_documents_name_are_decided() -> None:
+    decided = _decisions().get("removed_document_ids") or {}
+    assert set(decided) == set(_removed_document_ids())
+    for did, d in decided.items():
+        assert d["reason"] and (("alias_of" in d) != bool(d.get("own_model"))), did
+
+
+@needs_reference
+@pytest.mark.parametrize("doc_id", sorted(_removed_document_ids()))
+def test_id_only_removed_models_documents_name_is_removed(cat: Catalog, doc_id: str) -> None:
+    """An id that only documents of removed models list is removed too (no active
+    entry built from those documents): an alias of one of those models, or a removed
+    model of its own; either way a body naming it gets AML103 with a hint."""
+    decision = _decisions()["removed_document_ids"][doc_id]
+    mid = cat.resolve(doc_id)
+    assert mid is not None
+    info = cat.model(mid)
+    assert info.status == "removed"
+    if "alias_of" in decision:
+        assert mid == cat.resolve(decision["alias_of"])
+        assert mid in {cat.resolve(n) for n in refdata.removed_document_ids()[doc_id]}
+    else:
+        assert mid == doc_id
+        assert info.status_since is not None or (info.notes and "date" in info.notes)
+    (finding,) = cat.validate({"model": doc_id, "messages": [{"role": "user", "content": "hi"}]}
+                              ).findings
+    assert (finding.code, finding.pointer) == ("AML103", "/model")
+    assert finding.hint and (not info.replacement or info.replacement in finding.hint)
+
+
+@needs_reference
+def test_removed_models_keep_their_last_documented_parameters(cat: Catalog) -> None:
+    """A removed model that a document (current or deleted) describes keeps the
+    endpoints and parameters of its last documents, for `aimlcat show` and the
+    AML103 hint."""
+    import gen_retired
+
+    missing = [m.id for m in cat.models(status="removed")
+               if gen_retired.last_documents((m.id, *m.aliases))
+               and not cat.model_record(m.id)["endpoints"]]
+    assert not missing
+
+
 @needs_reference
 def test_retired_files_are_current() -> None:
     import gen_retired

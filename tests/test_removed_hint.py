@@ -85,3 +85,13 @@ def test_only_unknown_keys(cat: aimlcat.Catalog) -> None:
 def test_a_replacement_without_documented_parameters_says_nothing_more(
         cat: aimlcat.Catalog) -> None:
     assert _hint(cat, {"model": "old-undocumented", "x": 1}) == "Switch to `bare-video`."
+
+
+def test_keys_the_removed_model_did_not_take_either_are_told_apart(
+        cat: aimlcat.Catalog) -> None:
+    """The catalog keeps a removed model's last parameters: a key it never took is a
+    typo, not something the move to the replacement loses."""
+    hint = _hint(cat, {"model": "old-video", "prompt": "a cat", "camera_fixed": True,
+                       "cfg_scalr": 0.5})
+    assert hint == ("Switch to `new-video`. It does not take `camera_fixed` on "
+                    "/v2/video/generations; drop it. Neither model takes `cfg_scalr`; drop it.")

@@ -8,8 +8,8 @@ its endpoint item in its YAML file and add ``PARAM: {since, hint}`` under that
 item's ``removed:`` (created after the item's last line). Text edits only:
 comments, anchors and layout stay as they are. Skipped, and listed: models
 that inherit their endpoints (``extends``), parameters the endpoint still
-takes, removals the docs' history records under another id or a deleted
-document (the conformance test checks each against the catalog id's history), and flow-style ``removed:`` blocks (block-style ones are extended).
+takes, removals the docs' history records under no id of the model or only in a deleted
+document (the conformance test checks each against the history of the model's ids), and flow-style ``removed:`` blocks (block-style ones are extended).
 Run ``aimlcat check-catalog`` and ``aimlcat build`` afterwards.
 """
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                        for f in refdata.spec_ids().get(i, [])}
             if not any(e.get("parameter") == p and e["change"] == "parameter-removed"
                        and e["date"] == d["date"] and e["file"] in current
-                       for e in refdata.history().get(m.id, [])):
+                       for i in (m.id, *m.aliases) for e in refdata.history().get(i, [])):
                 # The conformance test checks each removal against the history of
                 # the catalog id in a current document; the docs record it elsewhere.
                 skipped.append(f"{model} {p}: the docs' history has it under another id or "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,22 @@ RENAMES = {
 }
 
 # Corrections from review: (model, parameter) -> (decision, rule, reason).
+# Confirmations too: a kept removal checked against the documents says why.
 OVERRIDES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("google/imagen4/preview", "negative_prompt"): (
+        "keep", "targeted", ("reviewed: the deleted imagen4-preview page listed it; its page was "
+        "rewritten on 2025-11-20 to the Imagen 4 parameter set (watermark, safety and person "
+        "settings), which has no negative prompt, and no Imagen 4 document lists one since")),
+    ("google/lyria2", "provider"): (
+        "keep", "targeted", ("reviewed: dropped from the Lyria 2 page alone on 2025-05-30 and never "
+        "listed again; its current page takes `prompt`, `negative_prompt` and `seed` only")),
+    ("minimax-music", "provider"): (
+        "keep", "targeted", ("reviewed: dropped from the legacy MiniMax music page on 2025-02-28 and "
+        "from the current one on 2025-08-19, never listed again; no MiniMax music document "
+        "takes it today")),
+    ("stable-audio", "provider"): (
+        "keep", "targeted", ("reviewed: dropped from the Stable Audio page on 2025-02-28 (with the "
+        "MiniMax music page, the only other music page to list it) and never listed again")),
     ("blackforestlabs/flux-2-lora", "loars"): (
         "drop", "typo", "a misspelling of `loras`, corrected on 2025-12-03 (AML301 suggests it)"),
     ("blackforestlabs/flux-2-lora-edit", "loars"): (
@@ -269,6 +285,15 @@ def decide() -> dict[str, dict[str, dict[str, Any]]]:
     return dict(sorted(out.items()))
 
 
+@functools.cache
+def _legacy_paths() -> frozenset[str]:
+    """Paths of the endpoints the catalog declares legacy (vendor paths models left)."""
+    from aimlcat._loader import load_catalog_source
+
+    src = load_catalog_source(refdata.REPO / "catalog")
+    return frozenset(e.path for e in src.endpoints.values() if e.legacy)
+
+
 def _endpoint_of(model: str, param: str, date: str | None) -> str:
     """The endpoint whose document dropped (or, ``date`` None, flags) the parameter."""
     import aimlcat
@@ -280,11 +305,12 @@ def _endpoint_of(model: str, param: str, date: str | None) -> str:
         files = [e["file"] for e in refdata.history().get(model, [])
                  if e.get("parameter") == param and e["date"] == date]
         files += [f.removeprefix("openapi/") for f in refdata.spec_ids().get(model, [])]
+    legacy = _legacy_paths()
     for f in files:
         try:
             for path, _body in refdata.body_endpoints(f):
                 ep = cat.canonical_endpoint(path)
-                if ep is not None and (date is None or not path.startswith("/v2/generate/")):
+                if ep is not None and (date is None or ep not in legacy):
                     return ep
         except OSError:
             continue
@@ -326,7 +352,7 @@ def todo() -> str:
             lines.append(f"{model}  # {ep}" + (" (in the catalog)" if mid else ""))
             lines.append("    parameters:" if flagged else "    removed:")
             lines.extend(entries)
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
 
 
 def _q(s: str) -> str:

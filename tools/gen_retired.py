@@ -2,9 +2,9 @@
 
     python tools/gen_retired.py [--check]
 
-Reads the docs' model table (``../shared/reference``, at run time) and writes
-one file per developer with every id of the "no longer supported" table as a
-model with ``status: removed``:
+Reads the docs' model table and documents (``../shared/reference``, at run
+time) and writes one file per developer with every id of the "no longer
+supported" table as a model with ``status: removed``:
 
 - ids on one row are one model (the first clean id, the others aliases); a
   document id that is a spelling of a row id (docs/catalog.md, "Ids and
@@ -14,19 +14,27 @@ model with ``status: removed``:
 - the kind comes from the model's documents (current, deleted, or named in
   the docs' history); without any, from the id (noted);
 - ``replacement`` only from :data:`REPLACEMENTS`, a reviewed list: same
-  family, newer version, and served today.
+  family, newer version, and served today;
+- ``endpoints`` from the model's last documents (:func:`last_endpoints`), so
+  ``aimlcat show`` and the AML103 hint know what it took.
 
 Decisions that are not mechanical live in this file, each with its reason:
-:data:`LIVE_AFTER_ALL`, :data:`REPLACEMENTS`, :data:`SKIP_EXISTING`.
+:data:`LIVE_AFTER_ALL`, :data:`REPLACEMENTS`, :data:`SKIP_EXISTING`; ids only the
+documents of removed models name are decided in docs/decisions/ids.yaml
+(``removed_document_ids``).
 ``--check`` writes nothing and exits 1 when a file would change.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import re
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -66,6 +74,7 @@ REPLACEMENTS: dict[str, str] = {
     "gpt-4-turbo": "openai/gpt-4.1-2025-04-14",
     "gpt-4-turbo-2024-04-09": "openai/gpt-4.1-2025-04-14",
     "gpt-4-0125-preview": "openai/gpt-4.1-2025-04-14",
+    "gpt-4-1106-preview": "openai/gpt-4.1-2025-04-14",
     "gpt-3.5-turbo-16k-0613": "gpt-3.5-turbo",
     "o1-preview": "o1",
     "openai/gpt-5-chat-latest": "openai/gpt-5-2-chat-latest",
@@ -189,6 +198,7 @@ def collect() -> dict[str, dict[str, dict[str, object]]]:
     table = refdata.table_ids("active") | refdata.table_ids("deprecated")
     files: dict[str, dict[str, object]] = {}
     seen: dict[str, dict[str, object]] = {}
+    home: dict[str, str] = {}  # model id -> its developer's directory
     for row in refdata.rows():
         if row.status != "deprecated":
             continue
@@ -228,7 +238,115 @@ def collect() -> dict[str, dict[str, dict[str, object]]]:
         seen[mid] = model
         entry = files.setdefault(slug(dev), {"developer": dev, "models": {}})
         entry["models"][mid] = model  # type: ignore[index]
+        home[mid] = slug(dev)
+    _add_document_ids(files, seen, home)
+    for mid, model in seen.items():
+        names = (mid, *model.get("aliases", ()))  # type: ignore[misc]
+        endpoints, sources, problem = last_endpoints(names)
+        if endpoints:
+            model["endpoints"] = endpoints
+            model["_sources"] = sources
+        elif problem:
+            SKIPPED[mid] = problem
     return files
+
+
+# Removed models whose last documents could not be imported: id -> why.
+SKIPPED: dict[str, str] = {}
+
+
+def _document_order(rel: str) -> tuple[int, str]:
+    # As the served models were imported (docs/coverage.md): path order, the
+    # Black-Forest-Labs image pages after the newer flux/ pages.
+    return ("image-models/Black-Forest-Labs/" in rel, rel)
+
+
+def last_documents(names: tuple[str, ...]) -> list[str]:
+    """The documents that last described a model (paths under the docs folder): the
+    current documents whose model lists name one of its ids, else the deleted ones."""
+    current = {f for i in names for f in refdata.spec_ids().get(i, [])}
+    if current:
+        return sorted((f if f.startswith("openapi/") else "openapi/" + f for f in current),
+                      key=_document_order)
+    deleted = {f for i in names for f in refdata.removed_documents().get(i, ())}
+    return sorted(deleted, key=_document_order)
+
+
+@functools.cache
+def _source_catalog() -> Any:
+    from aimlcat._loader import load_catalog_source
+
+    return load_catalog_source(refdata.REPO / "catalog")
+
+
+def last_endpoints(names: tuple[str, ...]) -> tuple[list[Any], list[str], str | None]:
+    """(endpoint items, source documents, problem) of a removed model: its last
+    documents imported with ``aimlcat import-openapi`` against the catalog, so they
+    reuse its families and shapes. Empty with a problem when they cannot be imported
+    as they are (an id the catalog cannot hold, a path or shape it lacks)."""
+    from aimlcat._importer import ImportFailed, import_openapi
+
+    docs = last_documents(names)
+    if not docs:
+        return [], [], None
+    # One table row holding the model's ids makes them one model for the importer
+    # (its documents may spell the id differently from one another).
+    with tempfile.TemporaryDirectory() as tmp:
+        table = Path(tmp) / "models.json"
+        table.write_text(json.dumps({"models": [{"ids": list(names)}]}), "utf-8")
+        try:
+            result = import_openapi([refdata.DOCS / d for d in docs], catalog=_source_catalog(),
+                                    models_table=table)
+        except ImportFailed as exc:
+            result = exc
+    if isinstance(result, ImportFailed):
+        exc = result
+        return [], docs, "; ".join(f"{p.file.split('aimlapi-docs/')[-1]}: {p.message}"
+                                   for p in exc.problems)
+    new = sorted(set(result.files) & {"endpoints.yaml", "shapes.yaml"})
+    if new:
+        return [], docs, f"the import needs {', '.join(new)} (a path or shape the catalog lacks)"
+    entries: dict[str, Any] = {}
+    for text in result.files.values():
+        entries.update(yaml.safe_load(text).get("models") or {})
+    for mid, entry in entries.items():
+        if mid == names[0] or (mid in names and names[0] not in entries):
+            while "extends" in entry:
+                entry = entries[entry["extends"]]
+            return list(entry["endpoints"]), docs, None
+    return [], docs, "the import names none of its ids"
+
+
+def _add_document_ids(files: dict[str, dict[str, object]], seen: dict[str, dict[str, object]],
+                      home: dict[str, str]) -> None:
+    """Ids that only documents of removed models name (docs/decisions/ids.yaml,
+    ``removed_document_ids``): an alias of one of those models, or a removed
+    model of its own beside them."""
+    decided = refdata.id_decisions().get("removed_document_ids") or {}
+    found = refdata.removed_document_ids()
+    if set(decided) != set(found):
+        raise SystemExit("docs/decisions/ids.yaml: removed_document_ids must decide exactly "
+                         f"{sorted(found)}; it decides {sorted(decided)}")
+    owner = {i: mid for mid, m in seen.items()
+             for i in (mid, *m.get("aliases", ()))}  # type: ignore[misc]
+    for did, named in found.items():
+        d = decided[did]
+        if "alias_of" in d:
+            model = seen[owner[d["alias_of"]]]
+            aliases = [*model.pop("aliases", ()), did]  # type: ignore[misc]
+            rest = dict(model)
+            model.clear()
+            model.update(aliases=aliases, **rest)  # aliases first, as written for rows
+            continue
+        first = owner[named[0]]
+        files_ = [f.removeprefix("openapi/") for f in refdata.spec_ids()[did]]
+        model = {"kind": _doc_kind(files_) or "chat", "status": "removed"}
+        if did in REPLACEMENTS:
+            model["replacement"] = REPLACEMENTS[did]
+        model["notes"] = (f"The table never lists it; only the documents of {first} (removed) "
+                          "name it, so the docs give no date of its own.")
+        seen[did] = model
+        files[home[first]]["models"][did] = model  # type: ignore[index]
 
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/+@-]*$")
@@ -245,17 +363,27 @@ def _scalar(v: object) -> str:
 def render(dev: str, models: dict[str, dict[str, object]]) -> str:
     lines = [
         "# Models the gateway lists as no longer supported. Generated by",
-        "# tools/gen_retired.py from the docs' model table; edit the generator's",
-        "# reviewed lists (replacements, decisions), not this file.",
+        "# tools/gen_retired.py from the docs' model table and the models' last",
+        "# documents; edit the generator's reviewed lists (replacements,",
+        "# decisions), not this file.",
         f"developer: {_scalar(dev)}",
         "kind: chat  # the default; each model states its own",
         "models:",
     ]
     for mid in sorted(models, key=str.lower):
         m = models[mid]
+        for src in m.get("_sources", ()):  # type: ignore[attr-defined]
+            gone = " (deleted)" if src.startswith("removed-openapi/") else ""
+            lines.append(f"  # last documented in {src.split('/', 1)[1]}{gone}")
         lines.append(f"  {_scalar(mid)}:")
         for k, v in m.items():
-            if k == "kind" and v == "chat":
+            if k == "kind" and v == "chat" or k == "_sources":
+                continue
+            if k == "endpoints":
+                from aimlcat._importer import render_yaml
+
+                block = render_yaml({"endpoints": v}).rstrip("\n").split("\n")
+                lines.extend("    " + line if line else line for line in block)
                 continue
             if isinstance(v, list):
                 lines.append(f"    {k}: [{', '.join(_scalar(x) for x in v)}]")
@@ -294,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(text, "utf-8")
     for p in stale:
         print(("stale: " if args.check else "wrote ") + str(p.relative_to(refdata.REPO)))
+    if not args.check:
+        for mid, why in sorted(SKIPPED.items()):
+            print(f"no endpoints for {mid}: {why}")
     return 1 if (args.check and stale) else 0
 
 

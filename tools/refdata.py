@@ -227,6 +227,50 @@ def deprecated_flags() -> Iterable[tuple[str, str, str]]:
                         yield mid, pname, rel
 
 
+# -- document ids of removed models ---------------------------------------------------
+
+@cache
+def _table_keys() -> dict[str, frozenset[tuple[str, bool]]]:
+    """Spelling key -> (model id, removed?) of the table rows that spell it.
+
+    A row's model is its first clean id; an id in both tables counts as the
+    model docs/decisions/ids.yaml (``both_tables``) says it is."""
+    both = id_decisions().get("both_tables") or {}
+    out: dict[str, set[tuple[str, bool]]] = {}
+    for r in rows():
+        for i in r.ids:
+            removed = r.status == "deprecated"
+            owner = r.ids[0]
+            if i in both:
+                removed, owner = both[i]["status"] == "removed", i
+            out.setdefault(spelling_key(i), set()).add((owner, removed))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@cache
+def removed_document_ids() -> dict[str, tuple[str, ...]]:
+    """Document ids that the table never spells and whose documents name only removed models.
+
+    Such an id is removed too: a spelling or snapshot of one of those models
+    (an alias), or a model of its own that only their documents list. Returns
+    id -> the removed table models its documents name (for the review in
+    docs/decisions/ids.yaml, ``removed_document_ids``)."""
+    keys = _table_keys()
+    out: dict[str, tuple[str, ...]] = {}
+    for did, files in sorted(spec_ids().items()):
+        if spelling_key(did) in keys:
+            continue
+        named: set[tuple[str, bool]] = set()
+        for f in files:
+            for body in request_bodies(f.removeprefix("openapi/")):
+                model = body.get("properties", {}).get("model", {})
+                for other in model.get("enum", []) if isinstance(model, dict) else []:
+                    named |= keys.get(spelling_key(str(other)), frozenset())
+        if named and all(removed for _m, removed in named):
+            out[did] = tuple(sorted(m for m, _r in named))
+    return out
+
+
 # -- live ids without a document ---------------------------------------------------
 
 def _page(p: str | None) -> str:
