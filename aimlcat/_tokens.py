@@ -165,14 +165,6 @@ class _Prompt:
         self.exact = 0  # token-id arrays (embeddings, completions): exact counts
         self.uncounted: list[str] = []
 
-    def cheap_upper(self) -> int:
-        """A sound upper bound from lengths alone (no encoding): the valid path's check."""
-        n = 0
-        for group in (self.texts, self.extra):
-            for s in group:
-                n += len(s) if s.isascii() else 4 * NFC_GROWTH * len(s)
-        return n + self._overhead()
-
     def _overhead(self) -> int:
         return (PER_STRING * (len(self.texts) + len(self.extra)) + PER_MESSAGE * self.messages
                 + PER_REQUEST + (TOOLS_PREAMBLE + PER_TOOL * self.tools if self.tools else 0)
@@ -373,6 +365,97 @@ def _response_item(p: _Prompt, item: Any, ptr: str) -> None:
         p.extra.append(_json_text(item))
 
 
+def _size(value: Any) -> int:
+    """A bound on the UTF-8 (NFC) bytes of a value's JSON text, in C (orjson)."""
+    try:
+        raw = orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return 1 << 62  # not JSON: let the full count decide
+    return len(raw) if raw.isascii() else NFC_GROWTH * len(raw)
+
+
+def _text_size(text: str) -> int:
+    return len(text) + PER_STRING if text.isascii() else 4 * NFC_GROWTH * len(text) + PER_STRING
+
+
+_IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
+_SCHEMA_KEYS = ("tools", "functions", "response_format", "text")
+_WIDE = 4 * NFC_GROWTH  # UTF-8 bytes of one character after NFC, at most
+
+
+def _quick_content(content: Any) -> int:
+    """At least what :func:`_parts` gathers for ``content``, toward the upper bound."""
+    if content.__class__ is str:
+        return (len(content) if content.isascii() else _WIDE * len(content)) + PER_STRING
+    if content.__class__ is not list:
+        return 0 if content is None else _size(content)
+    n = 0
+    for part in content:
+        if part.__class__ is dict:
+            kind = part.get("type")
+            text = part.get("text")
+            if text.__class__ is str and kind in _TEXT_PARTS:
+                n += (len(text) if text.isascii() else _WIDE * len(text)) + PER_STRING
+                continue
+            if kind in _IMAGE_PARTS:
+                n += IMAGE_UPPER
+                continue
+            # tool results and calls, documents...: all of their JSON, and images inside
+            n += _quick_content(part.get("content"))
+        n += _size(part)
+    return n
+
+
+def _quick_upper(body: dict[str, Any], family: str) -> int:
+    """A bound at least :meth:`_Prompt.bounds`' upper bound from lengths alone: what the
+    valid path pays. A text counts its characters (x12 when not ASCII: 4 bytes each, and
+    NFC at most triples UTF-8); anything else its JSON length (orjson, in C), which holds
+    every text inside it, quoted; images their constant."""
+    n = PER_REQUEST
+    if family == "chat" or family == "responses":
+        items = body.get("messages" if family == "chat" else "input")
+        for key in ("system", "instructions"):
+            if key in body:
+                n += PER_MESSAGE + _quick_content(body[key])
+        if items.__class__ is list:
+            for m in items:
+                if m.__class__ is not dict:
+                    n += _quick_content([m])
+                    continue
+                n += PER_MESSAGE
+                if len(m) > 2 or "role" not in m:  # tool calls, outputs, names: all JSON
+                    n += _size(m) + _quick_content(m.get("content"))
+                    n += _quick_content(m.get("output"))
+                    continue
+                role = m["role"]
+                n += (len(role) if role.isascii() else _WIDE * len(role)) + PER_STRING \
+                    if role.__class__ is str else 0
+                content = m.get("content")
+                if content.__class__ is str:
+                    n += (len(content) if content.isascii() else _WIDE * len(content)) \
+                        + PER_STRING
+                elif content is not None:
+                    n += _quick_content(content)
+        elif items is not None:
+            n += _quick_content(items)
+        schemas = [body[k] for k in _SCHEMA_KEYS if k in body]
+        if schemas:  # one orjson call for all of them
+            n += _size(schemas)
+            for key in ("tools", "functions"):
+                tools = body.get(key)
+                if tools.__class__ is list and tools:
+                    n += TOOLS_PREAMBLE + PER_TOOL * len(tools)
+        return n
+    value = body.get("input" if family == "embeddings" else "prompt")
+    if value.__class__ is str:
+        return _text_size(value) + n
+    if value.__class__ is not list:
+        return n
+    if _token_ids(value):
+        return len(value) + n
+    return max((len(v) if v.__class__ is list else _size(v) for v in value), default=0) + n
+
+
 def _family(endpoint: str | None, body: dict[str, Any]) -> str | None:
     if endpoint is not None:
         path = "/" + endpoint.split("://", 1)[-1].split("?", 1)[0].strip("/")
@@ -458,10 +541,10 @@ def context_findings(body: dict[str, Any], path: str, window: int, params: dict[
         return []
     reserve, reason = (0, "") if family == "embeddings" else output_reservation(body, params)
     room = window - reserve
+    if _quick_upper(body, family) <= room:
+        return []
     out: list[tuple[str, str, str, str]] = []
     for ptr, prompt in _gather(body, family):
-        if prompt.cheap_upper() <= room:
-            continue
         est = prompt.bounds()
         if est.upper <= room or est.high <= room:
             continue

@@ -322,3 +322,60 @@ def test_the_cheap_path_says_nothing_and_the_output_limit_alone_can_overflow() -
     assert (code, ptr) == ("AML510", "/messages")
     assert message.startswith("the prompt is at least 1 token ")
     assert context_findings({"prompt": "x"}, "/v1/images/generations", 10, {}, "m") == []
+
+
+# -- the cheap check ------------------------------------------------------------------------
+
+TEXT = st.one_of(st.text(max_size=30), st.lists(TRICKY, max_size=10).map("".join))
+PART = st.one_of(
+    st.builds(lambda t: {"type": "text", "text": t}, TEXT),
+    st.builds(lambda t: {"type": "input_text", "text": t}, TEXT),
+    st.just({"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}),
+    st.just({"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo="}),
+    st.builds(lambda t: {"type": "tool_result", "tool_use_id": "t", "content": [
+        {"type": "text", "text": t}, {"type": "image", "source": {"type": "url", "url": "u"}}]},
+        TEXT),
+    st.builds(lambda t: {"type": "tool_use", "id": "t", "name": "f", "input": {"q": t}}, TEXT),
+    st.builds(lambda t: {"type": "document", "source": {"type": "text", "data": t}}, TEXT),
+    st.just({"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}),
+    TEXT, st.none(), st.integers())
+MESSAGE = st.one_of(
+    st.fixed_dictionaries({"role": st.one_of(TEXT, st.none()),
+                           "content": st.one_of(TEXT, st.none(), st.lists(PART, max_size=4))},
+                          optional={"name": TEXT, "tool_calls": st.lists(st.builds(
+                              lambda a: {"id": "c", "type": "function",
+                                         "function": {"name": "f", "arguments": a}}, TEXT),
+                              max_size=2)}),
+    st.builds(lambda a: {"type": "function_call", "name": "f", "arguments": a}, TEXT),
+    st.builds(lambda o: {"type": "function_call_output", "call_id": "c", "output": o},
+              st.one_of(TEXT, st.lists(PART, max_size=3))),
+    TEXT, st.integers())
+TOOL = st.builds(lambda d, p: {"type": "function", "function": {
+    "name": "f", "description": d, "parameters": {"type": "object", "properties": {
+        "x": {"type": "string", "description": p}}}}}, TEXT, TEXT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={
+    "system": st.one_of(TEXT, st.lists(PART, max_size=2)), "instructions": TEXT,
+    "messages": st.lists(MESSAGE, max_size=5), "input": st.one_of(TEXT, st.lists(MESSAGE,
+                                                                                  max_size=5)),
+    "tools": st.lists(TOOL, max_size=2), "response_format": st.just({"type": "json_object"})}),
+    st.sampled_from(["chat", "responses"]))
+def test_the_cheap_check_is_never_below_the_upper_bound(body: dict[str, Any],
+                                                        family: str) -> None:
+    from aimlcat._tokens import _gather, _quick_upper
+
+    ((_, prompt),) = _gather(body, family)
+    assert _quick_upper(body, family) >= prompt.bounds().upper
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(TEXT, st.lists(st.one_of(TEXT, st.lists(st.integers(0, 99), max_size=9)),
+                                max_size=4), st.lists(st.integers(0, 99), max_size=9)))
+def test_the_cheap_check_holds_for_every_embedding_input(value: Any) -> None:
+    from aimlcat._tokens import _gather, _quick_upper
+
+    body = {"input": value}
+    assert _quick_upper(body, "embeddings") >= max(
+        p.bounds().upper for _, p in _gather(body, "embeddings"))
