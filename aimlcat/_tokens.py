@@ -378,7 +378,7 @@ def _text_size(text: str) -> int:
     return len(text) + PER_STRING if text.isascii() else 4 * NFC_GROWTH * len(text) + PER_STRING
 
 
-_IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
+_IMAGE_PARTS = ("image_url", "input_image", "image")  # a tuple: `type` may be unhashable
 _SCHEMA_KEYS = ("tools", "functions", "response_format", "text")
 _WIDE = 4 * NFC_GROWTH  # UTF-8 bytes of one character after NFC, at most
 
@@ -418,24 +418,22 @@ def _quick_upper(body: dict[str, Any], family: str) -> int:
             if key in body:
                 n += PER_MESSAGE + _quick_content(body[key])
         if items.__class__ is list:
+            n += (PER_MESSAGE + 2 * PER_STRING) * len(items)
             for m in items:
                 if m.__class__ is not dict:
                     n += _quick_content([m])
                     continue
-                n += PER_MESSAGE
-                if len(m) > 2 or "role" not in m:  # tool calls, outputs, names: all JSON
-                    n += _size(m) + _quick_content(m.get("content"))
-                    n += _quick_content(m.get("output"))
+                role = m.get("role")
+                if len(m) == 2 and role.__class__ is str and "content" in m:
+                    content = m["content"]
+                    if content.__class__ is str and role.isascii() and content.isascii():
+                        n += len(role) + len(content)  # the common message
+                    else:
+                        n += (len(role) if role.isascii() else _WIDE * len(role)) \
+                            + _quick_content(content)
                     continue
-                role = m["role"]
-                n += (len(role) if role.isascii() else _WIDE * len(role)) + PER_STRING \
-                    if role.__class__ is str else 0
-                content = m.get("content")
-                if content.__class__ is str:
-                    n += (len(content) if content.isascii() else _WIDE * len(content)) \
-                        + PER_STRING
-                elif content is not None:
-                    n += _quick_content(content)
+                # tool calls, outputs, names: all of its JSON (and images inside)
+                n += _size(m) + _quick_content(m.get("content")) + _quick_content(m.get("output"))
         elif items is not None:
             n += _quick_content(items)
         schemas = [body[k] for k in _SCHEMA_KEYS if k in body]
