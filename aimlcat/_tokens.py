@@ -425,12 +425,26 @@ def _quick_upper(body: dict[str, Any], family: str) -> int:
                     continue
                 role = m.get("role")
                 if len(m) == 2 and role.__class__ is str and "content" in m:
+                    n += len(role) if role.isascii() else _WIDE * len(role)
                     content = m["content"]
-                    if content.__class__ is str and role.isascii() and content.isascii():
-                        n += len(role) + len(content)  # the common message
-                    else:
-                        n += (len(role) if role.isascii() else _WIDE * len(role)) \
-                            + _quick_content(content)
+                    if content.__class__ is str:  # the common message
+                        n += len(content) if content.isascii() else _WIDE * len(content)
+                        continue
+                    if content.__class__ is list:  # text and image parts, inline
+                        for part in content:
+                            if part.__class__ is dict and len(part) == 2:
+                                kind = part.get("type")
+                                if kind == "text":
+                                    text = part.get("text")
+                                    if text.__class__ is str and text.isascii():
+                                        n += len(text) + PER_STRING
+                                        continue
+                                elif kind == "image_url" and "image_url" in part:
+                                    n += IMAGE_UPPER
+                                    continue
+                            n += _quick_content([part])
+                        continue
+                    n += _quick_content(content)
                     continue
                 # tool calls, outputs, names: all of its JSON (and images inside)
                 n += _size(m) + _quick_content(m.get("content")) + _quick_content(m.get("output"))
