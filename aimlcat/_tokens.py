@@ -37,8 +37,8 @@ is looked at further.
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,13 +93,22 @@ class TokenEstimate:
 
 # \x1c-\x1f are whitespace to Python, not to the tokenizers' \s (Unicode White_Space).
 _NOT_SPACE = str.maketrans("\x1c\x1d\x1e\x1f", "____")
-_JOIN = re.compile(r"(?<=\S)[\r\n]+/")
 _PUNCT = r"!-/:-@\[-`{-~"
-_STEP = re.compile(r"[A-Za-z](?=[0-9!-&(-/:-@\[-`{-~])|[0-9](?=[A-Za-z" + _PUNCT + r"])|["
-                   + _PUNCT + r"](?=[0-9])")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-_ASTRAL = re.compile(r"[\U00010000-\U0010ffff]")
-_SPACE_RUN = re.compile(r"\s\s+|[^ \S]")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    """The regular expressions of the slow path, compiled on first use (import stays cheap)."""
+    return (
+        re.compile(r"(?<=\S)[\r\n]+/"),  # o200k's punctuation + line breaks + `/` piece
+        re.compile(r"[A-Za-z](?=[0-9!-&(-/:-@\[-`{-~])|[0-9](?=[A-Za-z" + _PUNCT + r"])|["
+                   + _PUNCT + r"](?=[0-9])"),  # forced breaks between ASCII classes
+        re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"),
+        re.compile(r"[\U00010000-\U0010ffff]"),
+        re.compile(r"\s\s+|[^ \S]"),  # whitespace runs, and lone whitespace but a space
+    )
+
+
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _DIGITS = b"0123456789"
 _ASCII_SPACE = b" \t\n\r\x0b\x0c"
@@ -117,6 +126,8 @@ def _nfc_bytes(text: str) -> int:
     """UTF-8 bytes of the text a tokenizer sees (NFC, for those that normalise)."""
     if text.isascii():
         return len(text)
+    import unicodedata
+
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return len(_utf8(text))
@@ -127,11 +138,12 @@ def text_bounds(text: str) -> tuple[int, int, int]:
     if not text:
         return 0, 0, 0
     upper = _nfc_bytes(text) + PER_STRING
+    join, step, cjk_re, astral_re, space_run = _patterns()
     plain = text.translate(_NOT_SPACE)
     words = len(plain.split())
-    steps = len(_STEP.findall(plain)) if words else 0
+    steps = len(step.findall(plain)) if words else 0
     raw = _utf8(text)
-    lower = max(words - len(_JOIN.findall(plain)) + steps, -(-len(raw) // MAX_TOKEN_BYTES), 1)
+    lower = max(words - len(join.findall(plain)) + steps, -(-len(raw) // MAX_TOKEN_BYTES), 1)
     letters = len(raw) - len(raw.translate(None, _LETTERS))
     digits = len(raw) - len(raw.translate(None, _DIGITS))
     ascii_bytes = len(raw.translate(None, _HIGH_BYTES))
@@ -139,11 +151,11 @@ def text_bounds(text: str) -> tuple[int, int, int]:
     punct = ascii_bytes - letters - digits - spaces
     cjk = astral = other = 0
     if ascii_bytes < len(raw):
-        cjk = len(_CJK.findall(text))
-        astral = len(_ASTRAL.findall(text))
+        cjk = len(cjk_re.findall(text))
+        astral = len(astral_re.findall(text))
         other = len(raw) - ascii_bytes - 3 * cjk - 4 * astral
     est = (_W_WORD * words + _W_STEP * steps + _W_LETTER * letters + _W_DIGIT * digits
-           + _W_PUNCT * punct + _W_SPACE_RUN * len(_SPACE_RUN.findall(text)) + _W_CJK * cjk
+           + _W_PUNCT * punct + _W_SPACE_RUN * len(space_run.findall(text)) + _W_CJK * cjk
            + _W_ASTRAL * astral + _W_OTHER * max(other, 0))
     return lower, min(max(round(est), lower), upper), upper
 
