@@ -13,7 +13,8 @@ chat, Responses, Anthropic messages, embeddings or completions body:
     tokens of a text. (One exception is handled: o200k joins punctuation,
     newlines and ``/`` in one piece, so ``x.\\n/y`` counts one boundary fewer.) A
     text is also at least ``ceil(bytes / 128)`` tokens, 128 bytes being the longest
-    token of the three vocabularies measured. Images, audio and files count 0.
+    token of the three vocabularies measured, and ``ceil(alphanumerics / 48)``: none of
+    their tokens holds more than 41 ASCII letters and digits. Images, audio and files count 0.
 ``upper``
     A proven upper bound for byte-level tokenizers (every token covers at least one
     byte of the UTF-8 text; for a tokenizer that NFC-normalises first, of the NFC
@@ -52,6 +53,7 @@ OUTPUT_LIMIT_PARAMS = ("max_completion_tokens", "max_output_tokens", "max_tokens
 
 # -- constants (docs/tokens.md says where each comes from) ------------------------------
 MAX_TOKEN_BYTES = 128  # longest token in cl100k, o200k and Qwen 3.5 (tests check it)
+MAX_TOKEN_ALNUM = 48  # most ASCII letters and digits in one of their tokens: 41 (tests check)
 PER_MESSAGE = 8  # upper: chat-template tokens around one message (OpenAI: 3, +1 a name)
 PER_STRING = 1  # upper: SentencePiece's dummy-prefix piece, once per text
 PER_REQUEST = 16  # upper: reply priming and the like
@@ -143,9 +145,10 @@ def text_bounds(text: str) -> tuple[int, int, int]:
     words = len(plain.split())
     steps = len(step.findall(plain)) if words else 0
     raw = _utf8(text)
-    lower = max(words - len(join.findall(plain)) + steps, -(-len(raw) // MAX_TOKEN_BYTES), 1)
     letters = len(raw) - len(raw.translate(None, _LETTERS))
     digits = len(raw) - len(raw.translate(None, _DIGITS))
+    lower = max(words - len(join.findall(plain)) + steps, -(-len(raw) // MAX_TOKEN_BYTES),
+                -(-(letters + digits) // MAX_TOKEN_ALNUM), 1)
     ascii_bytes = len(raw.translate(None, _HIGH_BYTES))
     spaces = ascii_bytes - len(raw.translate(None, _ASCII_SPACE + _HIGH_BYTES))
     punct = ascii_bytes - letters - digits - spaces
@@ -565,11 +568,14 @@ def context_findings(body: dict[str, Any], path: str, window: int, params: dict[
         return []
     reserve, reason = (0, "") if family == "embeddings" else output_reservation(body, params)
     room = window - reserve
-    if _quick_upper(body, family) <= room:
+    try:
+        if _quick_upper(body, family) <= room:
+            return []
+        units = [(ptr, prompt.bounds()) for ptr, prompt in _gather(body, family)]
+    except RecursionError:  # nested thousands deep: AML004 says so already
         return []
     out: list[tuple[str, str, str, str]] = []
-    for ptr, prompt in _gather(body, family):
-        est = prompt.bounds()
+    for ptr, est in units:
         if est.upper <= room or est.high <= room:
             continue
         what = "the input" if family == "embeddings" else "the prompt"

@@ -22,6 +22,7 @@ import aimlcat
 from aimlcat._cli import run
 from aimlcat._tokens import (
     HIGH_FACTOR,
+    MAX_TOKEN_ALNUM,
     MAX_TOKEN_BYTES,
     context_findings,
     estimate_tokens,
@@ -128,7 +129,10 @@ def test_estimate_error_is_as_documented() -> None:
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_no_token_is_longer_than_the_constant(encoding: str) -> None:
     tok = toktok._encoding(encoding)  # the vocabulary itself (toktok's documented test hook)
-    assert max(len(v) for v in tok.token_byte_values()) <= MAX_TOKEN_BYTES
+    vocab = tok.token_byte_values()
+    assert max(len(v) for v in vocab) <= MAX_TOKEN_BYTES
+    alnum = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    assert max(sum(b in alnum for b in v) for v in vocab) <= MAX_TOKEN_ALNUM
 
 
 # The characters where tokenizers and Python disagree, or where the bounds have cases.
