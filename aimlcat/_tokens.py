@@ -421,6 +421,63 @@ def _quick_content(content: Any) -> int:
     return n
 
 
+#: Roles a valid body uses; each is counted as `_ROLE_BYTES` without measuring it.
+_ROLES = frozenset({"system", "user", "assistant", "tool", "function", "developer"})
+_ROLE_BYTES = 9
+
+
+class _NotPlain(Exception):
+    """A message the lean loop does not read: the general one does."""
+
+
+def _quick_plain(items: list[Any]) -> int:
+    """Messages that are all ``{"role": <a known role>, "content": <text or text and image
+    parts>}``, the common case, read with as few operations as Python allows; anything
+    else raises :class:`_NotPlain`."""
+    n = _ROLE_BYTES * len(items)
+    try:
+        for m in items:
+            if len(m) != 2 or m["role"] not in _ROLES:
+                raise _NotPlain
+            content = m["content"]
+            if content.__class__ is str:
+                n += len(content) if content.isascii() else _WIDE * len(content)
+                continue
+            for part in content:
+                if len(part) != 2:
+                    raise _NotPlain
+                kind = part["type"]
+                if kind == "text":
+                    text = part["text"]
+                    if text.__class__ is not str:
+                        raise _NotPlain
+                    n += (len(text) if text.isascii() else _WIDE * len(text)) + PER_STRING
+                elif kind == "image_url":
+                    n += IMAGE_UPPER
+                else:
+                    raise _NotPlain
+    except (KeyError, TypeError, AttributeError):
+        raise _NotPlain from None
+    return n
+
+
+def _quick_items(items: list[Any]) -> int:
+    """:func:`_quick_plain` for any list of messages or Responses items."""
+    n = 0
+    for m in items:
+        if m.__class__ is not dict:
+            n += _quick_content([m])
+            continue
+        role = m.get("role")
+        if len(m) == 2 and role.__class__ is str and "content" in m:
+            n += (len(role) if role.isascii() else _WIDE * len(role)) + _quick_content(
+                m["content"])
+            continue
+        # tool calls, outputs, names: all of its JSON (and images inside)
+        n += _size(m) + _quick_content(m.get("content")) + _quick_content(m.get("output"))
+    return n
+
+
 def _quick_upper(body: dict[str, Any], family: str) -> int:
     """A bound at least :meth:`_Prompt.bounds`' upper bound from lengths alone: what the
     valid path pays. A text counts its characters (x12 when not ASCII: 4 bytes each, and
@@ -434,35 +491,10 @@ def _quick_upper(body: dict[str, Any], family: str) -> int:
                 n += PER_MESSAGE + _quick_content(body[key])
         if items.__class__ is list:
             n += (PER_MESSAGE + 2 * PER_STRING) * len(items)
-            for m in items:
-                if m.__class__ is not dict:
-                    n += _quick_content([m])
-                    continue
-                role = m.get("role")
-                if len(m) == 2 and role.__class__ is str and "content" in m:
-                    n += len(role) if role.isascii() else _WIDE * len(role)
-                    content = m["content"]
-                    if content.__class__ is str:  # the common message
-                        n += len(content) if content.isascii() else _WIDE * len(content)
-                        continue
-                    if content.__class__ is list:  # text and image parts, inline
-                        for part in content:
-                            if part.__class__ is dict and len(part) == 2:
-                                kind = part.get("type")
-                                if kind == "text":
-                                    text = part.get("text")
-                                    if text.__class__ is str and text.isascii():
-                                        n += len(text) + PER_STRING
-                                        continue
-                                elif kind == "image_url" and "image_url" in part:
-                                    n += IMAGE_UPPER
-                                    continue
-                            n += _quick_content([part])
-                        continue
-                    n += _quick_content(content)
-                    continue
-                # tool calls, outputs, names: all of its JSON (and images inside)
-                n += _size(m) + _quick_content(m.get("content")) + _quick_content(m.get("output"))
+            try:
+                n += _quick_plain(items)
+            except _NotPlain:
+                n += _quick_items(items)
         elif items is not None:
             n += _quick_content(items)
         schemas = [body[k] for k in _SCHEMA_KEYS if k in body]

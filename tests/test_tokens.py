@@ -346,11 +346,14 @@ PART = st.one_of(
         st.dictionaries(TEXT, st.integers(), max_size=2), st.lists(TEXT, max_size=2))),
     TEXT, st.none(), st.integers())
 MESSAGE = st.one_of(
-    st.fixed_dictionaries({"role": st.one_of(TEXT, st.none())}, optional={
+    st.fixed_dictionaries({"role": st.one_of(st.sampled_from(["user", "assistant", "system"]),
+                                             TEXT, st.none())}, optional={
         "content": st.one_of(TEXT, st.none(), st.lists(PART, max_size=4)), "name": TEXT,
         "tool_calls": st.lists(st.builds(lambda a: {"id": "c", "type": "function", "function":
                                                     {"name": "f", "arguments": a}}, TEXT),
                                max_size=2)}),
+    st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "tool"]),
+                           "content": st.one_of(TEXT, st.lists(PART, max_size=4))}),
     st.builds(lambda a: {"type": "function_call", "name": "f", "arguments": a}, TEXT),
     st.builds(lambda o: {"type": "function_call_output", "call_id": "c", "output": o},
               st.one_of(TEXT, st.lists(PART, max_size=3))),
