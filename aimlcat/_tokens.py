@@ -394,7 +394,6 @@ def _text_size(text: str) -> int:
 
 
 _IMAGE_PARTS = ("image_url", "input_image", "image")  # a tuple: `type` may be unhashable
-_SCHEMA_KEYS = ("tools", "functions", "response_format", "text")
 _WIDE = 4 * NFC_GROWTH  # UTF-8 bytes of one character after NFC, at most
 
 
@@ -485,10 +484,7 @@ def _quick_upper(body: dict[str, Any], family: str) -> int:
     every text inside it, quoted; images their constant."""
     n = PER_REQUEST
     if family == "chat" or family == "responses":
-        items = body.get("messages" if family == "chat" else "input")
-        for key in ("system", "instructions"):
-            if key in body:
-                n += PER_MESSAGE + _quick_content(body[key])
+        items = body.get("messages") if family == "chat" else body.get("input")
         if items.__class__ is list:
             n += (PER_MESSAGE + 2 * PER_STRING) * len(items)
             try:
@@ -497,13 +493,18 @@ def _quick_upper(body: dict[str, Any], family: str) -> int:
                 n += _quick_items(items)
         elif items is not None:
             n += _quick_content(items)
-        schemas = [body[k] for k in _SCHEMA_KEYS if k in body]
-        if schemas:  # one orjson call for all of them
-            n += _size(schemas)
-            for key in ("tools", "functions"):
-                tools = body.get(key)
-                if tools.__class__ is list and tools:
-                    n += TOOLS_PREAMBLE + PER_TOOL * len(tools)
+        if "system" in body or "instructions" in body:
+            for key in ("system", "instructions"):
+                if key in body:
+                    n += PER_MESSAGE + _quick_content(body[key])
+        tools = body.get("tools")
+        if (tools is not None or "response_format" in body or "functions" in body
+                or "text" in body):  # one orjson call for all of them
+            functions = body.get("functions")
+            n += _size([tools, functions, body.get("response_format"), body.get("text")])
+            for value in (tools, functions):
+                if value.__class__ is list and value:
+                    n += TOOLS_PREAMBLE + PER_TOOL * len(value)
         return n
     value = body.get("input" if family == "embeddings" else "prompt")
     if value.__class__ is str:
@@ -579,8 +580,7 @@ def output_reservation(body: dict[str, Any], params: dict[str, Any]) -> tuple[in
     the catalog has one), else 0 (the window must hold the prompt alone)."""
     for name in OUTPUT_LIMIT_PARAMS:
         value = body.get(name)
-        if (isinstance(value, (int, float)) and not isinstance(value, bool)
-                and 0 <= value < 1e15):
+        if value is not None and _limit(value):
             return int(value), f"`{name}` {int(value):,}"
     for name in OUTPUT_LIMIT_PARAMS:
         summary = params.get(name)
@@ -591,6 +591,22 @@ def output_reservation(body: dict[str, Any], params: dict[str, Any]) -> tuple[in
     return 0, ""
 
 
+def _limit(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 0 <= value < 1e15)
+
+
+def _reserve(body: dict[str, Any], params: dict[str, Any]) -> int:
+    """:func:`output_reservation`'s number alone, without words (the valid path)."""
+    for name in OUTPUT_LIMIT_PARAMS:
+        value = body.get(name)
+        if value is not None:
+            if value.__class__ is int and value >= 0:
+                return int(value)
+            break
+    return output_reservation(body, params)[0]
+
+
 def context_findings(body: dict[str, Any], path: str, window: int, params: dict[str, Any],
                      shown: str) -> list[tuple[str, str, str, str]]:
     """AML510 / AML511 for a body whose model has a ``window``-token context:
@@ -598,7 +614,7 @@ def context_findings(body: dict[str, Any], path: str, window: int, params: dict[
     family = _FAMILIES.get(path)
     if family is None:
         return []
-    reserve, reason = (0, "") if family == "embeddings" else output_reservation(body, params)
+    reserve = 0 if family == "embeddings" else _reserve(body, params)
     room = window - reserve
     try:
         if _quick_upper(body, family) <= room:
@@ -606,6 +622,7 @@ def context_findings(body: dict[str, Any], path: str, window: int, params: dict[
         units = [(ptr, prompt.bounds()) for ptr, prompt in _gather(body, family)]
     except RecursionError:  # nested thousands deep: AML004 says so already
         return []
+    reason = output_reservation(body, params)[1] if reserve else ""
     out: list[tuple[str, str, str, str]] = []
     for ptr, est in units:
         if est.upper <= room or est.high <= room:
