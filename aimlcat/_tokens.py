@@ -14,7 +14,9 @@ chat, Responses, Anthropic messages, embeddings or completions body:
     newlines and ``/`` in one piece, so ``x.\\n/y`` counts one boundary fewer.) A
     text is also at least ``ceil(bytes / 128)`` tokens, 128 bytes being the longest
     token of the three vocabularies measured, and ``ceil(alphanumerics / 48)``: none of
-    their tokens holds more than 41 ASCII letters and digits. Images, audio and files count 0.
+    their tokens holds more than 41 ASCII letters and digits. Images, audio and files
+    count 0. For unpublished tokenizers (Anthropic's, Google's) the same splitting is an
+    assumption.
 ``upper``
     A proven upper bound for byte-level tokenizers (every token covers at least one
     byte of the UTF-8 text; for a tokenizer that NFC-normalises first, of the NFC
