@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from ._findings import RULES, Finding, Report, Rule
+    from ._tokens import TokenEstimate, estimate_tokens
 
 __all__ = [
     "RULES",
@@ -51,11 +52,13 @@ __all__ = [
     "PreflightTransport",
     "Report",
     "Rule",
+    "TokenEstimate",
     "UsageError",
     "__version__",
     "async_client",
     "check_base_url",
     "client",
+    "estimate_tokens",
     "load_catalog",
     "validate",
 ]
@@ -69,6 +72,7 @@ _LAZY = {
     "BaseUrlProblem": "_client", "check_base_url": "_client",
     "client": "_client", "async_client": "_client",
     "RULES": "_findings", "Finding": "_findings", "Report": "_findings", "Rule": "_findings",
+    "TokenEstimate": "_tokens", "estimate_tokens": "_tokens",
 }
 
 

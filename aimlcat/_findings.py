@@ -73,8 +73,8 @@ models:
 _HELLO = '[{"role": "user", "content": "Hello"}]'
 
 #: Every finding code, grouped by hundreds: 0xx payload, 1xx model, 2xx endpoint,
-#: 3xx parameters, 4xx values, 5xx what the model takes and gives. Codes are stable:
-#: never reuse or renumber one.
+#: 3xx parameters, 4xx values, 5xx what the model takes and gives, and whether the
+#: request fits its context window. Codes are stable: never reuse or renumber one.
 RULES: dict[str, Rule] = _rules(
     Rule("AML001", "payload-not-object", ERROR, "The request body is not a JSON object.",
          "A request body is a JSON object such as `{\"model\": ..., ...}`. A file holding an "
@@ -336,6 +336,33 @@ RULES: dict[str, Rule] = _rules(
              '{"name": "answer", "schema": {"type": "object"}}}}\n'),
          _ex("request.json", '{"model": "deepseek/deepseek-v4-pro-0813", "messages": '
              + _HELLO + ', "response_format": {"type": "json_object"}}\n')),
+    # -- 51x: the context window (aimlcat/_tokens.py) --
+    Rule("AML510", "context-overflow", ERROR,
+         "The prompt plus the output limit certainly exceeds the model's context window.",
+         "The model reads the prompt and writes the answer in one context window. aimlcat "
+         "bounds the prompt's tokens from below without a tokenizer (every break the "
+         "tokenizer must make: between words, between letters and digits, ...; see "
+         "docs/tokens.md), adds the output limit the body sets (`max_completion_tokens`, "
+         "`max_output_tokens` or `max_tokens`), and compares the sum with the catalog's "
+         "context window. Over it, the gateway refuses the request or cuts the answer short. "
+         "For embeddings each input is checked against the model's input limit.",
+         _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO
+             + ', "max_completion_tokens": 200000}\n'),
+         _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO
+             + ', "max_completion_tokens": 16000}\n')),
+    Rule("AML511", "context-may-overflow", WARNING,
+         "The prompt plus the output limit may exceed the model's context window.",
+         "Without the model's tokenizer the prompt's size is known within bounds: at least "
+         "the count AML510 uses, at most one token per byte. This warning says the estimate "
+         "(with its margin, 1.5 times the estimate; docs/tokens.md) and the output limit do "
+         "not fit in the window although the certain lower bound does. Count the prompt with "
+         "the model's tokenizer, or leave more room.",
+         _ex("request.json", '{"model": "gpt-4o", "messages": [{"role": "user", "content": '
+             '"Summarise the attached quarterly report in five bullet points."}], '
+             '"max_completion_tokens": 127985}\n'),
+         _ex("request.json", '{"model": "gpt-4o", "messages": [{"role": "user", "content": '
+             '"Summarise the attached quarterly report in five bullet points."}], '
+             '"max_completion_tokens": 16000}\n')),
 )
 
 

@@ -37,6 +37,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from ._exceptions import AimlcatError
+from ._tokens import OUTPUT_LIMIT_PARAMS
 
 __all__ = ["DEFAULT_BASE_URL", "LiveModel", "SyncError", "SyncReport", "add_arguments",
            "cli_main", "compare", "fetch_models", "models_url", "parse_models", "run"]
@@ -45,7 +46,6 @@ DEFAULT_BASE_URL = "https://api.aimlapi.com"
 ENV_KEY = "AIMLAPI_KEY"
 BACKOFF = 0.5             # seconds before the first retry; doubled for each further one
 MAX_RETRY_AFTER = 30.0    # a Retry-After longer than this is cut to it
-OUTPUT_LIMIT_PARAMS = ("max_completion_tokens", "max_output_tokens", "max_tokens")
 INCLUDE = "modalities,capabilities"  # the optional sections of the list that sync compares
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR = 0, 1, 2

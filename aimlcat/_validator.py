@@ -18,6 +18,7 @@ import orjson
 from ._catalog import Catalog, EndpointPlan
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 from ._secrets import redact
+from ._tokens import context_findings
 
 __all__ = ["validate_payload"]
 
@@ -192,7 +193,17 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
 
     if not plan.fast.is_valid(payload):
         _schema_findings(cat, mid, path, payload, plan, out, shown)
+    # -- the context window (AML510/AML511): a length sum unless the prompt is large --
+    window = rec.get("context_window")
+    if window is not None and path in _TOKEN_PATHS:
+        for code, ptr, message, hint in context_findings(payload, path, window, params, shown):
+            out.append(_f(code, ptr, message, hint))
     return report
+
+
+#: Endpoints whose bodies carry a prompt (see aimlcat/_tokens.py).
+_TOKEN_PATHS = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/responses",
+                          "/v1/embeddings"})
 
 
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],

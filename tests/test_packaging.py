@@ -37,11 +37,13 @@ EXPECTED_ALL = {
     "PreflightTransport",
     "Report",
     "Rule",
+    "TokenEstimate",
     "UsageError",
     "__version__",
     "async_client",
     "check_base_url",
     "client",
+    "estimate_tokens",
     "load_catalog",
     "validate",
 }

@@ -386,4 +386,6 @@ def test_every_rule_is_exercised() -> None:
               "AML404", "AML405", "AML406", "AML407", "AML408", "AML409"}
     # AML501-AML504 (modalities and capabilities): tests/test_capabilities.py.
     tested |= {"AML501", "AML502", "AML503", "AML504"}
+    # AML510 / AML511 (the context window): tests/test_tokens.py.
+    tested |= {"AML510", "AML511"}
     assert tested == set(aimlcat.RULES)
