@@ -121,6 +121,9 @@ class Catalog:
         self._property_validators: dict[tuple[str, str, bool], _Lazy] = {}
         self._plans: dict[tuple[str, str], EndpointPlan] = {}
         self._endpoint_memo: dict[str, str | None] = {}
+        self._infer_memo: dict[tuple[str, ...], Any] = {}
+        #: The validator's lane: body shapes known to need only the engine's verdict.
+        self.lanes: dict[tuple[str | None, ...], tuple[Any, ...]] = {}
         self._guess_memo: dict[str, list[str]] = {}
         self._active_kinds: frozenset[str] | None = None
         self._property_schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -457,6 +460,19 @@ class Catalog:
             self._active_kinds = frozenset(rec["kind"] for rec in self._models.values()
                                            if rec["status"] == "active")
         return self._active_kinds
+
+    def inferred_endpoint(self, mid: str, payload: dict[str, Any]) -> str | None:
+        """The endpoint a body for ``mid`` (served on several) is meant for, or None when
+        its keys do not tell. Remembered by the body's keys: bodies repeat their shape."""
+        key = (mid, *payload)
+        hit = self._infer_memo.get(key, _NOVALUE)
+        if hit is _NOVALUE:
+            from ._validator import _infer_endpoint
+
+            hit = _infer_endpoint(self, self._models[mid]["endpoints"], payload)
+            if len(self._infer_memo) < 4096:
+                self._infer_memo[key] = hit
+        return hit  # type: ignore[no-any-return]
 
     def takers(self, param: str) -> list[str]:
         """Active models that take ``param`` on some endpoint (an index built on first use)."""

@@ -80,6 +80,18 @@ def _jtype(value: Any) -> str:
 
 
 def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) -> Report:
+    # The lane: a body shaped like one seen before (same model, endpoint argument and
+    # keys, all of them plain parameters of an active model's current endpoint) needs
+    # only the engine's verdict and the context-window check. Anything else, and any
+    # body the engine rejects, takes the full path below.
+    if payload.__class__ is dict and payload.get("model").__class__ is str:
+        lane = cat.lanes.get((endpoint, *payload, payload["model"]))
+        if lane is not None and lane[2].fast.is_valid(payload):
+            report = Report(model=lane[0], endpoint=lane[1])
+            if lane[3] is not None:
+                _window_findings(payload, lane[1], lane[3], lane[2].params, lane[4],
+                                 report.findings)
+            return report
     report = Report()
     out = report.findings
     if not isinstance(payload, dict):
@@ -150,7 +162,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         return report
 
     if path is None:
-        path = _infer_endpoint(cat, eps, payload)
+        path = cat.inferred_endpoint(mid, payload) if len(eps) > 1 else next(iter(eps))
         if path is None:
             out.append(_f("AML202", "", f"{shown} is served on several endpoints "
                           f"({', '.join(eps)}) and the body does not show which",
@@ -191,14 +203,25 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
             out.append(_capability_gap(cat, mid, key, payload, shown, path)
                        or _unsupported(cat, key, params, shown, path))
 
+    window = rec.get("context_window") if path in _TOKEN_PATHS else None
     if not plan.fast.is_valid(payload):
         _schema_findings(cat, mid, path, payload, plan, out, shown)
-    # -- the context window (AML510/AML511): a length sum unless the prompt is large --
-    window = rec.get("context_window")
-    if window is not None and path in _TOKEN_PATHS:
-        for code, ptr, message, hint in context_findings(payload, path, window, params, shown):
-            out.append(_f(code, ptr, message, hint))
+    elif not out and status == "active" and len(cat.lanes) < _LANES:
+        cat.lanes[(endpoint, *payload, model)] = (mid, path, plan, window, shown)
+    if window is not None:
+        _window_findings(payload, path, window, params, shown, out)
     return report
+
+
+#: Body shapes remembered for the lane (request logs repeat a few shapes).
+_LANES = 4096
+
+
+def _window_findings(payload: dict[str, Any], path: str, window: int, params: dict[str, Any],
+                     shown: str, out: list[Finding]) -> None:
+    """The context window (AML510/AML511): a length sum unless the prompt is large."""
+    for code, ptr, message, hint in context_findings(payload, path, window, params, shown):
+        out.append(_f(code, ptr, message, hint))
 
 
 #: Endpoints whose bodies carry a prompt (see aimlcat/_tokens.py).

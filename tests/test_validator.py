@@ -389,3 +389,30 @@ def test_every_rule_is_exercised() -> None:
     # AML510 / AML511 (the context window): tests/test_tokens.py.
     tested |= {"AML510", "AML511"}
     assert tested == set(aimlcat.RULES)
+
+
+def test_the_lane_gives_what_the_full_path_gives() -> None:
+    # A body shaped like one seen before (model, endpoint argument, keys) takes the lane:
+    # the engine's verdict and the context-window check only. Its reports must be the
+    # full path's, and a body of the same shape that is wrong must still be caught.
+    fresh = load_catalog()
+    fresh.lanes.clear()
+    good = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+            "temperature": 0.5}
+    first = fresh.validate(good)
+    assert fresh.lanes, "a valid body of an active model opens a lane"
+    again = fresh.validate(copy.deepcopy(good))
+    assert again == first and not again.findings
+    # same shape, wrong values: the engine says no, the full path says why
+    bad = {**good, "temperature": 9}
+    assert [f.code for f in fresh.validate(bad).findings] == ["AML402"]
+    # same shape, a prompt far over the window: the lane still checks the window
+    huge = {**good, "messages": [{"role": "user", "content": "word " * 700_000}]}
+    assert [f.code for f in fresh.validate(huge).findings] == ["AML510"]
+    # a shape with a deprecated key never opens a lane; its finding comes every time
+    old = {**good, "max_tokens": 10}
+    for _ in range(2):
+        assert [f.code for f in fresh.validate(old).findings] == ["AML302"]
+    # the endpoint argument is part of the shape
+    r = fresh.validate(good, endpoint="/v1/responses")
+    assert r.endpoint == "/v1/responses" and r.findings
