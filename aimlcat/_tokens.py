@@ -636,8 +636,9 @@ def context_findings(body: dict[str, Any], path: str, window: int, params: dict[
         lower_it = " (or lower the output limit)" if reserve else ""
         if est.lower > room:
             code = "AML510"
-            message = (f"{what} is at least {_tokens(est.lower)} (a bound from its text){plus} "
-                       f"exceeds {shown}'s {window:,}-token context window")
+            with_ = f"; with {reason} that is" if reason else ","
+            message = (f"{what} is at least {_tokens(est.lower)} (a bound from its text){with_} "
+                       f"more than {shown}'s {window:,}-token context window")
             hint = f"Shorten or split it{lower_it}; the estimate is {_tokens(est.estimate)}."
         else:
             code = "AML511"

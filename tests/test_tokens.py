@@ -277,7 +277,7 @@ def test_a_300000_token_prompt_to_a_128k_model_is_an_error(tmp_path: Path) -> No
     (f,) = findings(report)
     assert (f["code"], f["severity"], f["pointer"]) == ("AML510", "error", "/messages")
     assert "at least 300,001 tokens" in f["message"]
-    assert "plus `max_completion_tokens` 1,000" in f["message"]
+    assert "with `max_completion_tokens` 1,000 that is more than" in f["message"]
     assert "gpt-4o's 128,000-token context window" in f["message"]
 
 
