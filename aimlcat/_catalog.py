@@ -640,8 +640,10 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         return cat
     schema_dir = Path(path) if path is not None else default_schema_dir()
     index_path = schema_dir / "index.json"
+    import orjson  # about twice as fast as json on the ~1 MB index (start-up is timed)
+
     try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
+        index = orjson.loads(index_path.read_bytes())
     except FileNotFoundError:
         raise CatalogError([CatalogProblem(
             file=str(index_path), line=None, key="",
