@@ -932,6 +932,8 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
     (a ``LocalCluster`` of ``jobs`` workers, the cluster at ``scheduler``, or an
     existing ``distributed.Client``). ``findings_out`` writes every finding as a row."""
     files = tuple(expand_paths(paths))
+    if not files:
+        raise UsageError("no request logs found (*.jsonl, *.ndjson and their .gz)")
     chunks, unreadable = plan_chunks(files, blocksize)
     ctx = AuditContext(endpoint=endpoint, since=since, select=tuple(select),
                        ignore=tuple(ignore), samples=samples, max_bytes=max_bytes,
@@ -1005,7 +1007,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="only lines dated at or after DATE (RFC 3339 date or date-time, or "
                    "epoch seconds); lines without a timestamp are checked and counted as undated")
     p.add_argument("--endpoint", help="endpoint path or URL for bodies that name none")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--findings-out", metavar="FILE",
                    help="write every finding as a row: FILE.parquet (needs pyarrow), else "
@@ -1016,8 +1019,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="comma-separated code prefixes to report (AML3, AML302, ALL)")
     p.add_argument("--ignore", metavar="CODES", help="comma-separated code prefixes not to "
                    "report")
-    p.add_argument("--fail-level", choices=("error", "warning", "info"), default="error",
+    p.add_argument("--fail-level", choices=("error", "warning", "info"), default=None,
                    help="the least severity that makes the exit code 1 (default error)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail on warnings too (--fail-level warning)")
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when there are findings (2 still means unreadable input)")
     p.add_argument("--blocksize", type=_size, default=DEFAULT_BLOCKSIZE, metavar="SIZE",
@@ -1044,7 +1049,8 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     report = audit(args.paths, engine=engine, jobs=args.jobs, scheduler=args.scheduler,
                    since=since, endpoint=args.endpoint, select=select, ignore=ignore,
                    samples=args.samples, blocksize=args.blocksize, max_bytes=args.max_bytes,
-                   findings_out=args.findings_out, fail_level=args.fail_level,
+                   findings_out=args.findings_out,
+                   fail_level=args.fail_level or ("warning" if args.strict else "error"),
                    progress=not args.no_progress)
     writer = write_json if args.format == "json" else write_text
     if args.output:

@@ -444,6 +444,29 @@ def test_cli_usage_errors(tmp_path: Path, argv: list[str], message: str) -> None
     assert "Traceback" not in proc.stderr
 
 
+def test_cli_strict_fails_on_warnings_as_lint_does(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"model": "gpt-4o", "messages": HELLO, "max_tokens": 5}) + "\n")
+    assert run_audit("log.jsonl", cwd=tmp_path).returncode == 0  # a warning only
+    proc = run_audit("log.jsonl", "--strict", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    # An explicit --fail-level wins over --strict, as in lint.
+    assert run_audit("log.jsonl", "--strict", "--fail-level", "error",
+                     cwd=tmp_path).returncode == 0
+
+
+def test_cli_a_directory_without_logs_is_a_usage_error(tmp_path: Path) -> None:
+    """As `lint` on a folder without payloads: exit 2 and say what was looked for,
+    never an empty report that exits 0 as if the logs were clean."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "notes.txt").write_text("not a log\n")
+    proc = run_audit("logs", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "no request logs found (*.jsonl, *.ndjson and their .gz)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_directories_are_searched_for_logs(tmp_path: Path) -> None:
     (tmp_path / "logs" / "2025").mkdir(parents=True)
     body = json.dumps({"model": "dall-e-3", "prompt": "x"}) + "\n"
