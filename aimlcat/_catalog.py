@@ -214,7 +214,8 @@ class Catalog:
         ``input``, ``output``, ``modality`` (input or output) and ``capability``
         each take a name, a comma-separated list or a list of names, like the
         gateway's ``GET /v1/models`` filters: the names of one filter are OR-ed,
-        different filters AND-ed. An unknown name is a :class:`UsageError`."""
+        different filters AND-ed. An unknown name is a :class:`UsageError`, and so is,
+        when nothing matches, a ``kind`` or a ``supports`` parameter no model has."""
         wanted_in = self._names(input, self.modality_names, "modality")
         wanted_out = self._names(output, self.modality_names, "modality")
         wanted_any = self._names(modality, self.modality_names, "modality")
@@ -258,7 +259,28 @@ class Catalog:
                            and _accepts(ep["parameters"][param], want_value) for ep in scope):
                     continue
             out.append(self.model(mid))
+        if not out:
+            self._check_unknown(kind, param)
         return out
+
+    def _check_unknown(self, kind: str | None, param: str | None) -> None:
+        """Raise :class:`UsageError` for a ``kind`` or a parameter no model has, so that a
+        typo is not answered with an empty list as if nothing matched."""
+        import difflib
+
+        if kind is not None:
+            kinds = sorted({rec["kind"] for rec in self._models.values()})
+            if kind not in kinds:
+                guess = difflib.get_close_matches(kind, kinds, n=1, cutoff=0.6)
+                tail = f"; did you mean {guess[0]!r}?" if guess else f"; known: {', '.join(kinds)}"
+                raise UsageError(f"unknown kind {kind!r}{tail}")
+        if param is not None:
+            params = {p for rec in self._models.values() for ep in rec["endpoints"].values()
+                      for p in ep["parameters"]}
+            if param not in params:
+                guess = difflib.get_close_matches(param, sorted(params), n=3, cutoff=0.7)
+                tail = f"; did you mean {', '.join(map(repr, guess))}?" if guess else ""
+                raise UsageError(f"no model takes a parameter {param!r}{tail}")
 
     @staticmethod
     def _names(value: str | Iterable[str] | None, known: dict[str, Any],

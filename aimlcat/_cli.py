@@ -115,7 +115,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                              "text_to_image, image_to_image, text_to_video, image_to_video, "
                              "video_to_video); repeated values are OR-ed, different "
                              "filters AND-ed, as in the gateway's GET /v1/models")
-    models.add_argument("--format", choices=("table", "json"), default="table")
+    models.add_argument("--format", choices=("text", "table", "json"), default="text",
+                        help="text (default; `table` is the same) or json, as in the other "
+                             "commands")
 
     show = sub.add_parser("show", help="what the catalog knows about one model")
     show.add_argument("model")

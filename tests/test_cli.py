@@ -648,6 +648,35 @@ def test_models_no_match_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no model matches" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--supports", "guidance_scal"],
+     "no model takes a parameter 'guidance_scal'; did you mean 'guidance_scale'"),
+    (["--supports", "guidance_scal=3", "--format", "json"], "'guidance_scal'"),
+    (["--kind", "imag"], "unknown kind 'imag'; did you mean 'image'?"),
+    (["--kind", "spaceship"], "unknown kind 'spaceship'; known: 3d, chat"),
+])
+def test_models_typo_in_a_filter_is_a_usage_error(argv: list[str], message: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt kind or parameter says so (exit 2), as a misspelt --input does,
+    instead of "no model matches" and exit 0."""
+    code, out = cli("models", *argv)
+    assert code == 2 and out == ""
+    assert message in capsys.readouterr().err
+
+
+def test_models_known_kind_and_parameter_with_no_match_is_not_an_error() -> None:
+    code, doc = cli_json("models", "--kind", "3d", "--supports", "guidance_scale")
+    assert code == 0 and doc == []
+
+
+def test_models_format_text_like_the_other_commands() -> None:
+    code, text = cli("models", "--kind", "3d", "--format", "text")
+    assert code == 0
+    assert text == cli("models", "--kind", "3d", "--format", "table")[1] == cli(
+        "models", "--kind", "3d")[1]
+    assert "triposr" in table_ids(text)
+
+
 def test_models_kind_and_status() -> None:
     # The catalog grows: check the filters on models that are sure to stay,
     # and that the rest of each answer matches the filter.
