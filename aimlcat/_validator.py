@@ -95,7 +95,9 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     report = Report()
     out = report.findings
     if not isinstance(payload, dict):
-        out.append(_f("AML001", "", f"the request body is {_jtype(payload)}, not a JSON object",
+        what = _jtype(payload)
+        what = what if what == "null" else ("an " if what[0] in "aeiou" else "a ") + what
+        out.append(_f("AML001", "", f"the request body is {what}, not a JSON object",
                       "Send an object such as {\"model\": \"gpt-4o\", ...}."))
         return report
 

@@ -52,9 +52,11 @@ def test_bench_bodies(cat: aimlcat.Catalog) -> None:
 # -- model ------------------------------------------------------------------------
 
 def test_not_an_object(cat: aimlcat.Catalog) -> None:
-    for payload in ([], "x", 3, None):
+    for payload, what in (([], "an array"), ("x", "a string"), (3, "an integer"),
+                          (None, "null"), (True, "a boolean")):
         r = cat.validate(payload)
         assert codes(r) == [("AML001", "")]
+        assert r.findings[0].message == f"the request body is {what}, not a JSON object"
         assert not r.ok
 
 
