@@ -128,7 +128,7 @@ class Catalog:
         self._active_kinds: frozenset[str] | None = None
         self._property_schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._registries: dict[bool, Any] = {}
-        self._takers: dict[str, list[str]] | None = None
+        self._takers: dict[str, list[tuple[str, frozenset[str]]]] | None = None
         self._schemas: dict[str, dict[str, Any]] = {}
 
     # -- lookups -------------------------------------------------------------
@@ -496,18 +496,23 @@ class Catalog:
                 self._infer_memo[key] = hit
         return hit  # type: ignore[no-any-return]
 
-    def takers(self, param: str) -> list[str]:
-        """Active models that take ``param`` on some endpoint (an index built on first use)."""
+    def takers(self, param: str, path: str | None = None) -> list[str]:
+        """Active models that take ``param`` on some endpoint, or on ``path`` when one is
+        given (an index built on first use)."""
         if self._takers is None:
-            index: dict[str, list[str]] = {}
+            index: dict[str, list[tuple[str, frozenset[str]]]] = {}
             for mid, rec in self._models.items():
                 if rec["status"] != "active":
                     continue
-                names = {n for ep in rec["endpoints"].values() for n in ep["parameters"]}
-                for n in names:
-                    index.setdefault(n, []).append(mid)
+                where: dict[str, set[str]] = {}
+                for p, ep in rec["endpoints"].items():
+                    for n in ep["parameters"]:
+                        where.setdefault(n, set()).add(p)
+                for n, paths in where.items():
+                    index.setdefault(n, []).append((mid, frozenset(paths)))
             self._takers = index
-        return self._takers.get(param, [])
+        return [mid for mid, paths in self._takers.get(param, ())
+                if path is None or path in paths]
 
     def validate(self, payload: Any, endpoint: str | None = None) -> Report:
         """Check one request body; see :func:`aimlcat.validate`."""

@@ -372,9 +372,12 @@ def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, pat
         if guess:
             hints.append(f"Did you mean `{guess[0]}`?")
     if not hints:
-        takers = cat.takers(key)[:3]
+        # Models on this endpoint first: an STT request is not helped by chat models.
+        takers = cat.takers(key, path)[:3]
         if takers:
-            hints.append(f"Models that take `{key}`: {', '.join(takers)}.")
+            hints.append(f"Models that take `{key}` on {path}: {', '.join(takers)}.")
+        elif cat.takers(key):
+            hints.append(f"No model takes `{key}` on {path}.")
     hints.append("The gateway accepts unknown keys silently, so this one would have no effect.")
     return _f("AML301", ptr, f"`{key}` is not a parameter of {shown} on {path}", " ".join(hints))
 
