@@ -516,7 +516,15 @@ class Catalog:
 
     def validate(self, payload: Any, endpoint: str | None = None) -> Report:
         """Check one request body; see :func:`aimlcat.validate`."""
-        return _validate_payload()(self, payload, endpoint)
+        try:
+            return _validate_payload()(self, payload, endpoint)
+        except ValueError as exc:
+            # The schema engine's word for a Python value JSON has no form for
+            # (`[...]` copied from an example, a set): say what validate() takes.
+            if not str(exc).startswith("Unsupported type"):
+                raise
+            raise TypeError(f"a request body holds JSON values only (dict, list, str, int, "
+                            f"float, bool, None), as json.loads returns them: {exc}") from None
 
 
 @functools.cache

@@ -60,6 +60,15 @@ def test_not_an_object(cat: aimlcat.Catalog) -> None:
         assert not r.ok
 
 
+@pytest.mark.parametrize("value", [..., {"a"}])
+def test_a_python_value_json_has_no_form_for_is_one_clear_type_error(
+        cat: aimlcat.Catalog, value: Any) -> None:
+    """`[...]` copied from the README's sketch, or a set: a TypeError saying what
+    validate() takes, not the schema engine's bare ValueError."""
+    with pytest.raises(TypeError, match=r"JSON values only .*Unsupported type"):
+        cat.validate({"model": "gpt-4o", "messages": value})
+
+
 def test_missing_and_wrong_type_model(cat: aimlcat.Catalog) -> None:
     assert codes(cat.validate({"messages": []})) == [("AML101", "/model")]
     assert codes(cat.validate({"model": 4})) == [("AML401", "/model")]
