@@ -461,7 +461,7 @@ def test_check_catalog_cli_on_a_resolution_problem(cat: Path) -> None:
     assert code == 1
     assert out.getvalue().splitlines()[0] == (
         f"{FLUX}:{line_of(text, 'image-generatoin')}: models.flux/dev.endpoints[0].family: "
-        "no family named 'image-generatoin'")
+        "no family named 'image-generatoin'; did you mean 'image-generation'?")
 
 
 def test_check_catalog_on_a_missing_directory(tmp_path: Path) -> None:
