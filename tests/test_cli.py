@@ -409,6 +409,17 @@ def test_stdin_yaml() -> None:
     assert code == 0, out
 
 
+def test_stdin_json_lines_says_to_name_a_jsonl_file() -> None:
+    lines = json.dumps(GPT4O_CLEAN) + "\n" + json.dumps(GPT4O_MAX_TOKENS) + "\n"
+    code, out = cli("lint", "-", stdin=lines)
+    assert code == 2
+    assert out.startswith("<stdin>:2:1: invalid JSON: Extra data: standard input is read as "
+                          "one request; name a .jsonl file to check JSON Lines\n")
+    # Two values on one line are just bad JSON: no advice about JSON Lines.
+    code, out = cli("lint", "-", stdin=json.dumps(GPT4O_CLEAN) + " {}")
+    assert code == 2 and "Extra data" in out and "JSON Lines" not in out
+
+
 def test_stdin_unreadable_is_named_stdin() -> None:
     code, out = cli("lint", "-", stdin='{"model": "gpt-4o",')
     assert code == 2
