@@ -204,7 +204,8 @@ class Catalog:
                input: str | Iterable[str] | None = None,
                output: str | Iterable[str] | None = None,
                modality: str | Iterable[str] | None = None,
-               capability: str | Iterable[str] | None = None) -> list[ModelInfo]:
+               capability: str | Iterable[str] | None = None,
+               match_all: bool = False) -> list[ModelInfo]:
         """Models matching every filter given.
 
         ``supports`` is ``PARAM`` or ``PARAM=VALUE`` (VALUE read as JSON when it
@@ -214,7 +215,9 @@ class Catalog:
         ``input``, ``output``, ``modality`` (input or output) and ``capability``
         each take a name, a comma-separated list or a list of names, like the
         gateway's ``GET /v1/models`` filters: the names of one filter are OR-ed,
-        different filters AND-ed. An unknown name is a :class:`UsageError`, and so is,
+        different filters AND-ed. With ``match_all`` the names of one filter are AND-ed
+        too: a model must take (give, have) each of them, as one request needing an image
+        and audio input does. An unknown name is a :class:`UsageError`, and so is,
         when nothing matches, a ``kind`` or a ``supports`` parameter no model has."""
         wanted_in = self._names(input, self.modality_names, "modality")
         wanted_out = self._names(output, self.modality_names, "modality")
@@ -241,15 +244,22 @@ class Catalog:
                 continue
             if wanted_in or wanted_out or wanted_any or wanted_caps:
                 ab = rec.get("abilities") or _NO_ABILITIES
-                if wanted_in and wanted_in.isdisjoint(ab["input"]):
-                    continue
-                if wanted_out and wanted_out.isdisjoint(ab["output"]):
-                    continue
-                if wanted_any and wanted_any.isdisjoint(ab["input"]) \
-                        and wanted_any.isdisjoint(ab["output"]):
-                    continue
-                if wanted_caps and wanted_caps.isdisjoint(ab["capabilities"]):
-                    continue
+                if match_all:
+                    if not (wanted_in.issubset(ab["input"])
+                            and wanted_out.issubset(ab["output"])
+                            and wanted_any.issubset({*ab["input"], *ab["output"]})
+                            and wanted_caps.issubset(ab["capabilities"])):
+                        continue
+                else:
+                    if wanted_in and wanted_in.isdisjoint(ab["input"]):
+                        continue
+                    if wanted_out and wanted_out.isdisjoint(ab["output"]):
+                        continue
+                    if wanted_any and wanted_any.isdisjoint(ab["input"]) \
+                            and wanted_any.isdisjoint(ab["output"]):
+                        continue
+                    if wanted_caps and wanted_caps.isdisjoint(ab["capabilities"]):
+                        continue
             eps = rec["endpoints"]
             if path is not None and path not in eps:
                 continue

@@ -115,6 +115,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                              "text_to_image, image_to_image, text_to_video, image_to_video, "
                              "video_to_video); repeated values are OR-ed, different "
                              "filters AND-ed, as in the gateway's GET /v1/models")
+    models.add_argument("--match-all", action="store_true",
+                        help="AND the values of --input, --output, --modality and "
+                             "--capability too: a model must have each one given")
     models.add_argument("--format", choices=("text", "table", "json"), default="text",
                         help="text (default; `table` is the same) or json, as in the other "
                              "commands")
@@ -397,7 +400,8 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
 
     found = load_catalog().models(supports=args.supports, kind=args.kind, status=args.status,
                                   endpoint=args.endpoint, input=args.input, output=args.output,
-                                  modality=args.modality, capability=args.capability)
+                                  modality=args.modality, capability=args.capability,
+                                  match_all=args.match_all)
     if args.format == "json":
         out.write(json.dumps([m.to_dict() for m in found], indent=2) + "\n")
         return EXIT_OK

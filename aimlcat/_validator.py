@@ -615,9 +615,12 @@ def _takers_hint(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         what = "accept this request"
     elif not found:
         found = cat.capable(path, inputs=inputs, capabilities=caps, like=mid)
-    query = "aimlcat models --status active --endpoint " + path + "".join(
-        f" --input {m}" for m in sorted(inputs - {"text"})) + "".join(
-        f" --capability {c}" for c in sorted(caps))
+    wanted = [*(f" --input {m}" for m in sorted(inputs - {"text"})),
+              *(f" --capability {c}" for c in sorted(caps))]
+    # Repeated values of one filter are OR-ed (as in GET /v1/models): the request needs all.
+    several = len(inputs - {"text"}) > 1 or len(caps) > 1
+    query = ("aimlcat models --status active --endpoint " + path + "".join(wanted)
+             + (" --match-all" if several else ""))
     if not found:
         return f"No active model on {path} can {what}."
     return f"Models that {what} on {path}: {', '.join(found)} (more: `{query}`)."
