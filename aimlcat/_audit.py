@@ -1000,7 +1000,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="the Dask scheduler to use (tcp://host:8786); implies --engine dask. "
                    "Without it, --engine dask starts a LocalCluster")
-    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+    from ._config import whole_number
+
+    p.add_argument("-j", "--jobs", type=whole_number(0), default=0, metavar="N",
                    help="processes (local) or LocalCluster workers (dask); 0: the cores "
                    "available (default)")
     p.add_argument("--since", metavar="DATE",
@@ -1013,7 +1015,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--findings-out", metavar="FILE",
                    help="write every finding as a row: FILE.parquet (needs pyarrow), else "
                    "JSON Lines (.jsonl, or .jsonl.gz)")
-    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
+    p.add_argument("--samples", type=whole_number(0), default=DEFAULT_SAMPLES, metavar="N",
                    help=f"line references kept per finding (default {DEFAULT_SAMPLES})")
     p.add_argument("--select", metavar="CODES",
                    help="comma-separated code prefixes to report (AML3, AML302, ALL)")
@@ -1028,7 +1030,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blocksize", type=_size, default=DEFAULT_BLOCKSIZE, metavar="SIZE",
                    help="split plain logs into pieces of about SIZE (default 64MiB); "
                    ".gz files are read whole")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+    p.add_argument("--max-bytes", type=whole_number(1), default=DEFAULT_MAX_BYTES, metavar="N",
                    help="longest line read, in bytes (default 64 MiB)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it shows only on a terminal, and never in CI)")

@@ -25,6 +25,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser. Commands whose options live in their own module get them
     only when ``command`` names them, so other commands do not import those modules."""
+    from ._config import whole_number
+
     p = argparse.ArgumentParser(
         prog="aimlcat",
         description="Model catalog and request validator for the AI/ML API gateway.")
@@ -72,10 +74,10 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     files.add_argument("--no-respect-gitignore", dest="respect_gitignore",
                        action="store_false", default=None,
                        help="read files that .gitignore excludes")
-    files.add_argument("--max-bytes", type=int, default=None, metavar="N",
+    files.add_argument("--max-bytes", type=whole_number(1), default=None, metavar="N",
                        help="largest file (or JSON Lines line) to read, in bytes "
                             "(default 64 MiB)")
-    files.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+    files.add_argument("-j", "--jobs", type=whole_number(0), default=1, metavar="N",
                        help="worker processes (0: one per CPU; default 1)")
     files.add_argument("--config", metavar="FILE",
                        help="read this pyproject.toml or .aimlcat.toml instead of searching")

@@ -433,6 +433,9 @@ def test_cli_unreadable_files_are_one_line_each_and_the_rest_is_audited(
     (["--since", "last tuesday"], "--since 'last tuesday': not a date"),
     (["--engine", "local", "--scheduler", "tcp://127.0.0.1:1"], "use it with --engine dask"),
     (["--blocksize", "lots"], "not a size"),
+    (["--max-bytes", "0"], "--max-bytes: expected a whole number of at least 1, not '0'"),
+    (["--jobs", "-2"], "-j/--jobs: expected a whole number of at least 0, not '-2'"),
+    (["--samples", "-1"], "--samples: expected a whole number of at least 0"),
     (["--findings-out", "no/such/dir/rows.jsonl"], "cannot write no/such/dir/rows.jsonl"),
 ])
 def test_cli_usage_errors(tmp_path: Path, argv: list[str], message: str) -> None:

@@ -324,6 +324,11 @@ def test_directory_without_payload_files_exits_2(tmp_path: Path,
     ["lint"],
     ["models", "--status", "retired"],
     ["lint", "--format", "xml", "x.json"],
+    # A negative size or count is no limit and no number of workers.
+    ["lint", "--max-bytes", "-5", "x.json"],
+    ["lint", "--max-bytes", "0", "x.json"],
+    ["lint", "--jobs", "-1", "x.json"],
+    ["lint", "--jobs", "many", "x.json"],
     [],
 ])
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
