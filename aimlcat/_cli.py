@@ -124,11 +124,15 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                         help="text (default; `table` is the same) or json, as in the other "
                              "commands")
 
-    show = sub.add_parser("show", help="what the catalog knows about one model")
-    show.add_argument("model")
+    show = sub.add_parser(
+        "show", help="what the catalog knows about one model",
+        description="What a model takes and gives, its capabilities, endpoints, parameters "
+        "with their rules, deprecations and removals.")
+    show.add_argument("model", help="a model id or alias (gpt-4o, flux/dev)")
     show.add_argument("--schema", action="store_true", help="print the compiled JSON Schema")
     show.add_argument("--example", action="store_true",
-                      help="print a minimal valid request body for each endpoint")
+                      help="print a minimal valid request body (one per endpoint, keyed by "
+                           "endpoint, when the model has several: --endpoint picks one)")
     show.add_argument("--endpoint", help="only this endpoint")
 
     imp = sub.add_parser("import-openapi", add_help=False,
@@ -141,8 +145,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         b = sub.add_parser(name, help=text)
         b.add_argument("--catalog", type=Path, help="catalog directory (default: ./catalog, "
                        "else the one aimlcat ships)")
-        b.add_argument("--out", type=Path, help="schemas directory (default: next to the catalog)")
-        if name == "build":
+        if name == "build":  # check-catalog writes nothing: no --out
+            b.add_argument("--out", type=Path,
+                           help="schemas directory (default: next to the catalog)")
             b.add_argument("--check", action="store_true",
                            help="write nothing; exit 1 when schemas/ is stale")
 
@@ -535,7 +540,8 @@ def _catalog_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
         here = Path(__file__).resolve().parent
         source = here.parent / "catalog"
         cat_dir = source if (source / "catalog.yaml").is_file() else here / "_data" / "catalog"
-    out = args.out if args.out is not None else cat_dir.parent / "schemas"
+    given = getattr(args, "out", None)
+    out = given if given is not None else cat_dir.parent / "schemas"
     return cat_dir, out
 
 
