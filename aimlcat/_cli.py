@@ -593,17 +593,23 @@ def cmd_check_catalog(args: argparse.Namespace, out: IO[str]) -> int:
             out.write(f"{p}\n")
         out.write(f"{len(exc.problems)} problem(s) in {cat_dir}\n")
         return EXIT_FINDINGS
-    import jsonschema
+    import jsonschema_rs
 
+    # The metaschema (bundled with the engine, no network) with its formats checked, so
+    # a `pattern` must be a regex the engine that validates requests compiles. Run by
+    # jsonschema-rs: 0.1 s for the whole catalog, where the pure-Python check took 7 s.
+    meta = jsonschema_rs.Draft202012Validator(
+        {"$ref": "https://json-schema.org/draft/2020-12/schema"}, validate_formats=True)
     bad = 0
     for rel, text in files.items():
         if rel == "index.json":
             continue
-        try:
-            jsonschema.Draft202012Validator.check_schema(json.loads(text))
-        except jsonschema.SchemaError as exc:
+        for err in meta.iter_errors(json.loads(text)):
             bad += 1
-            out.write(f"schemas/{rel}: not a valid Draft 2020-12 schema: {exc.message}\n")
+            where = "/" + "/".join(str(k) for k in err.instance_path)
+            out.write(f"schemas/{rel}: not a valid Draft 2020-12 schema at {where}: "
+                      f"{err.message}\n")
+            break
     if bad:
         return EXIT_FINDINGS
     from ._loader import REPEAT_LIMIT, find_repeated_definitions
