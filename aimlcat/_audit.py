@@ -686,23 +686,23 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
     t = d["totals"]
     w = out.write
     nfiles = len(d["files"])
-    versions = ", ".join(d["catalog_versions"]) or "none"
-    w(f"aimlcat audit: {t['lines']:,} lines in {nfiles:,} file{'' if nfiles == 1 else 's'} "
+    versions = ", ".join(d["catalog_versions"]) or "none used"
+    w(f"aimlcat audit: {_n(t['lines'], 'line')} in {_n(nfiles, 'file')} "
       f"(catalog {versions})\n")
     if len(d["catalog_versions"]) > 1:
         w("  warning: the workers checked with different catalogs; install one aimlcat "
           "version everywhere\n")
-    w(f"  {t['requests']:,} requests checked, {t['bad_lines']:,} lines not JSON\n")
+    w(f"  {_n(t['requests'], 'request')} checked, {_n(t['bad_lines'], 'line')} not JSON\n")
     if d["since"] is not None:
-        w(f"  since {d['since']}: {t['before_since']:,} earlier lines skipped\n")
+        w(f"  since {d['since']}: {_n(t['before_since'], 'earlier line')} skipped\n")
     if t["undated"]:
         bad = f" ({t['bad_timestamps']:,} with a timestamp that could not be read)" \
             if t["bad_timestamps"] else ""
-        w(f"  {t['undated']:,} lines without a timestamp, checked{bad}\n")
+        w(f"  {_n(t['undated'], 'line')} without a timestamp, checked{bad}\n")
     if t["first_seen"] is not None:
         w(f"  dated lines from {t['first_seen']} to {t['last_seen']}\n")
     share = f" ({100 * t['flagged'] / t['records']:.1f} %)" if t["records"] else ""
-    w(f"  {t['flagged']:,} lines with findings{share}\n")
+    w(f"  {_n(t['flagged'], 'line')} with findings{share}\n")
     if d["by_code"]:
         w("\nBy code\n")
         for c in d["by_code"]:
@@ -731,6 +731,11 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
     if unreadable:  # (each is one line on standard error)
         w(f"\n{unreadable:,} file{' was' if unreadable == 1 else 's were'} not read to the "
           "end; see the errors\n")
+
+
+def _n(count: int, word: str) -> str:
+    """``1 line``, ``2 lines``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _text_finding(f: dict[str, Any], w: Callable[[str], Any]) -> None:

@@ -458,6 +458,16 @@ def test_cli_strict_fails_on_warnings_as_lint_does(tmp_path: Path) -> None:
                      cwd=tmp_path).returncode == 0
 
 
+def test_cli_text_report_counts_in_english(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"model": "gpt-4o", "messages": HELLO, "max_tokens": 5}) + "\n")
+    head = run_audit("log.jsonl", cwd=tmp_path).stdout.splitlines()[:4]
+    assert head[0].startswith("aimlcat audit: 1 line in 1 file (catalog ")
+    assert head[1:] == ["  1 request checked, 0 lines not JSON",
+                        "  1 line without a timestamp, checked",
+                        "  1 line with findings (100.0 %)"]
+
+
 def test_cli_a_directory_without_logs_is_a_usage_error(tmp_path: Path) -> None:
     """As `lint` on a folder without payloads: exit 2 and say what was looked for,
     never an empty report that exits 0 as if the logs were clean."""
