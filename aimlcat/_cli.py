@@ -485,6 +485,11 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
                     for p in current or list(eps)}
         doc = next(iter(examples.values())) if len(examples) == 1 else examples
         out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        if rec["status"] != "active":  # the body is right, the model is not (AML103/104)
+            info = cat.model(mid)
+            since = f" since {info.status_since}" if info.status_since else ""
+            repl = f"; replacement: {info.replacement}" if info.replacement else ""
+            print(f"aimlcat: note: {mid} is {info.status}{since}{repl}", file=sys.stderr)
         return EXIT_OK
     info = cat.model(mid)
     w = out.write
