@@ -172,6 +172,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         from ._sync import add_arguments as sync_arguments  # the one command that goes online
 
         sync_arguments(sync)
+    for name, command_parser in sub.choices.items():
+        # An unknown option is reported with the command's usage, not the top level's.
+        command_parser.set_defaults(command_parser=command_parser, command=name)
     return p
 
 
@@ -647,7 +650,9 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
 
         return cli_main(argv[1:], out)
     try:
-        args = _parser(argv[0] if argv else None).parse_args(argv)
+        args, extra = _parser(argv[0] if argv else None).parse_known_args(argv)
+        if extra:
+            args.command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     try:

@@ -338,6 +338,17 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     assert "usage:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["lint", "audit", "models", "stats", "sync", "rule"])
+def test_an_unknown_option_shows_the_commands_usage(
+        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aimlcat audit logs --strictt` named the top level's usage (`aimlcat [-h] COMMAND`)."""
+    code, _ = cli(command, *(["x"] if command in ("lint", "audit") else []), "--bogus")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: aimlcat {command} ")
+    assert err.endswith(f"aimlcat {command}: error: unrecognized arguments: --bogus\n")
+
+
 def test_version_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     from aimlcat import __version__
 
