@@ -686,23 +686,23 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
     t = d["totals"]
     w = out.write
     nfiles = len(d["files"])
-    versions = ", ".join(d["catalog_versions"]) or "none"
-    w(f"aimlcat audit: {t['lines']:,} lines in {nfiles:,} file{'' if nfiles == 1 else 's'} "
+    versions = ", ".join(d["catalog_versions"]) or "none used"
+    w(f"aimlcat audit: {_n(t['lines'], 'line')} in {_n(nfiles, 'file')} "
       f"(catalog {versions})\n")
     if len(d["catalog_versions"]) > 1:
         w("  warning: the workers checked with different catalogs; install one aimlcat "
           "version everywhere\n")
-    w(f"  {t['requests']:,} requests checked, {t['bad_lines']:,} lines not JSON\n")
+    w(f"  {_n(t['requests'], 'request')} checked, {_n(t['bad_lines'], 'line')} not JSON\n")
     if d["since"] is not None:
-        w(f"  since {d['since']}: {t['before_since']:,} earlier lines skipped\n")
+        w(f"  since {d['since']}: {_n(t['before_since'], 'earlier line')} skipped\n")
     if t["undated"]:
         bad = f" ({t['bad_timestamps']:,} with a timestamp that could not be read)" \
             if t["bad_timestamps"] else ""
-        w(f"  {t['undated']:,} lines without a timestamp, checked{bad}\n")
+        w(f"  {_n(t['undated'], 'line')} without a timestamp, checked{bad}\n")
     if t["first_seen"] is not None:
         w(f"  dated lines from {t['first_seen']} to {t['last_seen']}\n")
     share = f" ({100 * t['flagged'] / t['records']:.1f} %)" if t["records"] else ""
-    w(f"  {t['flagged']:,} lines with findings{share}\n")
+    w(f"  {_n(t['flagged'], 'line')} with findings{share}\n")
     if d["by_code"]:
         w("\nBy code\n")
         for c in d["by_code"]:
@@ -731,6 +731,11 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
     if unreadable:  # (each is one line on standard error)
         w(f"\n{unreadable:,} file{' was' if unreadable == 1 else 's were'} not read to the "
           "end; see the errors\n")
+
+
+def _n(count: int, word: str) -> str:
+    """``1 line``, ``2 lines``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _text_finding(f: dict[str, Any], w: Callable[[str], Any]) -> None:
@@ -932,6 +937,8 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
     (a ``LocalCluster`` of ``jobs`` workers, the cluster at ``scheduler``, or an
     existing ``distributed.Client``). ``findings_out`` writes every finding as a row."""
     files = tuple(expand_paths(paths))
+    if not files:
+        raise UsageError("no request logs found (*.jsonl, *.ndjson and their .gz)")
     chunks, unreadable = plan_chunks(files, blocksize)
     ctx = AuditContext(endpoint=endpoint, since=since, select=tuple(select),
                        ignore=tuple(ignore), samples=samples, max_bytes=max_bytes,
@@ -998,32 +1005,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="the Dask scheduler to use (tcp://host:8786); implies --engine dask. "
                    "Without it, --engine dask starts a LocalCluster")
-    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+    from ._config import whole_number
+
+    p.add_argument("-j", "--jobs", type=whole_number(0), default=0, metavar="N",
                    help="processes (local) or LocalCluster workers (dask); 0: the cores "
                    "available (default)")
     p.add_argument("--since", metavar="DATE",
                    help="only lines dated at or after DATE (RFC 3339 date or date-time, or "
                    "epoch seconds); lines without a timestamp are checked and counted as undated")
     p.add_argument("--endpoint", help="endpoint path or URL for bodies that name none")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--findings-out", metavar="FILE",
                    help="write every finding as a row: FILE.parquet (needs pyarrow), else "
                    "JSON Lines (.jsonl, or .jsonl.gz)")
-    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
+    p.add_argument("--samples", type=whole_number(0), default=DEFAULT_SAMPLES, metavar="N",
                    help=f"line references kept per finding (default {DEFAULT_SAMPLES})")
     p.add_argument("--select", metavar="CODES",
                    help="comma-separated code prefixes to report (AML3, AML302, ALL)")
     p.add_argument("--ignore", metavar="CODES", help="comma-separated code prefixes not to "
                    "report")
-    p.add_argument("--fail-level", choices=("error", "warning", "info"), default="error",
+    p.add_argument("--fail-level", choices=("error", "warning", "info"), default=None,
                    help="the least severity that makes the exit code 1 (default error)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail on warnings too (--fail-level warning)")
     p.add_argument("--exit-zero", action="store_true",
                    help="exit 0 even when there are findings (2 still means unreadable input)")
     p.add_argument("--blocksize", type=_size, default=DEFAULT_BLOCKSIZE, metavar="SIZE",
                    help="split plain logs into pieces of about SIZE (default 64MiB); "
                    ".gz files are read whole")
-    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+    p.add_argument("--max-bytes", type=whole_number(1), default=DEFAULT_MAX_BYTES, metavar="N",
                    help="longest line read, in bytes (default 64 MiB)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it shows only on a terminal, and never in CI)")
@@ -1044,7 +1056,8 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     report = audit(args.paths, engine=engine, jobs=args.jobs, scheduler=args.scheduler,
                    since=since, endpoint=args.endpoint, select=select, ignore=ignore,
                    samples=args.samples, blocksize=args.blocksize, max_bytes=args.max_bytes,
-                   findings_out=args.findings_out, fail_level=args.fail_level,
+                   findings_out=args.findings_out,
+                   fail_level=args.fail_level or ("warning" if args.strict else "error"),
                    progress=not args.no_progress)
     writer = write_json if args.format == "json" else write_text
     if args.output:

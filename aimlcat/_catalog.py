@@ -128,7 +128,7 @@ class Catalog:
         self._active_kinds: frozenset[str] | None = None
         self._property_schemas: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._registries: dict[bool, Any] = {}
-        self._takers: dict[str, list[str]] | None = None
+        self._takers: dict[str, list[tuple[str, frozenset[str]]]] | None = None
         self._schemas: dict[str, dict[str, Any]] = {}
 
     # -- lookups -------------------------------------------------------------
@@ -204,7 +204,8 @@ class Catalog:
                input: str | Iterable[str] | None = None,
                output: str | Iterable[str] | None = None,
                modality: str | Iterable[str] | None = None,
-               capability: str | Iterable[str] | None = None) -> list[ModelInfo]:
+               capability: str | Iterable[str] | None = None,
+               match_all: bool = False) -> list[ModelInfo]:
         """Models matching every filter given.
 
         ``supports`` is ``PARAM`` or ``PARAM=VALUE`` (VALUE read as JSON when it
@@ -214,7 +215,10 @@ class Catalog:
         ``input``, ``output``, ``modality`` (input or output) and ``capability``
         each take a name, a comma-separated list or a list of names, like the
         gateway's ``GET /v1/models`` filters: the names of one filter are OR-ed,
-        different filters AND-ed. An unknown name is a :class:`UsageError`."""
+        different filters AND-ed. With ``match_all`` the names of one filter are AND-ed
+        too: a model must take (give, have) each of them, as one request needing an image
+        and audio input does. An unknown name is a :class:`UsageError`, and so is,
+        when nothing matches, a ``kind`` or a ``supports`` parameter no model has."""
         wanted_in = self._names(input, self.modality_names, "modality")
         wanted_out = self._names(output, self.modality_names, "modality")
         wanted_any = self._names(modality, self.modality_names, "modality")
@@ -240,15 +244,22 @@ class Catalog:
                 continue
             if wanted_in or wanted_out or wanted_any or wanted_caps:
                 ab = rec.get("abilities") or _NO_ABILITIES
-                if wanted_in and wanted_in.isdisjoint(ab["input"]):
-                    continue
-                if wanted_out and wanted_out.isdisjoint(ab["output"]):
-                    continue
-                if wanted_any and wanted_any.isdisjoint(ab["input"]) \
-                        and wanted_any.isdisjoint(ab["output"]):
-                    continue
-                if wanted_caps and wanted_caps.isdisjoint(ab["capabilities"]):
-                    continue
+                if match_all:
+                    if not (wanted_in.issubset(ab["input"])
+                            and wanted_out.issubset(ab["output"])
+                            and wanted_any.issubset({*ab["input"], *ab["output"]})
+                            and wanted_caps.issubset(ab["capabilities"])):
+                        continue
+                else:
+                    if wanted_in and wanted_in.isdisjoint(ab["input"]):
+                        continue
+                    if wanted_out and wanted_out.isdisjoint(ab["output"]):
+                        continue
+                    if wanted_any and wanted_any.isdisjoint(ab["input"]) \
+                            and wanted_any.isdisjoint(ab["output"]):
+                        continue
+                    if wanted_caps and wanted_caps.isdisjoint(ab["capabilities"]):
+                        continue
             eps = rec["endpoints"]
             if path is not None and path not in eps:
                 continue
@@ -258,7 +269,28 @@ class Catalog:
                            and _accepts(ep["parameters"][param], want_value) for ep in scope):
                     continue
             out.append(self.model(mid))
+        if not out:
+            self._check_unknown(kind, param)
         return out
+
+    def _check_unknown(self, kind: str | None, param: str | None) -> None:
+        """Raise :class:`UsageError` for a ``kind`` or a parameter no model has, so that a
+        typo is not answered with an empty list as if nothing matched."""
+        import difflib
+
+        if kind is not None:
+            kinds = sorted({rec["kind"] for rec in self._models.values()})
+            if kind not in kinds:
+                guess = difflib.get_close_matches(kind, kinds, n=1, cutoff=0.6)
+                tail = f"; did you mean {guess[0]!r}?" if guess else f"; known: {', '.join(kinds)}"
+                raise UsageError(f"unknown kind {kind!r}{tail}")
+        if param is not None:
+            params = {p for rec in self._models.values() for ep in rec["endpoints"].values()
+                      for p in ep["parameters"]}
+            if param not in params:
+                guess = difflib.get_close_matches(param, sorted(params), n=3, cutoff=0.7)
+                tail = f"; did you mean {', '.join(map(repr, guess))}?" if guess else ""
+                raise UsageError(f"no model takes a parameter {param!r}{tail}")
 
     @staticmethod
     def _names(value: str | Iterable[str] | None, known: dict[str, Any],
@@ -474,22 +506,35 @@ class Catalog:
                 self._infer_memo[key] = hit
         return hit  # type: ignore[no-any-return]
 
-    def takers(self, param: str) -> list[str]:
-        """Active models that take ``param`` on some endpoint (an index built on first use)."""
+    def takers(self, param: str, path: str | None = None) -> list[str]:
+        """Active models that take ``param`` on some endpoint, or on ``path`` when one is
+        given (an index built on first use)."""
         if self._takers is None:
-            index: dict[str, list[str]] = {}
+            index: dict[str, list[tuple[str, frozenset[str]]]] = {}
             for mid, rec in self._models.items():
                 if rec["status"] != "active":
                     continue
-                names = {n for ep in rec["endpoints"].values() for n in ep["parameters"]}
-                for n in names:
-                    index.setdefault(n, []).append(mid)
+                where: dict[str, set[str]] = {}
+                for p, ep in rec["endpoints"].items():
+                    for n in ep["parameters"]:
+                        where.setdefault(n, set()).add(p)
+                for n, paths in where.items():
+                    index.setdefault(n, []).append((mid, frozenset(paths)))
             self._takers = index
-        return self._takers.get(param, [])
+        return [mid for mid, paths in self._takers.get(param, ())
+                if path is None or path in paths]
 
     def validate(self, payload: Any, endpoint: str | None = None) -> Report:
         """Check one request body; see :func:`aimlcat.validate`."""
-        return _validate_payload()(self, payload, endpoint)
+        try:
+            return _validate_payload()(self, payload, endpoint)
+        except ValueError as exc:
+            # The schema engine's word for a Python value JSON has no form for
+            # (`[...]` copied from an example, a set): say what validate() takes.
+            if not str(exc).startswith("Unsupported type"):
+                raise
+            raise TypeError(f"a request body holds JSON values only (dict, list, str, int, "
+                            f"float, bool, None), as json.loads returns them: {exc}") from None
 
 
 @functools.cache

@@ -368,3 +368,23 @@ def memory_catalog(files: Mapping[str, str], label: str) -> Any:
             return schema
 
     return MemoryCatalog(json.loads(files["index.json"]), Path(label))
+
+
+def whole_number(least: int) -> Any:
+    """An argparse ``type`` for a whole number of at least ``least`` (``--jobs``: 0,
+    ``--max-bytes``: 1), so that ``--max-bytes -5`` is a usage error, not a limit."""
+    def parse(text: str) -> int:
+        import argparse
+
+        try:
+            value = int(text)
+        except ValueError:
+            value = least - 1
+        if value < least:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of at least {least}, not {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+

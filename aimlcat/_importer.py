@@ -1546,8 +1546,14 @@ def import_openapi(documents: Sequence[str | Path], *, catalog: Catalog,
         file = Path(doc_path).as_posix()
         try:
             text = Path(doc_path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(ImportProblem(file, "", f"cannot read: {exc}"))
+        except FileNotFoundError:
+            problems.append(ImportProblem(file, "", "no such file"))
+            continue
+        except OSError as exc:  # the reason only: the path is already at the line's start
+            problems.append(ImportProblem(file, "", f"cannot read: {exc.strerror or exc}"))
+            continue
+        except UnicodeDecodeError as exc:
+            problems.append(ImportProblem(file, "", f"cannot read: not UTF-8 ({exc.reason})"))
             continue
         if not text.strip():
             problems.append(ImportProblem(file, "", "the file is empty"))

@@ -295,7 +295,7 @@ class _Resolver:
             if parent is None:
                 if raw["extends"] not in self.s["families"]:
                     self.p.add(entry.file, entry.line, f"families.{name}.extends",
-                               f"no family named {raw['extends']!r}")
+                               self._no_family(raw["extends"]))
                 return None
             params = copy.deepcopy(parent["parameters"])
             endpoint = endpoint or parent["endpoint"]
@@ -367,7 +367,7 @@ class _Resolver:
                 fam = self.family(family)
                 if fam is None:
                     if family not in self.s["families"]:
-                        self.p.add(entry.file, line, f"{key}.family", f"no family named {family!r}")
+                        self.p.add(entry.file, line, f"{key}.family", self._no_family(family))
                     continue
                 ep_name = fam["endpoint"]
                 params = copy.deepcopy(fam["parameters"])
@@ -481,6 +481,12 @@ class _Resolver:
             modalities={k: _plain(e.value) for k, e in self.s["modalities"].items()},
             capabilities={k: _plain(e.value) for k, e in self.s["capabilities"].items()},
             kinds={k: _plain(e.value) for k, e in self.s["kinds"].items()})
+
+    def _no_family(self, name: Any) -> str:
+        import difflib
+
+        guess = difflib.get_close_matches(str(name), list(self.s["families"]), n=1)
+        return f"no family named {name!r}" + (f"; did you mean {guess[0]!r}?" if guess else "")
 
     def _check_recorded_names(self, models: dict[str, Model]) -> None:
         """Every modality and capability a kind, family or model names is in the vocabulary."""

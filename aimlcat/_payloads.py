@@ -181,7 +181,15 @@ def read_payload(path: str, *, stdin_text: str | None = None,
     if path == "-":
         data = stdin_text or ""
         kind = "yaml" if data.lstrip()[:1] not in ("{", "[") else "json"
-        path = STDIN
+        try:
+            return parse_payload(data, STDIN, kind)
+        except PayloadError as exc:
+            # A second document on a line of its own: JSON Lines piped in.
+            if exc.reason.startswith("invalid JSON: Extra data") and exc.column == 1:
+                raise PayloadError(STDIN, f"{exc.reason}: standard input is read as one "
+                                   "request; name a .jsonl file to check JSON Lines",
+                                   line=exc.line, column=exc.column) from None
+            raise
     else:
         data = _read_bytes(path, max_bytes)
         kind = kind or file_kind(path)

@@ -111,6 +111,14 @@ def rules_json(rules: Sequence[Rule] | None) -> str:
         for label, ex in (("bad", r.bad), ("good", r.good)):
             if ex is not None:
                 d[label] = {"file": ex.file, "text": ex.text, "catalog": ex.catalog}
+        if r.bad is not None and rules is not None:
+            # What `aimlcat rule CODE` prints under "aimlcat says:". Only for the codes
+            # asked for, as in the text form: a private-catalog example compiles the
+            # catalog (seconds), too slow for the list of every rule.
+            d["bad"]["findings"] = [
+                {"line": lf.span.line, "column": lf.span.column, "code": lf.finding.code,
+                 "severity": lf.finding.severity, "message": lf.finding.message}
+                for lf in run_example(r.bad).findings if lf.span is not None]
         return d
 
     chosen = list(RULES.values()) if rules is None else rules

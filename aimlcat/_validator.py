@@ -95,7 +95,9 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     report = Report()
     out = report.findings
     if not isinstance(payload, dict):
-        out.append(_f("AML001", "", f"the request body is {_jtype(payload)}, not a JSON object",
+        what = _jtype(payload)
+        what = what if what == "null" else ("an " if what[0] in "aeiou" else "a ") + what
+        out.append(_f("AML001", "", f"the request body is {what}, not a JSON object",
                       "Send an object such as {\"model\": \"gpt-4o\", ...}."))
         return report
 
@@ -370,9 +372,12 @@ def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, pat
         if guess:
             hints.append(f"Did you mean `{guess[0]}`?")
     if not hints:
-        takers = cat.takers(key)[:3]
+        # Models on this endpoint first: an STT request is not helped by chat models.
+        takers = cat.takers(key, path)[:3]
         if takers:
-            hints.append(f"Models that take `{key}`: {', '.join(takers)}.")
+            hints.append(f"Models that take `{key}` on {path}: {', '.join(takers)}.")
+        elif cat.takers(key):
+            hints.append(f"No model takes `{key}` on {path}.")
     hints.append("The gateway accepts unknown keys silently, so this one would have no effect.")
     return _f("AML301", ptr, f"`{key}` is not a parameter of {shown} on {path}", " ".join(hints))
 
@@ -610,9 +615,12 @@ def _takers_hint(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         what = "accept this request"
     elif not found:
         found = cat.capable(path, inputs=inputs, capabilities=caps, like=mid)
-    query = "aimlcat models --status active --endpoint " + path + "".join(
-        f" --input {m}" for m in sorted(inputs - {"text"})) + "".join(
-        f" --capability {c}" for c in sorted(caps))
+    wanted = [*(f" --input {m}" for m in sorted(inputs - {"text"})),
+              *(f" --capability {c}" for c in sorted(caps))]
+    # Repeated values of one filter are OR-ed (as in GET /v1/models): the request needs all.
+    several = len(inputs - {"text"}) > 1 or len(caps) > 1
+    query = ("aimlcat models --status active --endpoint " + path + "".join(wanted)
+             + (" --match-all" if several else ""))
     if not found:
         return f"No active model on {path} can {what}."
     return f"Models that {what} on {path}: {', '.join(found)} (more: `{query}`)."

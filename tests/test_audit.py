@@ -433,6 +433,9 @@ def test_cli_unreadable_files_are_one_line_each_and_the_rest_is_audited(
     (["--since", "last tuesday"], "--since 'last tuesday': not a date"),
     (["--engine", "local", "--scheduler", "tcp://127.0.0.1:1"], "use it with --engine dask"),
     (["--blocksize", "lots"], "not a size"),
+    (["--max-bytes", "0"], "--max-bytes: expected a whole number of at least 1, not '0'"),
+    (["--jobs", "-2"], "-j/--jobs: expected a whole number of at least 0, not '-2'"),
+    (["--samples", "-1"], "--samples: expected a whole number of at least 0"),
     (["--findings-out", "no/such/dir/rows.jsonl"], "cannot write no/such/dir/rows.jsonl"),
 ])
 def test_cli_usage_errors(tmp_path: Path, argv: list[str], message: str) -> None:
@@ -441,6 +444,39 @@ def test_cli_usage_errors(tmp_path: Path, argv: list[str], message: str) -> None
     proc = run_audit("log.jsonl", *argv, cwd=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_strict_fails_on_warnings_as_lint_does(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"model": "gpt-4o", "messages": HELLO, "max_tokens": 5}) + "\n")
+    assert run_audit("log.jsonl", cwd=tmp_path).returncode == 0  # a warning only
+    proc = run_audit("log.jsonl", "--strict", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    # An explicit --fail-level wins over --strict, as in lint.
+    assert run_audit("log.jsonl", "--strict", "--fail-level", "error",
+                     cwd=tmp_path).returncode == 0
+
+
+def test_cli_text_report_counts_in_english(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps({"model": "gpt-4o", "messages": HELLO, "max_tokens": 5}) + "\n")
+    head = run_audit("log.jsonl", cwd=tmp_path).stdout.splitlines()[:4]
+    assert head[0].startswith("aimlcat audit: 1 line in 1 file (catalog ")
+    assert head[1:] == ["  1 request checked, 0 lines not JSON",
+                        "  1 line without a timestamp, checked",
+                        "  1 line with findings (100.0 %)"]
+
+
+def test_cli_a_directory_without_logs_is_a_usage_error(tmp_path: Path) -> None:
+    """As `lint` on a folder without payloads: exit 2 and say what was looked for,
+    never an empty report that exits 0 as if the logs were clean."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "notes.txt").write_text("not a log\n")
+    proc = run_audit("logs", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "no request logs found (*.jsonl, *.ndjson and their .gz)" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -265,6 +265,43 @@ def test_models_named_accept_the_whole_request(cat: aimlcat.Catalog) -> None:
     assert "--input image --capability streaming --capability tools" in f.hint
 
 
+def test_the_query_in_the_hint_lists_only_models_that_take_the_request(
+        cat: aimlcat.Catalog) -> None:
+    """Repeated --input/--capability values are OR-ed, as in GET /v1/models; a request
+    that needs two of them must ask for --match-all, or the "more" list holds models that
+    would reject it (an image-only model for an image and audio request)."""
+    audio = {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    body = {"model": "o3-mini", "messages": [{"role": "user", "content": [IMAGE_PART, audio]}],
+            "tools": tools, "stream": True}
+    hint = cat.validate(body).findings[0].hint or ""
+    query = hint.split("(more: `", 1)[1].split("`", 1)[0]
+    assert query.endswith(" --match-all")
+    named = hint.split(" on /v1/chat/completions: ", 1)[1].split(" (more", 1)[0].split(", ")
+    code, out, _ = cli(*query.split()[1:], "--format", "json")
+    assert code == 0
+    listed = {m["id"]: m for m in json.loads(out)}
+    assert set(named) <= set(listed)
+    for m in listed.values():
+        assert {"image", "audio"} <= set(m["modalities"]["input"]), m["id"]
+        assert {"streaming", "tools"} <= set(m["capabilities"]), m["id"]
+    # Without it, the same filters list more: models with either input.
+    code, out, _ = cli(*query.split()[1:-1], "--format", "json")
+    assert len(json.loads(out)) > len(listed)
+    # One value per filter needs no --match-all.
+    hint = cat.validate({**body, "messages": [{"role": "user", "content": [IMAGE_PART]}],
+                         "tools": None, "stream": False}).findings[0].hint or ""
+    assert "--match-all" not in hint
+
+
+def test_match_all_in_the_library(cat: aimlcat.Catalog) -> None:
+    both = cat.models(input=["image", "audio"], match_all=True)
+    either = cat.models(input="image,audio")
+    assert both and len(both) < len(either)
+    assert all({"image", "audio"} <= set(m.input_modalities) for m in both)
+    assert {m.id for m in both} <= {m.id for m in either}
+
+
 def test_image_parameter_to_a_text_to_video_model(cat: aimlcat.Catalog) -> None:
     r = cat.validate({"model": "kling-video/v1.5/pro/text-to-video", "prompt": "a cat",
                       "image_url": "https://example.com/a.jpg"})

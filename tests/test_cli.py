@@ -324,12 +324,29 @@ def test_directory_without_payload_files_exits_2(tmp_path: Path,
     ["lint"],
     ["models", "--status", "retired"],
     ["lint", "--format", "xml", "x.json"],
+    # A negative size or count is no limit and no number of workers.
+    ["lint", "--max-bytes", "-5", "x.json"],
+    ["lint", "--max-bytes", "0", "x.json"],
+    ["lint", "--jobs", "-1", "x.json"],
+    ["lint", "--jobs", "many", "x.json"],
+    ["check-catalog", "--out", "schemas"],  # it writes nothing: --out was a no-op
     [],
 ])
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     code, out = cli(*argv)
     assert code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["lint", "audit", "models", "stats", "sync", "rule"])
+def test_an_unknown_option_shows_the_commands_usage(
+        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aimlcat audit logs --strictt` named the top level's usage (`aimlcat [-h] COMMAND`)."""
+    code, _ = cli(command, *(["x"] if command in ("lint", "audit") else []), "--bogus")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: aimlcat {command} ")
+    assert err.endswith(f"aimlcat {command}: error: unrecognized arguments: --bogus\n")
 
 
 def test_version_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -407,6 +424,17 @@ def test_stdin_yaml() -> None:
     assert "<stdin>:4:1: AML402 error:" in out  # YAML: the key's line and column
     code, out = cli("lint", "-", stdin="model: flux/dev\nprompt: a cat\nguidance_scale: 2\n")
     assert code == 0, out
+
+
+def test_stdin_json_lines_says_to_name_a_jsonl_file() -> None:
+    lines = json.dumps(GPT4O_CLEAN) + "\n" + json.dumps(GPT4O_MAX_TOKENS) + "\n"
+    code, out = cli("lint", "-", stdin=lines)
+    assert code == 2
+    assert out.startswith("<stdin>:2:1: invalid JSON: Extra data: standard input is read as "
+                          "one request; name a .jsonl file to check JSON Lines\n")
+    # Two values on one line are just bad JSON: no advice about JSON Lines.
+    code, out = cli("lint", "-", stdin=json.dumps(GPT4O_CLEAN) + " {}")
+    assert code == 2 and "Extra data" in out and "JSON Lines" not in out
 
 
 def test_stdin_unreadable_is_named_stdin() -> None:
@@ -646,6 +674,35 @@ def test_models_no_match_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out == ""
     assert "no model matches" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--supports", "guidance_scal"],
+     "no model takes a parameter 'guidance_scal'; did you mean 'guidance_scale'"),
+    (["--supports", "guidance_scal=3", "--format", "json"], "'guidance_scal'"),
+    (["--kind", "imag"], "unknown kind 'imag'; did you mean 'image'?"),
+    (["--kind", "spaceship"], "unknown kind 'spaceship'; known: 3d, chat"),
+])
+def test_models_typo_in_a_filter_is_a_usage_error(argv: list[str], message: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A misspelt kind or parameter says so (exit 2), as a misspelt --input does,
+    instead of "no model matches" and exit 0."""
+    code, out = cli("models", *argv)
+    assert code == 2 and out == ""
+    assert message in capsys.readouterr().err
+
+
+def test_models_known_kind_and_parameter_with_no_match_is_not_an_error() -> None:
+    code, doc = cli_json("models", "--kind", "3d", "--supports", "guidance_scale")
+    assert code == 0 and doc == []
+
+
+def test_models_format_text_like_the_other_commands() -> None:
+    code, text = cli("models", "--kind", "3d", "--format", "text")
+    assert code == 0
+    assert text == cli("models", "--kind", "3d", "--format", "table")[1] == cli(
+        "models", "--kind", "3d")[1]
+    assert "triposr" in table_ids(text)
 
 
 def test_models_kind_and_status() -> None:

@@ -404,6 +404,17 @@ def test_every_broken_document_is_reported(tmp_path: Path) -> None:
     assert [line.split(":")[0] for line in text.splitlines()[:3]] == [str(p) for p in bad]
 
 
+def test_a_missing_or_undecodable_document_is_one_plain_line(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"x": "caf\xe9"}')
+    code, text = run(tmp_path / "nope.json", latin, "--catalog", TEST_CATALOG,
+                     "--out", tmp_path / "o")
+    assert code == 2
+    lines = text.splitlines()
+    assert lines[0] == f"{(tmp_path / 'nope.json').as_posix()}: no such file"  # no Errno
+    assert lines[1].startswith(f"{latin.as_posix()}: cannot read: not UTF-8 (")
+
+
 def test_python_api_raises_with_problems(tmp_path: Path) -> None:
     bad = _write(tmp_path / "x.json", "[]")
     with pytest.raises(ImportFailed) as info:

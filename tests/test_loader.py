@@ -461,7 +461,19 @@ def test_check_catalog_cli_on_a_resolution_problem(cat: Path) -> None:
     assert code == 1
     assert out.getvalue().splitlines()[0] == (
         f"{FLUX}:{line_of(text, 'image-generatoin')}: models.flux/dev.endpoints[0].family: "
-        "no family named 'image-generatoin'")
+        "no family named 'image-generatoin'; did you mean 'image-generation'?")
+
+
+def test_check_catalog_names_a_compiled_schema_the_engine_cannot_use(cat: Path) -> None:
+    """A `pattern` that is no regex passes the YAML checks; the compiled schema is then
+    checked against the Draft 2020-12 metaschema, formats included."""
+    edit(cat, FLUX, "prompt: {maxLength: 4000}", 'prompt: {maxLength: 4000, pattern: "[a-"}')
+    out = io.StringIO()
+    code = run(["check-catalog", "--catalog", str(cat)], out=out)
+    assert code == 1
+    assert out.getvalue() == (
+        "schemas/models/flux_dev/images-generations.json: not a valid Draft 2020-12 schema "
+        'at /properties/prompt/pattern: "[a-" is not a "regex"\n')
 
 
 def test_check_catalog_on_a_missing_directory(tmp_path: Path) -> None:

@@ -79,6 +79,18 @@ def test_rule_command_prefix_name_list_and_json() -> None:
     assert doc["code"] == "AML301" and doc["bad"]["file"] == "request.yaml"
 
 
+def test_rule_json_carries_what_the_text_says_aimlcat_says() -> None:
+    code, text = cli("rule", "AML302")
+    code, doc = cli("rule", "AML302", "--format", "json")
+    assert code == 0
+    [said] = json.loads(doc)[0]["bad"]["findings"]
+    assert f"request.json:{said['line']}:{said['column']}: {said['code']} {said['severity']}: " \
+        f"{said['message']}" in text
+    # The list of every rule stays quick: no example is run for it.
+    code, doc = cli("rule", "--format", "json")
+    assert all("findings" not in (r.get("bad") or {}) for r in json.loads(doc))
+
+
 def test_rule_command_unknown_code(capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = cli("rule", "AML999")
     assert code == 2

@@ -32,6 +32,18 @@ def test_show_example_is_accepted(mid: str) -> None:
                 if f.severity != "info" and f.code != "AML203"] == [], (path, body)
 
 
+def test_example_of_a_removed_model_says_so_on_stderr(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The body is a valid one for the model's last parameters, but sending it is AML103:
+    standard error says so, standard output stays the body alone."""
+    out = io.StringIO()
+    assert run(["show", "dall-e-3", "--example"], out=out) == 0
+    assert json.loads(out.getvalue())["model"] == "dall-e-3"
+    assert capsys.readouterr().err == "aimlcat: note: dall-e-3 is removed since 2026-06-09\n"
+    assert run(["show", "flux/dev", "--example"], out=io.StringIO()) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_example_for_a_legacy_endpoint_when_named() -> None:
     out = io.StringIO()
     kling = "kling-video/v1.6/pro/image-to-video"

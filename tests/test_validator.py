@@ -52,10 +52,21 @@ def test_bench_bodies(cat: aimlcat.Catalog) -> None:
 # -- model ------------------------------------------------------------------------
 
 def test_not_an_object(cat: aimlcat.Catalog) -> None:
-    for payload in ([], "x", 3, None):
+    for payload, what in (([], "an array"), ("x", "a string"), (3, "an integer"),
+                          (None, "null"), (True, "a boolean")):
         r = cat.validate(payload)
         assert codes(r) == [("AML001", "")]
+        assert r.findings[0].message == f"the request body is {what}, not a JSON object"
         assert not r.ok
+
+
+@pytest.mark.parametrize("value", [..., {"a"}])
+def test_a_python_value_json_has_no_form_for_is_one_clear_type_error(
+        cat: aimlcat.Catalog, value: Any) -> None:
+    """`[...]` copied from the README's sketch, or a set: a TypeError saying what
+    validate() takes, not the schema engine's bare ValueError."""
+    with pytest.raises(TypeError, match=r"JSON values only .*Unsupported type"):
+        cat.validate({"model": "gpt-4o", "messages": value})
 
 
 def test_missing_and_wrong_type_model(cat: aimlcat.Catalog) -> None:
@@ -162,10 +173,17 @@ def test_unsupported_parameter_hints(cat: aimlcat.Catalog) -> None:
     # models that do take it
     r = cat.validate({**KLING, "num_inference_steps": 20})
     hint = r.findings[0].hint or ""
-    assert "Models that take `num_inference_steps`: " in hint
+    assert "Models that take `num_inference_steps` on /v2/video/generations: " in hint
     named = hint.split(": ", 1)[1].split(". ", 1)[0].split(", ")
-    assert named and all("num_inference_steps" in cat.model_record(m)["endpoints"][p]["parameters"]
-                         for m in named for p in [next(iter(cat.model_record(m)["endpoints"]))])
+    # ... on the same endpoint: a video request is not helped by an image model.
+    assert named and all("num_inference_steps" in cat.model_record(m)["endpoints"][
+        "/v2/video/generations"]["parameters"] for m in named)
+    # A parameter only other endpoints' models take names none of them.
+    r = cat.validate({"model": "openai/gpt-4o-transcribe", "url": "https://x.test/a.mp3",
+                      "response_format": "json"})
+    assert [f.code for f in r.findings] == ["AML301"]
+    assert (r.findings[0].hint or "").startswith(
+        "No model takes `response_format` on /v1/stt/create.")
 
 
 def test_removed_parameter_on_reasoning_model(cat: aimlcat.Catalog) -> None:
