@@ -39,6 +39,7 @@ from typing import IO, Any
 from ._exceptions import PayloadError, UsageError
 from ._findings import RULES
 from ._payloads import DEFAULT_MAX_BYTES, BadLine, iter_records
+from ._secrets import redact
 
 __all__ = [
     "AuditContext",
@@ -103,7 +104,9 @@ def parse_time(value: Any) -> int | None:
                 return None
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
-            return (when - _EPOCH) // timedelta(microseconds=1)
+            us = (when - _EPOCH) // timedelta(microseconds=1)
+            # An offset can carry 0001-01-01 or 9999-12-31 past what a datetime holds in UTC.
+            return us if _MIN_S * 1_000_000 <= us <= _MAX_S * 1_000_000 + 999_999 else None
     else:
         return None
     if not _MIN_S <= seconds <= _MAX_S:  # (also false for NaN)
@@ -116,7 +119,7 @@ def format_time(us: int | None) -> str | None:
     if us is None:
         return None
     when = _EPOCH + timedelta(microseconds=us)
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{when.year:04d}" + when.strftime("-%m-%dT%H:%M:%S")  # (%Y gives "1", not "0001")
     if when.microsecond:
         text += f".{when.microsecond:06d}".rstrip("0")
     return text + "Z"
@@ -445,6 +448,12 @@ def _cut(text: str) -> str:
     return text if len(text) <= _LONGEST else text[:_LONGEST - 1] + "…"
 
 
+def _shown(text: str) -> str:
+    """Text taken from a log (a model id, an endpoint, a key name) as a report may show it:
+    anything key-shaped masked, then cut short (a log line can hold a key anywhere)."""
+    return _cut(redact(text))
+
+
 def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
     """Read and check one chunk: its aggregate, and its findings table when ``ctx.rows``."""
     cat = _catalog()
@@ -479,7 +488,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
                     continue
                 p.flagged += 1
                 # The reader numbers lines within the chunk; the row carries the real line.
-                message = f.message.replace(f"line {n} ", "the line ", 1)
+                message = redact(f.message.replace(f"line {n} ", "the line ", 1))
                 _tally(tallies, (f.code, "", "", ""), f.severity, ref, None, message, f.hint,
                        limit)
                 if want_rows:
@@ -506,11 +515,11 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
             p.requests += 1
             report = cat.validate(body, item.endpoint or ctx.endpoint)
             raw_model = body.get("model") if isinstance(body, dict) else None
-            model = report.model or (_cut(raw_model) if isinstance(raw_model, str) else "")
+            model = report.model or (_shown(raw_model) if isinstance(raw_model, str) else "")
             models[model] = models.get(model, 0) + 1
             if not report.findings and not item.file_findings:
                 continue
-            endpoint = report.endpoint or _cut(item.endpoint or ctx.endpoint or "")
+            endpoint = report.endpoint or _shown(item.endpoint or ctx.endpoint or "")
             seen: set[Key] = set()
             prefix = item.prefix
             nfile = len(item.file_findings)  # these point into the line, the rest into the body
@@ -521,7 +530,10 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
                 body_ptr = f.pointer
                 if in_file and prefix and body_ptr.startswith(prefix + "/"):
                     body_ptr = body_ptr[len(prefix):]
-                parameter = _parameter(f.code, body_ptr)
+                parameter = _shown(_parameter(f.code, body_ptr))
+                # (The validator's messages are redacted already; those about the line's
+                # text, AML002 and AML005, are made here.)
+                message = redact(f.message) if in_file else f.message
                 key = (f.code, model, endpoint, parameter)
                 t = tallies.get(key)
                 if t is None:
@@ -531,11 +543,11 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
                 t.occurrences += 1
                 if key not in seen:
                     seen.add(key)
-                    _count(t, ref, ts, f.message, f.hint, limit)
+                    _count(t, ref, ts, message, f.hint and redact(f.hint), limit)
                 if want_rows:
-                    pointer = f.pointer if in_file else item.in_file(f).pointer
+                    pointer = redact(f.pointer if in_file else item.in_file(f).pointer)
                     rows.append((ref, ts, model, endpoint, f.code, f.severity, parameter,
-                                 pointer, f.message))
+                                 pointer, message))
             if seen:
                 p.flagged += 1
                 p.flagged_models[model] = p.flagged_models.get(model, 0) + 1
