@@ -66,8 +66,12 @@ def find_secrets(doc: Any, serialized: bytes | None = None) -> list[Finding]:
             if named and k in _SECRET_NAMES and v not in (None, ""):
                 out.append(_finding(f"{here}/{escape_pointer(k)}", f"`{k}` holds a credential"))
             elif isinstance(v, str) and v.startswith(_KEY_PREFIXES) and _KEY_SHAPE.match(v):
-                out.append(_finding(f"{here}/{escape_pointer(k)}",
+                out.append(_finding(f"{here}/{escape_pointer(redact(k))}",
                                     "this value looks like an API key"))
+            elif k.startswith(_KEY_PREFIXES) and _KEY_SHAPE.match(k):
+                # A key pasted where a name goes (a log that writes {key: value}).
+                out.append(_finding(f"{here}/{escape_pointer(redact(k))}",
+                                    "this field's name looks like an API key"))
     return out
 
 
