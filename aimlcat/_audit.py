@@ -285,7 +285,9 @@ class AuditContext:
 
 def expand_paths(paths: Sequence[str]) -> list[str]:
     """Directories become the logs below them (``*.jsonl``, ``*.ndjson``, and ``.gz``;
-    sorted; hidden entries skipped); files are kept as named, duplicates dropped.
+    sorted; hidden entries and anything not a regular file, such as a FIFO that would
+    block, skipped); files are kept as named, duplicates dropped. A directory holding no
+    log is kept as named, so that it is reported (an audit of nothing is a mistake).
 
     fsspec URLs (``s3://bucket/logs/``, ``file:///data/*.jsonl.gz``) are listed the
     same way, and may hold glob patterns."""
@@ -306,12 +308,26 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
         if not os.path.isdir(path):
             add(path)
             continue
+        before = len(out)
         for root, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(names):
-                if _is_log(name):
-                    add(os.path.join(root, name))
+                if _is_log(name) and _regular(full := os.path.join(root, name)):
+                    add(full)
+        if len(out) == before:
+            add(path)
     return out
+
+
+def _regular(path: str) -> bool:
+    """A regular file, or one that cannot be looked at (a symbolic-link loop, a file
+    without permission): those are kept, to be reported as the file's error."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def _is_log(name: str) -> bool:
@@ -346,7 +362,8 @@ def _expand_url(url: str) -> list[str]:
             return [url]
     except (PayloadError, OSError):
         return [url]  # reported as the file's error when it is planned
-    return [fs.unstrip_protocol(p) for p in found]
+    # Nothing found: the URL itself, reported when it is planned (no such file; no logs).
+    return [fs.unstrip_protocol(p) for p in found] or [url]
 
 
 def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
@@ -367,7 +384,7 @@ def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
             errors[i] = f"cannot read: {exc.strerror or exc}"
             continue
         if is_dir:
-            errors[i] = "is a directory"
+            errors[i] = "a directory holding no logs (*.jsonl, *.ndjson, and their .gz)"
             continue
         if path.endswith(".gz") or size <= blocksize:
             chunks.append(Chunk(i, 0, path, 0, None, size))
