@@ -46,6 +46,7 @@ __all__ = [
     "AuditReport",
     "Chunk",
     "Partial",
+    "RowSpool",
     "add_arguments",
     "audit",
     "audit_chunk",
@@ -281,6 +282,9 @@ class AuditContext:
     samples: int = DEFAULT_SAMPLES
     max_bytes: int = DEFAULT_MAX_BYTES
     rows: bool = False  # also return one row per finding (the full table)
+    #: Spill a chunk's rows to a temporary file past SPILL_ROWS (the local engine: its
+    #: workers share a disk with the process that writes the table; Dask workers may not).
+    spill: bool = False
 
 
 def expand_paths(paths: Sequence[str]) -> list[str]:
@@ -471,7 +475,56 @@ def _shown(text: str) -> str:
     return _cut(redact(text))
 
 
-def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
+#: Rows a chunk holds in memory before it spills them (local engine).
+SPILL_ROWS = 20_000
+
+
+class RowSpool:
+    """A chunk's findings rows in a temporary file (pickled batches), so that a chunk with
+    many findings (a large ``.gz`` file is one chunk) is not held in memory. Read once, in
+    batches, by :meth:`batches`, which removes the file."""
+
+    __slots__ = ("_fh", "path")
+
+    def __init__(self) -> None:
+        import tempfile
+
+        fd, self.path = tempfile.mkstemp(prefix="aimlcat-rows-", suffix=".pickle")
+        self._fh: IO[bytes] | None = os.fdopen(fd, "wb")
+
+    def add(self, rows: list[Row]) -> None:
+        import pickle
+
+        assert self._fh is not None
+        pickle.dump(rows, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def batches(self) -> Iterator[list[Row]]:
+        import pickle
+
+        try:
+            with open(self.path, "rb") as fh:
+                while True:
+                    try:
+                        yield pickle.load(fh)  # (our own file, mode 0600)
+                    except EOFError:
+                        return
+        finally:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+
+
+#: A chunk's findings rows: in memory, or spilled to a file.
+Rows = list[Row] | RowSpool
+
+
+def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
     """Read and check one chunk: its aggregate, and its findings table when ``ctx.rows``."""
     cat = _catalog()
     sel = _selector(ctx)
@@ -479,6 +532,8 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
     p.catalogs.add(cat.version)
     rows: list[Row] = []
     want_rows = ctx.rows
+    spool: RowSpool | None = None
+    spill_at = SPILL_ROWS if want_rows and ctx.spill else sys.maxsize
     limit = ctx.samples
     since = ctx.since
     tallies = p.tallies
@@ -490,6 +545,11 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
     lines = 0
     try:
         while True:
+            if len(rows) >= spill_at:
+                if spool is None:
+                    spool = RowSpool()
+                spool.add(rows)
+                rows = []
             try:
                 n, item = next(records)
             except StopIteration as stop:
@@ -572,6 +632,10 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
         p.errors[here] = exc.reason
         lines = (exc.line - 1) if exc.line else n
     p.chunk_lines[here] = lines
+    if spool is not None:
+        spool.add(rows)
+        spool.close()
+        return p, spool
     return p, rows
 
 
@@ -859,7 +923,7 @@ def open_table(path: str) -> Iterator[Callable[[list[TableRow]], None]]:
         except ImportError:
             raise UsageError("writing Parquet needs pyarrow: pip install 'aimlcat[dask]' "
                              "(or pyarrow); a .jsonl file needs nothing more") from None
-    from ._fsutil import atomic_binary
+    from ._fsutil import atomic_binary, write_error
 
     try:
         with atomic_binary(path) as fh:
@@ -868,7 +932,7 @@ def open_table(path: str) -> Iterator[Callable[[list[TableRow]], None]]:
             yield table.write
             table.close()
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise UsageError(write_error(path, exc)) from None
 
 
 class _InOrder:
@@ -882,15 +946,18 @@ class _InOrder:
         self.progress = progress
         self.lines: dict[int, int] = {}
 
-    def __call__(self, chunk: Chunk, partial: Partial, rows: list[Row]) -> None:
+    def __call__(self, chunk: Chunk, partial: Partial, rows: Rows) -> None:
         self.total.merge(partial)
         offset = self.lines.get(chunk.file, 0)
-        if self.table is not None and rows:
+        batches = rows.batches() if isinstance(rows, RowSpool) else (rows,)
+        for batch in batches:
+            if self.table is None or not batch:
+                continue
             name = chunk.path
             self.table([(name, offset + ref[2], ts, model or None, endpoint or None, code,
                          severity, param or None, pointer, message)
                         for ref, ts, model, endpoint, code, severity, param, pointer, message
-                        in rows])
+                        in batch])
         self.lines[chunk.file] = offset + partial.chunk_lines.get((chunk.file, chunk.index), 0)
         if self.progress is not None:
             self.progress.advance()
@@ -907,12 +974,12 @@ def _init_worker(ctx: AuditContext) -> None:
     _catalog()
 
 
-def _work(chunk: Chunk) -> tuple[Partial, list[Row]]:
+def _work(chunk: Chunk) -> tuple[Partial, Rows]:
     return audit_chunk(chunk, _WORKER[0])
 
 
 def run_local(ctx: AuditContext, chunks: Sequence[Chunk], jobs: int,
-              take: Callable[[Chunk, Partial, list[Row]], None]) -> None:
+              take: Callable[[Chunk, Partial, Rows], None]) -> None:
     """Audit ``chunks`` in ``jobs`` processes, handing each result to ``take`` in chunk
     order. At most a few chunks per worker are in flight, so memory stays bounded."""
     jobs = min(jobs, len(chunks))  # a worker per chunk at most: each loads the catalog
@@ -954,17 +1021,22 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
           ignore: Sequence[str] = (), samples: int = DEFAULT_SAMPLES,
           blocksize: int = DEFAULT_BLOCKSIZE, max_bytes: int = DEFAULT_MAX_BYTES,
           findings_out: str | None = None, fail_level: str = "error",
-          progress: bool = False) -> AuditReport:
+          progress: bool = False, protect: Sequence[str] = ()) -> AuditReport:
     """Audit the logs at ``paths`` and return the aggregate.
 
     ``engine`` is ``local`` (``jobs`` processes; 0: the cores available) or ``dask``
     (a ``LocalCluster`` of ``jobs`` workers, the cluster at ``scheduler``, or an
-    existing ``distributed.Client``). ``findings_out`` writes every finding as a row."""
+    existing ``distributed.Client``). ``findings_out`` writes every finding as a row.
+    ``protect``: other files the caller will write (the report): like ``findings_out``,
+    checked before the work starts, and refused if they are among the logs."""
     files = tuple(expand_paths(paths))
+    outputs = [p for p in (*protect, findings_out) if p is not None]
+    _check_outputs(outputs, files)
     chunks, unreadable = plan_chunks(files, blocksize)
     ctx = AuditContext(endpoint=endpoint, since=since, select=tuple(select),
                        ignore=tuple(ignore), samples=samples, max_bytes=max_bytes,
-                       rows=findings_out is not None)
+                       rows=findings_out is not None,
+                       spill=findings_out is not None and engine == "local")
     total = Partial(samples)
     for i, message in unreadable.items():
         total.errors[(i, 0)] = message
@@ -999,6 +1071,42 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
         if bar is not None:
             bar.close()
     return AuditReport(files, total, since, fail_level)
+
+
+def _check_outputs(outputs: Sequence[str], files: Sequence[str]) -> None:
+    """Refuse, before any work, outputs that cannot be written or that are logs being read
+    (``-o log.jsonl`` would replace a log with its report)."""
+    if not outputs:
+        return
+    from ._fsutil import check_target, write_error
+
+    ids: dict[tuple[int, int], str] = {}
+    for out in outputs:
+        if "://" in out:
+            raise UsageError(f"cannot write {out}: the report and the findings table are "
+                             "written to local files")
+        try:
+            check_target(out)
+        except OSError as exc:
+            raise UsageError(write_error(out, exc)) from None
+        try:
+            st = os.stat(out)
+        except OSError:
+            continue
+        ids[(st.st_dev, st.st_ino)] = out
+    if not ids:
+        return
+    for f in files:
+        if "://" in f:
+            continue
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        same = ids.get((st.st_dev, st.st_ino))
+        if same is not None:
+            raise UsageError(f"{same} is one of the logs being audited: not overwritten "
+                             "(write the report or the table somewhere else)")
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -1074,19 +1182,20 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
                    since=since, endpoint=args.endpoint, select=select, ignore=ignore,
                    samples=args.samples, blocksize=args.blocksize, max_bytes=args.max_bytes,
                    findings_out=args.findings_out, fail_level=args.fail_level,
-                   progress=not args.no_progress)
+                   progress=not args.no_progress,
+                   protect=(args.output,) if args.output else ())
     writer = write_json if args.format == "json" else write_text
     if args.output:
         import io
 
-        from ._fsutil import atomic_write_text
+        from ._fsutil import atomic_write_text, write_error
 
         buf = io.StringIO()
         writer(report, buf)
         try:
             atomic_write_text(args.output, buf.getvalue())
         except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+            raise UsageError(write_error(args.output, exc)) from None
     else:
         writer(report, out)
     errors = report.errors()
