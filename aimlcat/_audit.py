@@ -39,7 +39,7 @@ from typing import IO, Any
 from ._exceptions import PayloadError, UsageError
 from ._findings import RULES
 from ._payloads import DEFAULT_MAX_BYTES, BadLine, iter_records
-from ._secrets import redact
+from ._secrets import redact, redact_pointer
 
 __all__ = [
     "AuditContext",
@@ -622,7 +622,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
                     seen.add(key)
                     _count(t, ref, ts, message, f.hint and redact(f.hint), limit)
                 if want_rows:
-                    pointer = redact(f.pointer if in_file else item.in_file(f).pointer)
+                    pointer = redact_pointer(f.pointer if in_file else item.in_file(f).pointer)
                     rows.append((ref, ts, model, endpoint, f.code, f.severity, parameter,
                                  pointer, message))
             if seen:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._findings import RULES, Finding, escape_pointer
 
-__all__ = ["find_secrets", "redact"]
+__all__ = ["find_secrets", "redact", "redact_pointer"]
 
 #: Field names that carry credentials, in the spellings clients use.
 _SECRET_NAMES = frozenset({
@@ -34,6 +34,15 @@ def redact(text: str) -> str:
     if "sk-" not in text and "Bearer" not in text:
         return text
     return _KEY_SHAPE.sub(lambda m: m.group(0)[:6] + "…[redacted]", text)
+
+
+def redact_pointer(pointer: str) -> str:
+    """A JSON Pointer with every key-shaped token masked, looked for in each segment as
+    written unescaped (``~1sk-...`` has no word boundary before the key)."""
+    if "sk-" not in pointer and "Bearer" not in pointer:
+        return pointer
+    return "/".join(escape_pointer(redact(part.replace("~1", "/").replace("~0", "~")))
+                    for part in pointer.split("/"))
 
 
 def find_secrets(doc: Any, serialized: bytes | None = None) -> list[Finding]:

@@ -143,7 +143,8 @@ def logs(draw: st.DrawFn) -> list[tuple[str, bytes]]:
     for i in range(draw(st.integers(1, 3))):
         lines = draw(st.lists(log_lines(), max_size=12))
         data = draw(st.sampled_from([b"\n", b"\r\n"])).join(lines)
-        if lines and draw(st.booleans()):
+        newline_at_end: bool = draw(st.booleans())
+        if lines and newline_at_end:
             data += b"\n"
         how = draw(st.sampled_from(["plain", "plain", "gz", "gz-cut", "gz-fake"]))
         if how == "plain":
@@ -181,7 +182,8 @@ def _check_totals(doc: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
     assert sum(m["requests"] for m in doc["by_model"]) <= t["requests"]
     assert (t["first_seen"] is None) == (t["last_seen"] is None)
     if t["first_seen"] is not None:
-        assert parse_time(t["first_seen"]) <= parse_time(t["last_seen"])
+        first, last = parse_time(t["first_seen"]), parse_time(t["last_seen"])
+        assert first is not None and last is not None and first <= last
     for entry, (name, data) in zip(doc["files"], files, strict=True):
         if entry["error"] is None and not name.endswith(".gz"):
             assert entry["lines"] == _expected_lines(data), name
