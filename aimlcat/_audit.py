@@ -76,6 +76,16 @@ DEFAULT_SAMPLES = 5
 RETIRING = ("AML103", "AML104", "AML203", "AML302", "AML303")
 _LOG_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 _LONGEST = 200  # model ids and endpoints taken from a log are cut to this many characters
+#: Distinct (model, endpoint, parameter) keys kept per code, and distinct models: past them
+#: the keys that sort last are counted together under OTHER, so that a log of endless
+#: made-up parameter names or model ids cannot take all memory. Keeping the first keys in
+#: sort order (not the most frequent) is what keeps the merge exact: the keys kept are the
+#: same whichever way the chunks are grouped, and so is the report.
+KEYS_PER_CODE = 1_000
+MODELS_KEPT = 10_000
+#: The model, endpoint and parameter of the keys counted together (no text from a log is
+#: a lone NUL: JSON strings may hold one, but model ids and names are shown cut and masked).
+OTHER = "\x00"
 
 
 # -- time ------------------------------------------------------------------------------------
@@ -165,8 +175,9 @@ class Tally:
         self.last = _max(self.last, other.last)
         if other.samples:
             self.samples = sorted(set(self.samples).union(other.samples))[:limit]
+        # The first line's; on one line (keys counted together as OTHER), the least text.
         if other.example is not None and (self.example is None
-                                          or other.example[0] < self.example[0]):
+                                          or _order(other.example) < _order(self.example)):
             self.example = other.example
         self.since = self.since or other.since
         self.replacement = self.replacement or other.replacement
@@ -177,6 +188,10 @@ class Tally:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         for name, value in zip(Tally.__slots__, state, strict=True):
             setattr(self, name, value)
+
+
+def _order(example: tuple[Ref, str, str | None]) -> tuple[Ref, str, str]:
+    return example[0], example[1], example[2] or ""
 
 
 def _min(a: int | None, b: int | None) -> int | None:
@@ -219,7 +234,7 @@ class Partial:
         self.catalogs: set[str] = set()  # catalog versions the workers checked with
 
     def merge(self, other: Partial) -> Partial:
-        """Add ``other`` into this aggregate (and return it)."""
+        """Add ``other`` into this aggregate (and return it): then :meth:`prune`."""
         for name in _COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.first = _min(self.first, other.first)
@@ -229,14 +244,40 @@ class Partial:
             for model, n in came.items():
                 into[model] = into.get(model, 0) + n
         for key, tally in other.tallies.items():
-            mine = self.tallies.get(key)
-            if mine is None:
-                mine = self.tallies[key] = Tally(tally.severity)
-            mine.merge(tally, self.samples)
+            _absorb(self.tallies, key, tally, self.samples)
         self.chunk_lines.update(other.chunk_lines)
         self.errors.update(other.errors)
         self.catalogs |= other.catalogs
+        self.prune()
         return self
+
+    def prune(self) -> None:
+        """Keep the first KEYS_PER_CODE keys of each code and the first MODELS_KEPT models
+        (in sort order); count the rest under OTHER. The keys kept are the first of all
+        keys seen, whatever the grouping: a key among the first N of all is among the
+        first N of every part. So merging stays exact for them, and additive for OTHER."""
+        limit = KEYS_PER_CODE
+        if len(self.tallies) > limit:
+            by_code: dict[str, list[Key]] = {}
+            for key in self.tallies:
+                if key[1] != OTHER:
+                    by_code.setdefault(key[0], []).append(key)
+            for code, keys in by_code.items():
+                if len(keys) > limit:
+                    keys.sort()
+                    bucket = (code, OTHER, OTHER, OTHER)
+                    for key in keys[limit:]:
+                        _absorb(self.tallies, bucket, self.tallies.pop(key), self.samples)
+        if len(self.models) > MODELS_KEPT:
+            names = sorted(m for m in self.models if m != OTHER)
+            for m in names[MODELS_KEPT:]:
+                self.models[OTHER] = self.models.get(OTHER, 0) + self.models.pop(m)
+        if OTHER in self.models:
+            # A model flagged but not (or no longer) among the models was folded here,
+            # perhaps by a prune in the middle of its line: its flags go with it.
+            for m in [m for m in self.flagged_models if m not in self.models]:
+                self.flagged_models[OTHER] = (self.flagged_models.get(OTHER, 0)
+                                              + self.flagged_models.pop(m))
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, s) for s in Partial.__slots__)
@@ -244,6 +285,17 @@ class Partial:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         for name, value in zip(Partial.__slots__, state, strict=True):
             setattr(self, name, value)
+
+
+def _absorb(tallies: dict[Key, Tally], key: Key, tally: Tally, limit: int) -> None:
+    mine = tallies.get(key)
+    if mine is None:
+        mine = tallies[key] = Tally(tally.severity)
+    mine.merge(tally, limit)
+    if key[1] == OTHER:  # keys of different dates and severities: none, and the highest
+        mine.since = mine.replacement = None
+        if _RANK[tally.severity] > _RANK[mine.severity]:
+            mine.severity = tally.severity
 
 
 def merge_all(partials: Iterable[Partial], samples: int | None = None) -> Partial:
@@ -543,6 +595,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
     records = iter_records(path, ctx.max_bytes, start=chunk.start, end=chunk.end)
     n = 0
     lines = 0
+    prune_keys, prune_models = 2 * KEYS_PER_CODE, 2 * MODELS_KEPT
     try:
         while True:
             if len(rows) >= spill_at:
@@ -593,7 +646,13 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
             report = cat.validate(body, item.endpoint or ctx.endpoint)
             raw_model = body.get("model") if isinstance(body, dict) else None
             model = report.model or (_shown(raw_model) if isinstance(raw_model, str) else "")
-            models[model] = models.get(model, 0) + 1
+            seen_before = models.get(model)
+            if seen_before is None:
+                seen_before = 0
+                if len(models) >= prune_models:
+                    p.prune()
+                    prune_models = max(prune_models, 2 * len(models))
+            models[model] = seen_before + 1
             if not report.findings and not item.file_findings:
                 continue
             endpoint = report.endpoint or _shown(item.endpoint or ctx.endpoint or "")
@@ -614,6 +673,9 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
                 key = (f.code, model, endpoint, parameter)
                 t = tallies.get(key)
                 if t is None:
+                    if len(tallies) >= prune_keys:
+                        p.prune()
+                        prune_keys = max(prune_keys, 2 * len(tallies))
                     since_date, replacement = _retirement(cat, f.code, model, endpoint,
                                                           parameter)
                     t = tallies[key] = Tally(f.severity, since_date, replacement)
@@ -632,6 +694,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
         p.errors[here] = exc.reason
         lines = (exc.line - 1) if exc.line else n
     p.chunk_lines[here] = lines
+    p.prune()
     if spool is not None:
         spool.add(rows)
         spool.close()
@@ -720,14 +783,17 @@ class AuditReport:
             c = by_code.setdefault(code, [0, 0])
             c[0] += t.count
             c[1] += t.occurrences
-            if model:
+            folded = model == OTHER
+            if model and not folded:
                 by_model[model] = by_model.get(model, 0) + t.count
-            if param:
+            if param and not folded:
                 by_param[param] = by_param.get(param, 0) + t.count
             entry: dict[str, Any] = {
                 "code": code, "name": RULES[code].name, "severity": t.severity,
-                "model": model or None, "endpoint": endpoint or None,
-                "parameter": param or None, "count": t.count, "occurrences": t.occurrences,
+                "model": None if folded else model or None,
+                "endpoint": None if folded else endpoint or None,
+                "parameter": None if folded else param or None,
+                "count": t.count, "occurrences": t.occurrences,
                 "undated": t.undated, "first_seen": format_time(t.first),
                 "last_seen": format_time(t.last),
             }
@@ -739,11 +805,14 @@ class AuditReport:
                 entry["message"] = t.example[1]
                 entry["hint"] = t.example[2]
             entry["samples"] = [where(r) for r in t.samples]
+            if folded:
+                entry["other"] = True  # the keys past KEYS_PER_CODE, counted together
             findings.append(entry)
         lines = self.file_lines()
         errors = dict(self.errors())
         return {
             "catalog_versions": sorted(p.catalogs),
+            "limits": {"keys_per_code": KEYS_PER_CODE, "models": MODELS_KEPT},
             "since": format_time(self.since),
             "files": [{"path": path, "lines": lines.get(i, 0), "error": errors.get(path)}
                       for i, path in enumerate(self.files)],
@@ -760,7 +829,10 @@ class AuditReport:
                                                      key=lambda kv: (-kv[1][0], kv[0]))],
             "by_model": [{"model": m, "flagged": p.flagged_models.get(m, 0),
                           "requests": p.models.get(m, 0), "count": n}
-                         for m, n in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))],
+                         for m, n in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))
+                         if m in p.models]  # (not the models counted as other)
+            + ([{"model": None, "other": True, "flagged": p.flagged_models.get(OTHER, 0),
+                 "requests": p.models[OTHER], "count": None}] if OTHER in p.models else []),
             "by_parameter": [{"parameter": k, "count": n}
                              for k, n in sorted(by_param.items(),
                                                 key=lambda kv: (-kv[1], kv[0]))],
@@ -800,11 +872,18 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
         w("\nBy code\n")
         for c in d["by_code"]:
             w(f"  {c['code']}  {c['severity']:<7}  {c['name']:<28} {c['count']:>12,}\n")
+    folded = [f["code"] for f in d["findings"] if f.get("other")]
+    if folded or any(m.get("other") for m in d["by_model"]):
+        lim = d["limits"]
+        w(f"  note: more distinct keys than kept ({lim['keys_per_code']:,} per code, "
+          f"{lim['models']:,} models); the rest are counted as (other)"
+          f"{': ' + ', '.join(folded) if folded else ''}\n")
     if d["by_model"]:
         w("\nBy model (requests with findings / requests checked)\n")
-        width = min(48, max(len(m["model"]) for m in d["by_model"]))
+        width = min(48, max(len(m["model"] or "(other)") for m in d["by_model"]))
         for m in d["by_model"]:
-            w(f"  {m['model']:<{width}} {m['flagged']:>12,} / {m['requests']:,}\n")
+            w(f"  {m['model'] or '(other)':<{width}} {m['flagged']:>12,} / "
+              f"{m['requests']:,}\n")
     if d["by_parameter"]:
         w("\nBy parameter\n")
         width = min(40, max(len(m["parameter"]) for m in d["by_parameter"]))
@@ -829,6 +908,8 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
 def _text_finding(f: dict[str, Any], w: Callable[[str], Any]) -> None:
     what = " ".join(x for x in (f["model"], f["endpoint"], f["parameter"] and
                                 f"`{f['parameter']}`") if x) or f["name"]
+    if f.get("other"):
+        what = f"{f['name']} (other keys)"
     w(f"  {f['code']} {f['severity']} {what}: {f['count']:,} line"
       f"{'' if f['count'] == 1 else 's'}\n")
     if f["first_seen"] is not None:

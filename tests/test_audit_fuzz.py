@@ -5,7 +5,9 @@ broken at random, envelopes and Batch lines, and timestamps in every form the au
 accepts and many it does not; files are plain, gzip, or gzip broken off. For each:
 no exception, exit code 0, 1 or 2 (2 exactly when a file could not be read), the report's
 counts add up with each other and with the bytes written, a run cut into tiny chunks
-gives the same report and findings table as one chunk per file, and no key planted
+gives the same report and findings table as one chunk per file (also when the limits
+on distinct keys and models are made tiny, so that keys are counted as "other"), and
+no key planted
 anywhere in the lines appears in the text or JSON report or in the table.
 
 Bounded for CI (60 examples each). The long run, 100,000 inputs, as for tests/test_fuzz.py:
@@ -29,7 +31,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aimlcat import load_catalog
+from aimlcat import _audit, load_catalog
 from aimlcat._audit import audit, parse_time, write_json, write_text
 from aimlcat._cli import run
 from aimlcat._samples import mutate, sample
@@ -199,12 +201,26 @@ def _no_secret(*outputs: bytes) -> None:
             assert tail not in out, (tail, out[:2000])
 
 
+@contextlib.contextmanager
+def limits(keys: int | None) -> Iterator[None]:
+    """The key limits made tiny (``keys``), so that the generated logs pass them."""
+    if keys is None:
+        yield
+        return
+    saved = _audit.KEYS_PER_CODE, _audit.MODELS_KEPT
+    _audit.KEYS_PER_CODE = _audit.MODELS_KEPT = keys
+    try:
+        yield
+    finally:
+        _audit.KEYS_PER_CODE, _audit.MODELS_KEPT = saved
+
+
 @SETTINGS
 @given(files=logs(), since=st.none() | st.sampled_from(["2025-01-01", "1755597600"]),
-       blocksize=st.integers(1, 200))
+       blocksize=st.integers(1, 200), keys=st.none() | st.integers(1, 3))
 def test_any_log_gives_a_report(files: list[tuple[str, bytes]], since: str | None,
-                                blocksize: int) -> None:
-    with written(files) as d:
+                                blocksize: int, keys: int | None) -> None:
+    with written(files) as d, limits(keys):
         paths = [str(d / name) for name, _ in files]
         argv = ["audit", *paths, "-j", "1", "--no-progress"]
         if since:

@@ -318,3 +318,57 @@ def test_memory_grows_only_by_a_path_per_file(tmp_path: Path) -> None:
         peaks.append(_peak([str(d)]))
     small, large = peaks
     assert large < small + 1000 * 300, f"peak {small:,} B for 100 files, {large:,} for 400"
+
+
+# -- distinct keys ---------------------------------------------------------------------------
+
+def _made_up(d: Path, n: int, name: str = "log.jsonl", models: bool = True) -> Path:
+    """``n`` lines, each with a parameter name and (every other line, with ``models``) a
+    model id of its own; and one known parameter, always the same."""
+    log = d / name
+    log.write_text("".join(json.dumps(
+        {"model": f"made-up-{i:05d}" if i % 2 and models else "gpt-4o", "messages": HELLO,
+         f"param_{i:05d}": 1, "max_tokens": 1}) + "\n" for i in range(n)))
+    return log
+
+
+def test_distinct_keys_past_the_limit_are_counted_as_other(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_audit, "KEYS_PER_CODE", 5)
+    monkeypatch.setattr(_audit, "MODELS_KEPT", 4)
+    log = str(_made_up(tmp_path, 60))
+    report = audit([log], jobs=1)
+    doc = report.to_dict()
+    # The same report however the lines are cut and merged.
+    assert audit([log], jobs=1, blocksize=97).to_dict() == doc
+    by_code = {c["code"]: c["count"] for c in doc["by_code"]}
+    assert by_code == {"AML301": 30, "AML102": 30, "AML302": 30}  # exact, folded or not
+    unknown = [f for f in doc["findings"] if f["code"] == "AML301"]
+    assert len(unknown) == 6 and [f["count"] for f in unknown if f.get("other")] == [25]
+    assert sorted(f["parameter"] for f in unknown if not f.get("other")) == [
+        f"param_{i:05d}" for i in (0, 2, 4, 6, 8)]  # the first in sort order
+    models = {m["model"]: m["requests"] for m in doc["by_model"]}
+    assert models[None] == 60 - 30 - 3  # gpt-4o and three made-up ids kept
+    assert len(models) == 5 and models["gpt-4o"] == 30
+    assert len(report.partial.models) == 5 and len(report.partial.tallies) == 5 + 1 + 5 + 1 + 1
+    text = io.StringIO()
+    _audit.write_text(report, text)
+    assert "more distinct keys than kept (5 per code, 4 models)" in text.getvalue()
+    assert "AML301 error unsupported-parameter (other keys): 25 lines" in text.getvalue()
+
+
+def test_memory_stays_flat_with_distinct_keys(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_audit, "KEYS_PER_CODE", 100)
+    monkeypatch.setattr(_audit, "MODELS_KEPT", 100)
+    from aimlcat import _validator
+
+    # The validator remembers the bigrams of the names it suggests for in an LRU of 4,096
+    # words: bounded, but its churn would be traced as new memory. Measured without it,
+    # what is left is the audit's own memory.
+    monkeypatch.setattr(_validator, "_bigrams", _validator._bigrams.__wrapped__)
+    logs = [str(_made_up(tmp_path, n, f"{n}.jsonl", models=False)) for n in (1_500, 6_000)]
+    audit(logs[1:], jobs=1)  # warm
+    small, large = (_peak([log]) for log in logs)
+    # A tally per key would be several hundred bytes: 4,500 more keys, over 2 MB.
+    assert large < small + 200_000, f"peak {small:,} B for 1,500 keys, {large:,} for 6,000"
