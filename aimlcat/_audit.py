@@ -83,8 +83,8 @@ _LONGEST = 200  # model ids and endpoints taken from a log are cut to this many 
 #: same whichever way the chunks are grouped, and so is the report.
 KEYS_PER_CODE = 1_000
 MODELS_KEPT = 10_000
-#: The model, endpoint and parameter of the keys counted together (no text from a log is
-#: a lone NUL: JSON strings may hold one, but model ids and names are shown cut and masked).
+#: The model, endpoint and parameter of the keys counted together (text from a log never
+#: equals it: :func:`_shown` writes a NUL as U+FFFD).
 OTHER = "\x00"
 
 
@@ -523,7 +523,10 @@ def _cut(text: str) -> str:
 
 def _shown(text: str) -> str:
     """Text taken from a log (a model id, an endpoint, a key name) as a report may show it:
-    anything key-shaped masked, then cut short (a log line can hold a key anywhere)."""
+    anything key-shaped masked, then cut short (a log line can hold a key anywhere); a NUL
+    as U+FFFD (a NUL is OTHER)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
     return _cut(redact(text))
 
 

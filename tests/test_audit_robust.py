@@ -351,10 +351,17 @@ def test_distinct_keys_past_the_limit_are_counted_as_other(
     assert models[None] == 60 - 30 - 3  # gpt-4o and three made-up ids kept
     assert len(models) == 5 and models["gpt-4o"] == 30
     assert len(report.partial.models) == 5 and len(report.partial.tallies) == 5 + 1 + 5 + 1 + 1
+
     text = io.StringIO()
     _audit.write_text(report, text)
     assert "more distinct keys than kept (5 per code, 4 models)" in text.getvalue()
     assert "AML301 error unsupported-parameter (other keys): 25 lines" in text.getvalue()
+
+
+def test_a_model_id_of_a_nul_is_not_the_other_bucket(tmp_path: Path) -> None:
+    (tmp_path / "log.jsonl").write_text(json.dumps({"model": "\x00", "messages": HELLO}) + "\n")
+    doc = audit([str(tmp_path / "log.jsonl")], jobs=1).to_dict()
+    assert [(f["model"], f.get("other")) for f in doc["findings"]] == [("\ufffd", None)]
 
 
 def test_memory_stays_flat_with_distinct_keys(tmp_path: Path,
