@@ -39,12 +39,14 @@ from typing import IO, Any
 from ._exceptions import PayloadError, UsageError
 from ._findings import RULES
 from ._payloads import DEFAULT_MAX_BYTES, BadLine, iter_records
+from ._secrets import redact, redact_pointer
 
 __all__ = [
     "AuditContext",
     "AuditReport",
     "Chunk",
     "Partial",
+    "RowSpool",
     "add_arguments",
     "audit",
     "audit_chunk",
@@ -74,6 +76,16 @@ DEFAULT_SAMPLES = 5
 RETIRING = ("AML103", "AML104", "AML203", "AML302", "AML303")
 _LOG_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 _LONGEST = 200  # model ids and endpoints taken from a log are cut to this many characters
+#: Distinct (model, endpoint, parameter) keys kept per code, and distinct models: past them
+#: the keys that sort last are counted together under OTHER, so that a log of endless
+#: made-up parameter names or model ids cannot take all memory. Keeping the first keys in
+#: sort order (not the most frequent) is what keeps the merge exact: the keys kept are the
+#: same whichever way the chunks are grouped, and so is the report.
+KEYS_PER_CODE = 1_000
+MODELS_KEPT = 10_000
+#: The model, endpoint and parameter of the keys counted together (text from a log never
+#: equals it: :func:`_shown` writes a NUL as U+FFFD).
+OTHER = "\x00"
 
 
 # -- time ------------------------------------------------------------------------------------
@@ -103,7 +115,9 @@ def parse_time(value: Any) -> int | None:
                 return None
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
-            return (when - _EPOCH) // timedelta(microseconds=1)
+            us = (when - _EPOCH) // timedelta(microseconds=1)
+            # An offset can carry 0001-01-01 or 9999-12-31 past what a datetime holds in UTC.
+            return us if _MIN_S * 1_000_000 <= us <= _MAX_S * 1_000_000 + 999_999 else None
     else:
         return None
     if not _MIN_S <= seconds <= _MAX_S:  # (also false for NaN)
@@ -116,7 +130,7 @@ def format_time(us: int | None) -> str | None:
     if us is None:
         return None
     when = _EPOCH + timedelta(microseconds=us)
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{when.year:04d}" + when.strftime("-%m-%dT%H:%M:%S")  # (%Y gives "1", not "0001")
     if when.microsecond:
         text += f".{when.microsecond:06d}".rstrip("0")
     return text + "Z"
@@ -161,8 +175,9 @@ class Tally:
         self.last = _max(self.last, other.last)
         if other.samples:
             self.samples = sorted(set(self.samples).union(other.samples))[:limit]
+        # The first line's; on one line (keys counted together as OTHER), the least text.
         if other.example is not None and (self.example is None
-                                          or other.example[0] < self.example[0]):
+                                          or _order(other.example) < _order(self.example)):
             self.example = other.example
         self.since = self.since or other.since
         self.replacement = self.replacement or other.replacement
@@ -173,6 +188,10 @@ class Tally:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         for name, value in zip(Tally.__slots__, state, strict=True):
             setattr(self, name, value)
+
+
+def _order(example: tuple[Ref, str, str | None]) -> tuple[Ref, str, str]:
+    return example[0], example[1], example[2] or ""
 
 
 def _min(a: int | None, b: int | None) -> int | None:
@@ -215,7 +234,7 @@ class Partial:
         self.catalogs: set[str] = set()  # catalog versions the workers checked with
 
     def merge(self, other: Partial) -> Partial:
-        """Add ``other`` into this aggregate (and return it)."""
+        """Add ``other`` into this aggregate (and return it): then :meth:`prune`."""
         for name in _COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.first = _min(self.first, other.first)
@@ -225,14 +244,40 @@ class Partial:
             for model, n in came.items():
                 into[model] = into.get(model, 0) + n
         for key, tally in other.tallies.items():
-            mine = self.tallies.get(key)
-            if mine is None:
-                mine = self.tallies[key] = Tally(tally.severity)
-            mine.merge(tally, self.samples)
+            _absorb(self.tallies, key, tally, self.samples)
         self.chunk_lines.update(other.chunk_lines)
         self.errors.update(other.errors)
         self.catalogs |= other.catalogs
+        self.prune()
         return self
+
+    def prune(self) -> None:
+        """Keep the first KEYS_PER_CODE keys of each code and the first MODELS_KEPT models
+        (in sort order); count the rest under OTHER. The keys kept are the first of all
+        keys seen, whatever the grouping: a key among the first N of all is among the
+        first N of every part. So merging stays exact for them, and additive for OTHER."""
+        limit = KEYS_PER_CODE
+        if len(self.tallies) > limit:
+            by_code: dict[str, list[Key]] = {}
+            for key in self.tallies:
+                if key[1] != OTHER:
+                    by_code.setdefault(key[0], []).append(key)
+            for code, keys in by_code.items():
+                if len(keys) > limit:
+                    keys.sort()
+                    bucket = (code, OTHER, OTHER, OTHER)
+                    for key in keys[limit:]:
+                        _absorb(self.tallies, bucket, self.tallies.pop(key), self.samples)
+        if len(self.models) > MODELS_KEPT:
+            names = sorted(m for m in self.models if m != OTHER)
+            for m in names[MODELS_KEPT:]:
+                self.models[OTHER] = self.models.get(OTHER, 0) + self.models.pop(m)
+        if OTHER in self.models:
+            # A model flagged but not (or no longer) among the models was folded here,
+            # perhaps by a prune in the middle of its line: its flags go with it.
+            for m in [m for m in self.flagged_models if m not in self.models]:
+                self.flagged_models[OTHER] = (self.flagged_models.get(OTHER, 0)
+                                              + self.flagged_models.pop(m))
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, s) for s in Partial.__slots__)
@@ -240,6 +285,17 @@ class Partial:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         for name, value in zip(Partial.__slots__, state, strict=True):
             setattr(self, name, value)
+
+
+def _absorb(tallies: dict[Key, Tally], key: Key, tally: Tally, limit: int) -> None:
+    mine = tallies.get(key)
+    if mine is None:
+        mine = tallies[key] = Tally(tally.severity)
+    mine.merge(tally, limit)
+    if key[1] == OTHER:  # keys of different dates and severities: none, and the highest
+        mine.since = mine.replacement = None
+        if _RANK[tally.severity] > _RANK[mine.severity]:
+            mine.severity = tally.severity
 
 
 def merge_all(partials: Iterable[Partial], samples: int | None = None) -> Partial:
@@ -278,11 +334,16 @@ class AuditContext:
     samples: int = DEFAULT_SAMPLES
     max_bytes: int = DEFAULT_MAX_BYTES
     rows: bool = False  # also return one row per finding (the full table)
+    #: Spill a chunk's rows to a temporary file past SPILL_ROWS (the local engine: its
+    #: workers share a disk with the process that writes the table; Dask workers may not).
+    spill: bool = False
 
 
 def expand_paths(paths: Sequence[str]) -> list[str]:
     """Directories become the logs below them (``*.jsonl``, ``*.ndjson``, and ``.gz``;
-    sorted; hidden entries skipped); files are kept as named, duplicates dropped.
+    sorted; hidden entries and anything not a regular file, such as a FIFO that would
+    block, skipped); files are kept as named, duplicates dropped. A directory holding no
+    log is kept as named, so that it is reported (an audit of nothing is a mistake).
 
     fsspec URLs (``s3://bucket/logs/``, ``file:///data/*.jsonl.gz``) are listed the
     same way, and may hold glob patterns."""
@@ -303,12 +364,26 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
         if not os.path.isdir(path):
             add(path)
             continue
+        before = len(out)
         for root, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(names):
-                if _is_log(name):
-                    add(os.path.join(root, name))
+                if _is_log(name) and _regular(full := os.path.join(root, name)):
+                    add(full)
+        if len(out) == before:
+            add(path)
     return out
+
+
+def _regular(path: str) -> bool:
+    """A regular file, or one that cannot be looked at (a symbolic-link loop, a file
+    without permission): those are kept, to be reported as the file's error."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def _is_log(name: str) -> bool:
@@ -343,7 +418,11 @@ def _expand_url(url: str) -> list[str]:
             return [url]
     except (PayloadError, OSError):
         return [url]  # reported as the file's error when it is planned
-    return [fs.unstrip_protocol(p) for p in found]
+    # Nothing found: the URL itself, reported when it is planned (no such file; no logs).
+    return [fs.unstrip_protocol(p) for p in found] or [url]
+
+
+_NO_LOGS = "a directory holding no logs"
 
 
 def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
@@ -364,7 +443,7 @@ def plan_chunks(files: Sequence[str], blocksize: int = DEFAULT_BLOCKSIZE,
             errors[i] = f"cannot read: {exc.strerror or exc}"
             continue
         if is_dir:
-            errors[i] = "is a directory"
+            errors[i] = _NO_LOGS + " (*.jsonl, *.ndjson, and their .gz)"
             continue
         if path.endswith(".gz") or size <= blocksize:
             chunks.append(Chunk(i, 0, path, 0, None, size))
@@ -445,7 +524,65 @@ def _cut(text: str) -> str:
     return text if len(text) <= _LONGEST else text[:_LONGEST - 1] + "…"
 
 
-def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
+def _shown(text: str) -> str:
+    """Text taken from a log (a model id, an endpoint, a key name) as a report may show it:
+    anything key-shaped masked, then cut short (a log line can hold a key anywhere); a NUL
+    as U+FFFD (a NUL is OTHER)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    return _cut(redact(text))
+
+
+#: Rows a chunk holds in memory before it spills them (local engine).
+SPILL_ROWS = 20_000
+
+
+class RowSpool:
+    """A chunk's findings rows in a temporary file (pickled batches), so that a chunk with
+    many findings (a large ``.gz`` file is one chunk) is not held in memory. Read once, in
+    batches, by :meth:`batches`, which removes the file."""
+
+    __slots__ = ("_fh", "path")
+
+    def __init__(self) -> None:
+        import tempfile
+
+        fd, self.path = tempfile.mkstemp(prefix="aimlcat-rows-", suffix=".pickle")
+        self._fh: IO[bytes] | None = os.fdopen(fd, "wb")
+
+    def add(self, rows: list[Row]) -> None:
+        import pickle
+
+        assert self._fh is not None
+        pickle.dump(rows, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def batches(self) -> Iterator[list[Row]]:
+        import pickle
+
+        try:
+            with open(self.path, "rb") as fh:
+                while True:
+                    try:
+                        yield pickle.load(fh)  # (our own file, mode 0600)
+                    except EOFError:
+                        return
+        finally:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+
+
+#: A chunk's findings rows: in memory, or spilled to a file.
+Rows = list[Row] | RowSpool
+
+
+def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
     """Read and check one chunk: its aggregate, and its findings table when ``ctx.rows``."""
     cat = _catalog()
     sel = _selector(ctx)
@@ -453,6 +590,8 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
     p.catalogs.add(cat.version)
     rows: list[Row] = []
     want_rows = ctx.rows
+    spool: RowSpool | None = None
+    spill_at = SPILL_ROWS if want_rows and ctx.spill else sys.maxsize
     limit = ctx.samples
     since = ctx.since
     tallies = p.tallies
@@ -462,8 +601,14 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
     records = iter_records(path, ctx.max_bytes, start=chunk.start, end=chunk.end)
     n = 0
     lines = 0
+    prune_keys, prune_models = 2 * KEYS_PER_CODE, 2 * MODELS_KEPT
     try:
         while True:
+            if len(rows) >= spill_at:
+                if spool is None:
+                    spool = RowSpool()
+                spool.add(rows)
+                rows = []
             try:
                 n, item = next(records)
             except StopIteration as stop:
@@ -479,7 +624,7 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
                     continue
                 p.flagged += 1
                 # The reader numbers lines within the chunk; the row carries the real line.
-                message = f.message.replace(f"line {n} ", "the line ", 1)
+                message = redact(f.message.replace(f"line {n} ", "the line ", 1))
                 _tally(tallies, (f.code, "", "", ""), f.severity, ref, None, message, f.hint,
                        limit)
                 if want_rows:
@@ -506,11 +651,17 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
             p.requests += 1
             report = cat.validate(body, item.endpoint or ctx.endpoint)
             raw_model = body.get("model") if isinstance(body, dict) else None
-            model = report.model or (_cut(raw_model) if isinstance(raw_model, str) else "")
-            models[model] = models.get(model, 0) + 1
+            model = report.model or (_shown(raw_model) if isinstance(raw_model, str) else "")
+            seen_before = models.get(model)
+            if seen_before is None:
+                seen_before = 0
+                if len(models) >= prune_models:
+                    p.prune()
+                    prune_models = max(prune_models, 2 * len(models))
+            models[model] = seen_before + 1
             if not report.findings and not item.file_findings:
                 continue
-            endpoint = report.endpoint or _cut(item.endpoint or ctx.endpoint or "")
+            endpoint = report.endpoint or _shown(item.endpoint or ctx.endpoint or "")
             seen: set[Key] = set()
             prefix = item.prefix
             nfile = len(item.file_findings)  # these point into the line, the rest into the body
@@ -521,21 +672,27 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
                 body_ptr = f.pointer
                 if in_file and prefix and body_ptr.startswith(prefix + "/"):
                     body_ptr = body_ptr[len(prefix):]
-                parameter = _parameter(f.code, body_ptr)
+                parameter = _shown(_parameter(f.code, body_ptr))
+                # (The validator's messages are redacted already; those about the line's
+                # text, AML002 and AML005, are made here.)
+                message = redact(f.message) if in_file else f.message
                 key = (f.code, model, endpoint, parameter)
                 t = tallies.get(key)
                 if t is None:
+                    if len(tallies) >= prune_keys:
+                        p.prune()
+                        prune_keys = max(prune_keys, 2 * len(tallies))
                     since_date, replacement = _retirement(cat, f.code, model, endpoint,
                                                           parameter)
                     t = tallies[key] = Tally(f.severity, since_date, replacement)
                 t.occurrences += 1
                 if key not in seen:
                     seen.add(key)
-                    _count(t, ref, ts, f.message, f.hint, limit)
+                    _count(t, ref, ts, message, f.hint and redact(f.hint), limit)
                 if want_rows:
-                    pointer = f.pointer if in_file else item.in_file(f).pointer
+                    pointer = redact_pointer(f.pointer if in_file else item.in_file(f).pointer)
                     rows.append((ref, ts, model, endpoint, f.code, f.severity, parameter,
-                                 pointer, f.message))
+                                 pointer, message))
             if seen:
                 p.flagged += 1
                 p.flagged_models[model] = p.flagged_models.get(model, 0) + 1
@@ -543,6 +700,11 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, list[Row]]:
         p.errors[here] = exc.reason
         lines = (exc.line - 1) if exc.line else n
     p.chunk_lines[here] = lines
+    p.prune()
+    if spool is not None:
+        spool.add(rows)
+        spool.close()
+        return p, spool
     return p, rows
 
 
@@ -627,14 +789,17 @@ class AuditReport:
             c = by_code.setdefault(code, [0, 0])
             c[0] += t.count
             c[1] += t.occurrences
-            if model:
+            folded = model == OTHER
+            if model and not folded:
                 by_model[model] = by_model.get(model, 0) + t.count
-            if param:
+            if param and not folded:
                 by_param[param] = by_param.get(param, 0) + t.count
             entry: dict[str, Any] = {
                 "code": code, "name": RULES[code].name, "severity": t.severity,
-                "model": model or None, "endpoint": endpoint or None,
-                "parameter": param or None, "count": t.count, "occurrences": t.occurrences,
+                "model": None if folded else model or None,
+                "endpoint": None if folded else endpoint or None,
+                "parameter": None if folded else param or None,
+                "count": t.count, "occurrences": t.occurrences,
                 "undated": t.undated, "first_seen": format_time(t.first),
                 "last_seen": format_time(t.last),
             }
@@ -646,11 +811,14 @@ class AuditReport:
                 entry["message"] = t.example[1]
                 entry["hint"] = t.example[2]
             entry["samples"] = [where(r) for r in t.samples]
+            if folded:
+                entry["other"] = True  # the keys past KEYS_PER_CODE, counted together
             findings.append(entry)
         lines = self.file_lines()
         errors = dict(self.errors())
         return {
             "catalog_versions": sorted(p.catalogs),
+            "limits": {"keys_per_code": KEYS_PER_CODE, "models": MODELS_KEPT},
             "since": format_time(self.since),
             "files": [{"path": path, "lines": lines.get(i, 0), "error": errors.get(path)}
                       for i, path in enumerate(self.files)],
@@ -667,7 +835,10 @@ class AuditReport:
                                                      key=lambda kv: (-kv[1][0], kv[0]))],
             "by_model": [{"model": m, "flagged": p.flagged_models.get(m, 0),
                           "requests": p.models.get(m, 0), "count": n}
-                         for m, n in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))],
+                         for m, n in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))
+                         if m in p.models]  # (not the models counted as other)
+            + ([{"model": None, "other": True, "flagged": p.flagged_models.get(OTHER, 0),
+                 "requests": p.models[OTHER], "count": None}] if OTHER in p.models else []),
             "by_parameter": [{"parameter": k, "count": n}
                              for k, n in sorted(by_param.items(),
                                                 key=lambda kv: (-kv[1], kv[0]))],
@@ -707,11 +878,18 @@ def write_text(report: AuditReport, out: IO[str]) -> None:
         w("\nBy code\n")
         for c in d["by_code"]:
             w(f"  {c['code']}  {c['severity']:<7}  {c['name']:<28} {c['count']:>12,}\n")
+    folded = [f["code"] for f in d["findings"] if f.get("other")]
+    if folded or any(m.get("other") for m in d["by_model"]):
+        lim = d["limits"]
+        w(f"  note: more distinct keys than kept ({lim['keys_per_code']:,} per code, "
+          f"{lim['models']:,} models); the rest are counted as (other)"
+          f"{': ' + ', '.join(folded) if folded else ''}\n")
     if d["by_model"]:
         w("\nBy model (requests with findings / requests checked)\n")
-        width = min(48, max(len(m["model"]) for m in d["by_model"]))
+        width = min(48, max(len(m["model"] or "(other)") for m in d["by_model"]))
         for m in d["by_model"]:
-            w(f"  {m['model']:<{width}} {m['flagged']:>12,} / {m['requests']:,}\n")
+            w(f"  {m['model'] or '(other)':<{width}} {m['flagged']:>12,} / "
+              f"{m['requests']:,}\n")
     if d["by_parameter"]:
         w("\nBy parameter\n")
         width = min(40, max(len(m["parameter"]) for m in d["by_parameter"]))
@@ -741,6 +919,8 @@ def _n(count: int, word: str) -> str:
 def _text_finding(f: dict[str, Any], w: Callable[[str], Any]) -> None:
     what = " ".join(x for x in (f["model"], f["endpoint"], f["parameter"] and
                                 f"`{f['parameter']}`") if x) or f["name"]
+    if f.get("other"):
+        what = f"{f['name']} (other keys)"
     w(f"  {f['code']} {f['severity']} {what}: {f['count']:,} line"
       f"{'' if f['count'] == 1 else 's'}\n")
     if f["first_seen"] is not None:
@@ -835,7 +1015,7 @@ def open_table(path: str) -> Iterator[Callable[[list[TableRow]], None]]:
         except ImportError:
             raise UsageError("writing Parquet needs pyarrow: pip install 'aimlcat[dask]' "
                              "(or pyarrow); a .jsonl file needs nothing more") from None
-    from ._fsutil import atomic_binary
+    from ._fsutil import atomic_binary, write_error
 
     try:
         with atomic_binary(path) as fh:
@@ -844,7 +1024,7 @@ def open_table(path: str) -> Iterator[Callable[[list[TableRow]], None]]:
             yield table.write
             table.close()
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise UsageError(write_error(path, exc)) from None
 
 
 class _InOrder:
@@ -858,15 +1038,18 @@ class _InOrder:
         self.progress = progress
         self.lines: dict[int, int] = {}
 
-    def __call__(self, chunk: Chunk, partial: Partial, rows: list[Row]) -> None:
+    def __call__(self, chunk: Chunk, partial: Partial, rows: Rows) -> None:
         self.total.merge(partial)
         offset = self.lines.get(chunk.file, 0)
-        if self.table is not None and rows:
+        batches = rows.batches() if isinstance(rows, RowSpool) else (rows,)
+        for batch in batches:
+            if self.table is None or not batch:
+                continue
             name = chunk.path
             self.table([(name, offset + ref[2], ts, model or None, endpoint or None, code,
                          severity, param or None, pointer, message)
                         for ref, ts, model, endpoint, code, severity, param, pointer, message
-                        in rows])
+                        in batch])
         self.lines[chunk.file] = offset + partial.chunk_lines.get((chunk.file, chunk.index), 0)
         if self.progress is not None:
             self.progress.advance()
@@ -883,12 +1066,12 @@ def _init_worker(ctx: AuditContext) -> None:
     _catalog()
 
 
-def _work(chunk: Chunk) -> tuple[Partial, list[Row]]:
+def _work(chunk: Chunk) -> tuple[Partial, Rows]:
     return audit_chunk(chunk, _WORKER[0])
 
 
 def run_local(ctx: AuditContext, chunks: Sequence[Chunk], jobs: int,
-              take: Callable[[Chunk, Partial, list[Row]], None]) -> None:
+              take: Callable[[Chunk, Partial, Rows], None]) -> None:
     """Audit ``chunks`` in ``jobs`` processes, handing each result to ``take`` in chunk
     order. At most a few chunks per worker are in flight, so memory stays bounded."""
     jobs = min(jobs, len(chunks))  # a worker per chunk at most: each loads the catalog
@@ -930,19 +1113,27 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
           ignore: Sequence[str] = (), samples: int = DEFAULT_SAMPLES,
           blocksize: int = DEFAULT_BLOCKSIZE, max_bytes: int = DEFAULT_MAX_BYTES,
           findings_out: str | None = None, fail_level: str = "error",
-          progress: bool = False) -> AuditReport:
+          progress: bool = False, protect: Sequence[str] = ()) -> AuditReport:
     """Audit the logs at ``paths`` and return the aggregate.
 
     ``engine`` is ``local`` (``jobs`` processes; 0: the cores available) or ``dask``
     (a ``LocalCluster`` of ``jobs`` workers, the cluster at ``scheduler``, or an
-    existing ``distributed.Client``). ``findings_out`` writes every finding as a row."""
+    existing ``distributed.Client``). ``findings_out`` writes every finding as a row.
+    ``protect``: other files the caller will write (the report): like ``findings_out``,
+    checked before the work starts, and refused if they are among the logs."""
     files = tuple(expand_paths(paths))
     if not files:
         raise UsageError("no request logs found (*.jsonl, *.ndjson and their .gz)")
+    outputs = [p for p in (*protect, findings_out) if p is not None]
+    _check_outputs(outputs, files)
     chunks, unreadable = plan_chunks(files, blocksize)
+    if not chunks and unreadable and all(e.startswith(_NO_LOGS) for e in unreadable.values()):
+        # Nothing but folders without logs: say so once, as lint does, with no empty report.
+        raise UsageError("no request logs found (*.jsonl, *.ndjson and their .gz)")
     ctx = AuditContext(endpoint=endpoint, since=since, select=tuple(select),
                        ignore=tuple(ignore), samples=samples, max_bytes=max_bytes,
-                       rows=findings_out is not None)
+                       rows=findings_out is not None,
+                       spill=findings_out is not None and engine == "local")
     total = Partial(samples)
     for i, message in unreadable.items():
         total.errors[(i, 0)] = message
@@ -977,6 +1168,42 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
         if bar is not None:
             bar.close()
     return AuditReport(files, total, since, fail_level)
+
+
+def _check_outputs(outputs: Sequence[str], files: Sequence[str]) -> None:
+    """Refuse, before any work, outputs that cannot be written or that are logs being read
+    (``-o log.jsonl`` would replace a log with its report)."""
+    if not outputs:
+        return
+    from ._fsutil import check_target, write_error
+
+    ids: dict[tuple[int, int], str] = {}
+    for out in outputs:
+        if "://" in out:
+            raise UsageError(f"cannot write {out}: the report and the findings table are "
+                             "written to local files")
+        try:
+            check_target(out)
+        except OSError as exc:
+            raise UsageError(write_error(out, exc)) from None
+        try:
+            st = os.stat(out)
+        except OSError:
+            continue
+        ids[(st.st_dev, st.st_ino)] = out
+    if not ids:
+        return
+    for f in files:
+        if "://" in f:
+            continue
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        same = ids.get((st.st_dev, st.st_ino))
+        if same is not None:
+            raise UsageError(f"{same} is one of the logs being audited: not overwritten "
+                             "(write the report or the table somewhere else)")
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -1058,19 +1285,20 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
                    samples=args.samples, blocksize=args.blocksize, max_bytes=args.max_bytes,
                    findings_out=args.findings_out,
                    fail_level=args.fail_level or ("warning" if args.strict else "error"),
-                   progress=not args.no_progress)
+                   progress=not args.no_progress,
+                   protect=(args.output,) if args.output else ())
     writer = write_json if args.format == "json" else write_text
     if args.output:
         import io
 
-        from ._fsutil import atomic_write_text
+        from ._fsutil import atomic_write_text, write_error
 
         buf = io.StringIO()
         writer(report, buf)
         try:
             atomic_write_text(args.output, buf.getvalue())
         except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+            raise UsageError(write_error(args.output, exc)) from None
     else:
         writer(report, out)
     errors = report.errors()

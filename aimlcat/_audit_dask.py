@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ._audit import AuditContext, Chunk, Partial, Row, audit_chunk, merge_all
+from ._audit import AuditContext, Chunk, Partial, Rows, audit_chunk, merge_all
 from ._exceptions import UsageError
 
 __all__ = ["run_dask"]
@@ -114,7 +114,7 @@ def _failed(exc: BaseException) -> UsageError:
 
 
 def run_dask(ctx: AuditContext, chunks: Sequence[Chunk],
-             take: Callable[[Chunk, Partial, list[Row]], None], *, jobs: int,
+             take: Callable[[Chunk, Partial, Rows], None], *, jobs: int,
              scheduler: str | None = None, client: Any = None) -> Partial | None:
     """Audit ``chunks`` on a Dask cluster.
 

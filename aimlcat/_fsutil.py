@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_binary", "atomic_write_text"]
+__all__ = ["atomic_binary", "atomic_write_text", "check_target", "write_error"]
 
 
 def _target_mode(path: str) -> int:
@@ -32,6 +32,25 @@ def _target_mode(path: str) -> int:
         raise PermissionError(f"{path}: the file is read-only; not changed "
                               "(make it writable to let aimlcat rewrite it)")
     return mode
+
+
+def check_target(path: str | Path) -> None:
+    """Raise the OSError :func:`atomic_binary` would, before any work is done: a symbolic
+    link, a read-only file, a directory, or a directory to write in that does not exist.
+    (A command that writes after a long run checks first, so it fails in a second.)"""
+    path = str(path)
+    _target_mode(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path}: is a directory")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise FileNotFoundError(f"{path}: no directory {parent}")
+
+
+def write_error(path: str | Path, exc: OSError) -> str:
+    """``cannot write PATH: why`` for an OSError of a write, the path said once."""
+    why = exc.strerror or str(exc)
+    return f"cannot write {path}: {why.removeprefix(f'{path}: ')}"
 
 
 @contextmanager

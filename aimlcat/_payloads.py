@@ -441,8 +441,8 @@ def _duplicates(node: Any, here: str, out: list[Finding]) -> None:
                                          for v in values))
                 out.append(Finding(
                     "AML002", RULES["AML002"].severity, f"{here}/{escape_pointer(k)}",
-                    f"`{k}` appears {len(values)} times in {where}; parsers disagree on "
-                    "which one counts", f"Keep one. Values given, in order: {shown}."))
+                    redact(f"`{k}` appears {len(values)} times in {where}; parsers disagree "
+                           "on which one counts"), f"Keep one. Values given, in order: {shown}."))
     if isinstance(node, dict):
         for k, v in node.items():
             _duplicates(v, f"{here}/{escape_pointer(k)}", out)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._findings import RULES, Finding, escape_pointer
 
-__all__ = ["find_secrets", "redact"]
+__all__ = ["find_secrets", "redact", "redact_pointer"]
 
 #: Field names that carry credentials, in the spellings clients use.
 _SECRET_NAMES = frozenset({
@@ -34,6 +34,15 @@ def redact(text: str) -> str:
     if "sk-" not in text and "Bearer" not in text:
         return text
     return _KEY_SHAPE.sub(lambda m: m.group(0)[:6] + "…[redacted]", text)
+
+
+def redact_pointer(pointer: str) -> str:
+    """A JSON Pointer with every key-shaped token masked, looked for in each segment as
+    written unescaped (``~1sk-...`` has no word boundary before the key)."""
+    if "sk-" not in pointer and "Bearer" not in pointer:
+        return pointer
+    return "/".join(escape_pointer(redact(part.replace("~1", "/").replace("~0", "~")))
+                    for part in pointer.split("/"))
 
 
 def find_secrets(doc: Any, serialized: bytes | None = None) -> list[Finding]:
@@ -66,8 +75,12 @@ def find_secrets(doc: Any, serialized: bytes | None = None) -> list[Finding]:
             if named and k in _SECRET_NAMES and v not in (None, ""):
                 out.append(_finding(f"{here}/{escape_pointer(k)}", f"`{k}` holds a credential"))
             elif isinstance(v, str) and v.startswith(_KEY_PREFIXES) and _KEY_SHAPE.match(v):
-                out.append(_finding(f"{here}/{escape_pointer(k)}",
+                out.append(_finding(f"{here}/{escape_pointer(redact(k))}",
                                     "this value looks like an API key"))
+            elif k.startswith(_KEY_PREFIXES) and _KEY_SHAPE.match(k):
+                # A key pasted where a name goes (a log that writes {key: value}).
+                out.append(_finding(f"{here}/{escape_pointer(redact(k))}",
+                                    "this field's name looks like an API key"))
     return out
 
 
