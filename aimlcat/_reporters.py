@@ -14,6 +14,7 @@ from typing import IO, Any, Protocol
 
 from ._findings import ERROR, INFO, WARNING, Finding
 from ._results import SEVERITY_RANK, FileResult, Located, Summary
+from ._secrets import redact_pointer
 from ._version import __version__
 
 __all__ = ["REPORTERS", "FileResult", "ReportContext", "Reporter", "Summary", "fix_text"]
@@ -32,13 +33,32 @@ def _plural(n: int, word: str) -> str:
 
 
 def fix_text(fix: dict[str, Any]) -> str:
-    """A fix (a JSON Patch operation) in words."""
+    """A fix (a JSON Patch operation) in words (a key-shaped key in its paths masked)."""
+    fix = _shown_fix(fix)
     op = fix.get("op")
     if op == "move":
         return f"rename {fix['from']} to {fix['path']}"
     if op == "remove":
         return f"remove {fix['path']}"
     return f"set {fix['path']} to {json.dumps(fix.get('value'))}"
+
+
+def _shown_fix(fix: dict[str, Any]) -> dict[str, Any]:
+    """``fix`` with its paths as a report may show them: a field named like an API key
+    (``{"sk-proj-...": 1}``) is masked, as every message is."""
+    if not any(k in fix for k in ("path", "from")):
+        return fix
+    return {k: redact_pointer(v) if k in ("path", "from") and isinstance(v, str) else v
+            for k, v in fix.items()}
+
+
+def _shown(lf: Located) -> dict[str, Any]:
+    """A located finding as the JSON report writes it, pointer and fix masked like its text."""
+    out = lf.to_dict()
+    out["pointer"] = redact_pointer(out["pointer"])
+    if out.get("fix") is not None:
+        out["fix"] = _shown_fix(out["fix"])
+    return out
 
 
 def _where(r: FileResult, lf: Located) -> str:
@@ -204,7 +224,7 @@ class JsonReporter(_Reporter):
             entry["records"] = r.records
         if r.fixed:
             entry["fixed"] = r.fixed
-        entry["findings"] = [lf.to_dict() for lf in r.findings]
+        entry["findings"] = [_shown(lf) for lf in r.findings]
         self._files.item(entry, out)
 
     def _end(self, out: IO[str]) -> None:
@@ -317,14 +337,14 @@ class SarifReporter(_Reporter):
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": physical,
-                    "logicalLocations": [{"fullyQualifiedName": f.pointer or "/",
+                    "logicalLocations": [{"fullyQualifiedName": redact_pointer(f.pointer) or "/",
                                           "kind": "member"}],
                 }],
                 "partialFingerprints": {"aimlcat/v1": _fingerprint(r.path, f)},
-                "properties": {"pointer": f.pointer},
+                "properties": {"pointer": redact_pointer(f.pointer)},
             }
             if f.fix is not None:
-                result["properties"]["fix"] = f.fix
+                result["properties"]["fix"] = _shown_fix(f.fix)
                 result["properties"]["fixDescription"] = fix_text(f.fix)
             self._results.item(result, out)
 

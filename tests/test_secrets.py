@@ -55,10 +55,14 @@ def test_never_printed(tmp_path: Path, fmt: str) -> None:
         "endpoint": "/v1/chat/completions", "headers": {"Authorization": TOKEN},
         "body": {"model": KEY, "api_key": KEY, "temperature": KEY,
                  "messages": [{"role": "user", "content": KEY}, {"role": KEY}]}}))
+    # a key pasted as a field name: its pointer, and a fix's path, are masked too
+    named = tmp_path / "named.json"
+    named.write_text(json.dumps({"model": "gpt-4o", "max_tokens": 5, KEY: 1,
+                                 "messages": [{"role": "user", "content": "hi", KEY: 2}]}))
     out = io.StringIO()
-    run(["lint", "--format", fmt, str(f)], out=out)
+    run(["lint", "--format", fmt, str(f), str(named)], out=out)
     text = out.getvalue()
-    assert "AML005" in text
+    assert "AML005" in text and "AML301" in text
     assert KEY not in text and KEY[8:] not in text
     assert "eyJhbGciOiJIUzI1NiJ9" not in text
 
