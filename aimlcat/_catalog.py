@@ -124,6 +124,8 @@ class Catalog:
         self._infer_memo: dict[tuple[str, ...], Any] = {}
         #: The validator's lane: body shapes known to need only the engine's verdict.
         self.lanes: dict[tuple[str | None, ...], tuple[Any, ...]] = {}
+        #: Hints of unknown parameters, by (key, endpoint, parameter set): see _validator.
+        self.hint_memo: dict[tuple[str, str, int], str] = {}
         self._guess_memo: dict[str, list[str]] = {}
         self._active_kinds: frozenset[str] | None = None
         self._property_schemas: dict[tuple[str, str, str], dict[str, Any]] = {}

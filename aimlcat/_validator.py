@@ -360,6 +360,19 @@ def _deprecated(key: str, dep: dict[str, Any], params: dict[str, Any], payload: 
 
 def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, path: str) -> Finding:
     ptr = "/" + escape_pointer(key)
+    # The hint depends on the key, the endpoint and the parameter set only (shared dicts
+    # of the index, alive as long as the catalog): remembered, since files and logs
+    # repeat their typos and the fuzzy match costs tens of microseconds.
+    memo_key = (key, path, id(params))
+    hint = cat.hint_memo.get(memo_key)
+    if hint is None:
+        hint = _unsupported_hint(cat, key, params, path)
+        if len(cat.hint_memo) < 4096:
+            cat.hint_memo[memo_key] = hint
+    return _f("AML301", ptr, f"`{key}` is not a parameter of {shown} on {path}", hint)
+
+
+def _unsupported_hint(cat: Catalog, key: str, params: dict[str, Any], path: str) -> str:
     hints = []
     siblings = [s for s in cat.synonyms(key) if s in params]
     if siblings:
@@ -379,7 +392,7 @@ def _unsupported(cat: Catalog, key: str, params: dict[str, Any], shown: str, pat
         elif cat.takers(key):
             hints.append(f"No model takes `{key}` on {path}.")
     hints.append("The gateway accepts unknown keys silently, so this one would have no effect.")
-    return _f("AML301", ptr, f"`{key}` is not a parameter of {shown} on {path}", " ".join(hints))
+    return " ".join(hints)
 
 
 def _bounds(summary: dict[str, Any]) -> str | None:
