@@ -419,9 +419,7 @@ class Catalog:
         table = self._property_validators.get(key)
         if table is None:
             table = self._property_validators[key] = _Lazy(
-                (lambda name: self._shared_validator(self.property_schema(mid, path, name)))
-                if fast else
-                (lambda name: self._shared_precise(self.property_schema(mid, path, name))))
+                lambda name: self._shared_validator(self.property_schema(mid, path, name), fast))
         return table
 
     def plan(self, mid: str, path: str) -> EndpointPlan:
@@ -450,28 +448,18 @@ class Catalog:
         1.5 µs when they repeat)."""
         return self._shared_validator(verdict_form(self.endpoint_schema(mid, path)))
 
-    def _shared_precise(self, schema: dict[str, Any]) -> Any:
-        """A precise-form validator of ``schema``, shared by every model whose parameter
-        is written the same (its errors quote the schema, so annotations count here)."""
+    def _shared_validator(self, schema: dict[str, Any], fast: bool = True) -> Any:
+        """A validator of ``schema``, one per distinct schema. The fast form drops the
+        annotations first; the precise form keeps them, since its errors quote them."""
         import orjson
 
-        form = {**schema, "$id": _VERDICT_ID}
-        key = orjson.dumps(form, option=orjson.OPT_SORT_KEYS)
-        v = self._shared_precise_validators.get(key)
-        if v is None:
-            v = self._shared_precise_validators[key] = self._build(form, fast=False)
-        return v
-
-    def _shared_validator(self, schema: dict[str, Any]) -> Any:
-        """A fast-form validator of ``schema``, one per distinct schema (annotations aside)."""
-        import orjson
-
-        form = _strip(schema)
+        form = _strip(schema) if fast else dict(schema)
         form["$id"] = _VERDICT_ID
         key = orjson.dumps(form, option=orjson.OPT_SORT_KEYS)
-        v = self._shared_validators.get(key)
+        cache = self._shared_validators if fast else self._shared_precise_validators
+        v = cache.get(key)
         if v is None:
-            v = self._shared_validators[key] = self._build(form, fast=True)
+            v = cache[key] = self._build(form, fast=fast)
         return v
 
     def close_ids(self, model: str) -> list[str]:
