@@ -47,7 +47,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["OUTPUT_LIMIT_PARAMS", "TokenEstimate", "context_findings", "estimate_tokens",
+__all__ = ["OUTPUT_LIMIT_PARAMS", "TOKEN_PATHS", "TokenEstimate", "context_findings", "estimate_tokens",
            "output_reservation", "text_bounds"]
 
 #: The parameters that cap a response's tokens, in the order they are looked for.
@@ -70,6 +70,8 @@ _FAMILIES = {
     "/v1/chat/completions": "chat", "/v1/messages": "chat", "/v1/responses": "responses",
     "/v1/embeddings": "embeddings", "/v1/completions": "completions",
 }
+#: Endpoints whose bodies carry a prompt: the ones the context-window check reads.
+TOKEN_PATHS = frozenset(_FAMILIES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import orjson
 from ._catalog import Catalog, EndpointPlan
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 from ._secrets import redact
-from ._tokens import context_findings
+from ._tokens import TOKEN_PATHS, context_findings
 
 __all__ = ["validate_payload"]
 
@@ -205,7 +205,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
             out.append(_capability_gap(cat, mid, key, payload, shown, path)
                        or _unsupported(cat, key, params, shown, path))
 
-    window = rec.get("context_window") if path in _TOKEN_PATHS else None
+    window = rec.get("context_window") if path in TOKEN_PATHS else None
     if not plan.fast.is_valid(payload):
         _schema_findings(cat, mid, path, payload, plan, out, shown)
     elif not out and status == "active" and len(cat.lanes) < _LANES:
@@ -224,11 +224,6 @@ def _window_findings(payload: dict[str, Any], path: str, window: int, params: di
     """The context window (AML510/AML511): a length sum unless the prompt is large."""
     for code, ptr, message, hint in context_findings(payload, path, window, params, shown):
         out.append(_f(code, ptr, message, hint))
-
-
-#: Endpoints whose bodies carry a prompt (see aimlcat/_tokens.py).
-_TOKEN_PATHS = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/responses",
-                          "/v1/embeddings"})
 
 
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
