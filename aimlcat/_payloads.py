@@ -355,7 +355,8 @@ def load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...]]:
     """Parse JSON and report duplicate keys (AML002), which parsers resolve differently.
 
     The fast way: orjson parses, and re-serialising the result proves there
-    was no duplicate. Outside strings every ``:`` follows a key, and strings
+    was no duplicate. Compact text (how httpx and the OpenAI SDK send JSON) is
+    usually its own re-serialisation byte for byte, which settles it; else, outside strings every ``:`` follows a key, and strings
     keep their colons, so the text and the re-serialised object have the same
     number of colons exactly when no key was dropped, unless the text spells a
     colon as ``\\u003a``. When that cannot be ruled out, or orjson refuses the
@@ -378,8 +379,10 @@ def _load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...], 
         try:
             # (`b"\\" not in raw` is one memchr: most files hold no escape at all.)
             again = orjson.dumps(doc)
-            if (raw.count(b":") == again.count(b":")
-                    and (b"\\" not in raw or b"\\u003" not in raw)):
+            # Compact text as httpx and the OpenAI SDK write it is its own
+            # re-serialisation: equal bytes (one memcmp) prove that nothing was dropped.
+            if again == raw or (raw.count(b":") == again.count(b":")
+                                and (b"\\" not in raw or b"\\u003" not in raw)):
                 return doc, (), again
         except TypeError:  # orjson writes at most ~250 levels; the exact way decides
             pass

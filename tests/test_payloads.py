@@ -33,6 +33,10 @@ def dups(text: str) -> list[tuple[str, str]]:
     ('{"body": {"model": "gpt-4o", "model": "o3-mini"}, "endpoint": "/v1/chat/completions"}',
      [("AML002", "/body/model")]),
     ('[1, {"x": 1}]', []),
+    # compact text, as httpx and the OpenAI SDK write it (the equal-bytes shortcut)
+    ('{"a":1,"a":1}', [("AML002", "/a")]),
+    ('{"a":{"b":[1,{"c":"d"}]},"e":"f:g"}', []),
+    ('{"a":{"b":1,"b":1},"c":2}', [("AML002", "/a/b")]),
 ])
 def test_duplicate_keys(text: str, expected: list[tuple[str, str]]) -> None:
     assert dups(text) == expected
