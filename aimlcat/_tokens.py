@@ -45,8 +45,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 __all__ = ["OUTPUT_LIMIT_PARAMS", "TOKEN_PATHS", "TokenEstimate", "context_findings", "estimate_tokens",
            "output_reservation", "text_bounds"]
 
@@ -205,10 +203,19 @@ class _Prompt:
         return TokenEstimate(lower, est, high, upper, self.images, tuple(self.uncounted))
 
 
+@functools.cache
+def _orjson_dumps() -> Any:
+    """orjson's ``dumps``, imported on first use: most bodies never need it, and its
+    import (~10 ms) would come with every ``import aimlcat._validator``."""
+    import orjson
+
+    return orjson.dumps
+
+
 def _json_text(value: Any) -> str:
     try:
-        return orjson.dumps(value).decode()
-    except (TypeError, orjson.JSONEncodeError):
+        return _orjson_dumps()(value).decode()  # type: ignore[no-any-return]
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
         return repr(value)
 
 
@@ -387,8 +394,8 @@ def _response_item(p: _Prompt, item: Any, ptr: str) -> None:
 def _size(value: Any) -> int:
     """A bound on the UTF-8 (NFC) bytes of a value's JSON text, in C (orjson)."""
     try:
-        raw = orjson.dumps(value)
-    except (TypeError, orjson.JSONEncodeError):
+        raw = _orjson_dumps()(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
         return 1 << 62  # not JSON: let the full count decide
     return len(raw) if raw.isascii() else NFC_GROWTH * len(raw)
 

@@ -41,6 +41,21 @@ def test_index_points_at_existing_schemas() -> None:
             assert list(schema["properties"]) == list(params)
 
 
+def test_index_has_a_line_per_model() -> None:
+    """Start-up parses the index: it is compact, yet a change to one model (or one shared
+    parameter set) is a change to one line of it."""
+    text = (SCHEMAS / "index.json").read_text(encoding="utf-8")
+    index = json.loads(text)
+    lines = text.splitlines()
+    for mid, rec in index["models"].items():
+        line = json.dumps(mid, ensure_ascii=False) + ":" + json.dumps(
+            rec, ensure_ascii=False, separators=(",", ":"))
+        assert line in lines or line + "," in lines, mid
+    entries = sum(len(index[k]) for k in ("models", "parameter_sets", "ability_sets",
+                                           "endpoints", "modalities", "capabilities"))
+    assert len(lines) <= entries + 2 * len(index) + 2
+
+
 def _bodies() -> list[tuple[str, Any, str | None]]:
     out = []
     for f in discover([str(REPO / "examples"), str(REPO / "bench" / "data")]):
