@@ -7,7 +7,6 @@ No YAML, no pure-Python schema engine and no HTTP client is imported here.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -517,7 +516,7 @@ class Catalog:
     def validate(self, payload: Any, endpoint: str | None = None) -> Report:
         """Check one request body; see :func:`aimlcat.validate`."""
         try:
-            return _validate_payload()(self, payload, endpoint)
+            return _VALIDATE[0](self, payload, endpoint)
         except ValueError as exc:
             # The schema engine's word for a Python value JSON has no form for
             # (`[...]` copied from an example, a set): say what validate() takes.
@@ -527,13 +526,16 @@ class Catalog:
                             f"float, bool, None), as json.loads returns them: {exc}") from None
 
 
-@functools.cache
-def _validate_payload() -> Callable[[Catalog, Any, str | None], Report]:
-    # Imported on first use (the validator imports this module), then kept:
-    # an import statement per call costs more than a cached lookup.
+def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:
+    # The validator imports this module: it is imported on first use, then called
+    # directly (an import statement or a cached lookup per call costs more).
     from ._validator import validate_payload
 
-    return validate_payload
+    _VALIDATE[0] = validate_payload
+    return validate_payload(cat, payload, endpoint)
+
+
+_VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate]
 
 
 #: Keywords that never change a verdict, dropped from the verdict form.

@@ -64,12 +64,12 @@ IMAGE_ESTIMATE = 800  # estimate: one image part
 HIGH_FACTOR = 1.5  # high = estimate x this (coverage: docs/tokens.md)
 NFC_GROWTH = 3  # UAX #15: NFC makes UTF-8 at most 3x longer
 
-_FAMILIES = {
+FAMILIES = {
     "/v1/chat/completions": "chat", "/v1/messages": "chat", "/v1/responses": "responses",
     "/v1/embeddings": "embeddings", "/v1/completions": "completions",
 }
 #: Endpoints whose bodies carry a prompt: the ones the context-window check reads.
-TOKEN_PATHS = frozenset(_FAMILIES)
+TOKEN_PATHS = frozenset(FAMILIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,7 +488,7 @@ def _quick_items(items: list[Any]) -> int:
     return n
 
 
-def _quick_upper(body: dict[str, Any], family: str) -> int:
+def quick_upper(body: dict[str, Any], family: str) -> int:
     """A bound at least :meth:`_Prompt.bounds`' upper bound from lengths alone: what the
     valid path pays. A text counts its characters (x12 when not ASCII: 4 bytes each, and
     NFC at most triples UTF-8); anything else its JSON length (orjson, in C), which holds
@@ -532,7 +532,7 @@ def _family(endpoint: str | None, body: dict[str, Any]) -> str | None:
         path = "/" + endpoint.split("://", 1)[-1].split("?", 1)[0].strip("/")
         if "://" in endpoint:
             path = "/" + path.lstrip("/").partition("/")[2]
-        for suffix, family in _FAMILIES.items():
+        for suffix, family in FAMILIES.items():
             if path == suffix or path == suffix[3:] or path.endswith(suffix):
                 return family
         return None
@@ -569,7 +569,7 @@ def estimate_tokens(body: Any, model: str | None = None,
             cat = load_catalog()
             mid = cat.resolve(name)
             if mid is not None:
-                known = [e for e in cat.model_record(mid)["endpoints"] if e in _FAMILIES]
+                known = [e for e in cat.model_record(mid)["endpoints"] if e in FAMILIES]
                 if len(known) == 1:
                     endpoint = known[0]
     family = _family(endpoint, body)
@@ -607,7 +607,7 @@ def _limit(value: Any) -> bool:
             and 0 <= value < 1e15)
 
 
-def _reserve(body: dict[str, Any], params: dict[str, Any]) -> int:
+def reserve(body: dict[str, Any], params: dict[str, Any]) -> int:
     """:func:`output_reservation`'s number alone, without words (the valid path)."""
     for name in OUTPUT_LIMIT_PARAMS:
         value = body.get(name)
@@ -622,18 +622,18 @@ def context_findings(body: dict[str, Any], path: str, window: int, params: dict[
                      shown: str) -> list[tuple[str, str, str, str]]:
     """AML510 / AML511 for a body whose model has a ``window``-token context:
     ``(code, pointer, message, hint)`` each. Cheap when the prompt plainly fits."""
-    family = _FAMILIES.get(path)
+    family = FAMILIES.get(path)
     if family is None:
         return []
-    reserve = 0 if family == "embeddings" else _reserve(body, params)
-    room = window - reserve
+    reserved = 0 if family == "embeddings" else reserve(body, params)
+    room = window - reserved
     try:
-        if _quick_upper(body, family) <= room:
+        if quick_upper(body, family) <= room:
             return []
         units = [(ptr, prompt.bounds()) for ptr, prompt in _gather(body, family)]
     except RecursionError:  # nested thousands deep: AML004 says so already
         return []
-    reason = output_reservation(body, params)[1] if reserve else ""
+    reason = output_reservation(body, params)[1] if reserved else ""
     out: list[tuple[str, str, str, str]] = []
     for ptr, est in units:
         if est.upper <= room or est.high <= room:
@@ -642,7 +642,7 @@ def context_findings(body: dict[str, Any], path: str, window: int, params: dict[
         plus = f", plus {reason}," if reason else ""
         skipped = (f" Not counted: {len(est.uncounted)} part(s) with no bound from the "
                    f"body ({', '.join(est.uncounted[:3])})." if est.uncounted else "")
-        lower_it = " (or lower the output limit)" if reserve else ""
+        lower_it = " (or lower the output limit)" if reserved else ""
         if est.lower > room:
             code = "AML510"
             with_ = f"; with {reason} that is" if reason else ","

@@ -18,7 +18,7 @@ import orjson
 from ._catalog import Catalog, EndpointPlan
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 from ._secrets import redact
-from ._tokens import TOKEN_PATHS, context_findings
+from ._tokens import FAMILIES, TOKEN_PATHS, context_findings, quick_upper, reserve
 
 __all__ = ["validate_payload"]
 
@@ -84,13 +84,17 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     # keys, all of them plain parameters of an active model's current endpoint) needs
     # only the engine's verdict and the context-window check. Anything else, and any
     # body the engine rejects, takes the full path below.
+    # A lane is (model, endpoint, the engine's is_valid, token family or None, window,
+    # parameter summaries, the model as shown): the window check's cheap bound runs here,
+    # and only a prompt that may not fit goes to context_findings.
     if payload.__class__ is dict and payload.get("model").__class__ is str:
         lane = cat.lanes.get((endpoint, *payload, payload["model"]))
-        if lane is not None and lane[2].fast.is_valid(payload):
+        if lane is not None and lane[2](payload):
             report = Report(model=lane[0], endpoint=lane[1])
-            if lane[3] is not None:
-                _window_findings(payload, lane[1], lane[3], lane[2].params, lane[4],
-                                 report.findings)
+            family = lane[3]
+            if family is not None and quick_upper(payload, family) > lane[4] - (
+                    0 if family == "embeddings" else reserve(payload, lane[5])):
+                _window_findings(payload, lane[1], lane[4], lane[5], lane[6], report.findings)
             return report
     report = Report()
     out = report.findings
@@ -209,7 +213,9 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     if not plan.fast.is_valid(payload):
         _schema_findings(cat, mid, path, payload, plan, out, shown)
     elif not out and status == "active" and len(cat.lanes) < _LANES:
-        cat.lanes[(endpoint, *payload, model)] = (mid, path, plan, window, shown)
+        cat.lanes[(endpoint, *payload, model)] = (
+            mid, path, plan.fast.is_valid, FAMILIES.get(path) if window is not None else None,
+            window, params, shown)
     if window is not None:
         _window_findings(payload, path, window, params, shown, out)
     return report

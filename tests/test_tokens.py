@@ -372,18 +372,18 @@ TOOL = st.builds(lambda d, p: {"type": "function", "function": {
     st.sampled_from(["chat", "responses"]))
 def test_the_cheap_check_is_never_below_the_upper_bound(body: dict[str, Any],
                                                         family: str) -> None:
-    from aimlcat._tokens import _gather, _quick_upper
+    from aimlcat._tokens import _gather, quick_upper
 
     ((_, prompt),) = _gather(body, family)
-    assert _quick_upper(body, family) >= prompt.bounds().upper
+    assert quick_upper(body, family) >= prompt.bounds().upper
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.one_of(TEXT, st.lists(st.one_of(TEXT, st.lists(st.integers(0, 99), max_size=9)),
                                 max_size=4), st.lists(st.integers(0, 99), max_size=9)))
 def test_the_cheap_check_holds_for_every_embedding_input(value: Any) -> None:
-    from aimlcat._tokens import _gather, _quick_upper
+    from aimlcat._tokens import _gather, quick_upper
 
     body = {"input": value}
-    assert _quick_upper(body, "embeddings") >= max(
+    assert quick_upper(body, "embeddings") >= max(
         p.bounds().upper for _, p in _gather(body, "embeddings"))
