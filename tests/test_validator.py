@@ -434,3 +434,7 @@ def test_the_lane_gives_what_the_full_path_gives() -> None:
     # the endpoint argument is part of the shape
     r = fresh.validate(good, endpoint="/v1/responses")
     assert r.endpoint == "/v1/responses" and r.findings
+    # forgetting the shapes (the bench does, between passes) changes no report
+    fresh.forget_bodies()
+    assert not fresh.lanes
+    assert fresh.validate(good) == first and fresh.lanes
