@@ -188,13 +188,18 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     removed: dict[str, Any] = plan.removed
     # Most bodies hold only plain parameters: one set difference (in C) says so.
     odd = payload.keys() - plan.plain
+    # A key that is no parameter fails the body already: every schema is closed at its
+    # top level (`additionalProperties: false`; tests/test_engines.py pins the verdict).
+    rejected = False
     for key in (k for k in payload if k in odd) if odd else ():
         summary = params.get(key)
         if summary is not None:
             dep = summary.get("deprecated")
             if dep is not None:
                 out.append(_deprecated(key, dep, params, payload, shown, path))
-        elif key in removed:
+            continue
+        rejected = True
+        if key in removed:
             r = removed[key]
             since = f" on {r['since']}" if r.get("since") else ""
             out.append(_f("AML303", "/" + escape_pointer(key),
@@ -206,7 +211,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
                        or _unsupported(cat, key, params, shown, path))
 
     window = rec.get("context_window") if path in TOKEN_PATHS else None
-    if not plan.fast.is_valid(payload):
+    if rejected or not plan.fast.is_valid(payload):
         _schema_findings(cat, mid, path, payload, plan, out, shown)
     elif not out and status == "active" and len(cat.lanes) < _LANES:
         cat.lanes[(endpoint, *payload, model)] = (mid, path, plan, window, shown)
@@ -228,7 +233,8 @@ def _window_findings(payload: dict[str, Any], path: str, window: int, params: di
 
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                      plan: EndpointPlan, out: list[Finding], shown: str = "") -> None:
-    """Only after the whole body failed: which values failed, and why.
+    """Only after the whole body failed (a key that is no parameter, or the engine's
+    verdict): which values failed, and why.
 
     The top level (required keys; unknown keys were judged above) is checked
     here in Python; each parameter's value is checked on its own with the fast
