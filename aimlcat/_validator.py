@@ -192,13 +192,18 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     removed: dict[str, Any] = plan.removed
     # Most bodies hold only plain parameters: one set difference (in C) says so.
     odd = payload.keys() - plan.plain
+    # A key that is no parameter fails the body already: every schema is closed at its
+    # top level (`additionalProperties: false`; tests/test_engines.py pins the verdict).
+    rejected = False
     for key in (k for k in payload if k in odd) if odd else ():
         summary = params.get(key)
         if summary is not None:
             dep = summary.get("deprecated")
             if dep is not None:
                 out.append(_deprecated(key, dep, params, payload, shown, path))
-        elif key in removed:
+            continue
+        rejected = True
+        if key in removed:
             r = removed[key]
             since = f" on {r['since']}" if r.get("since") else ""
             out.append(_f("AML303", "/" + escape_pointer(key),
@@ -210,7 +215,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
                        or _unsupported(cat, key, params, shown, path))
 
     window = rec.get("context_window") if path in TOKEN_PATHS else None
-    if not plan.fast.is_valid(payload):
+    if rejected or not plan.fast.is_valid(payload):
         _schema_findings(cat, mid, path, payload, plan, out, shown)
     elif not out and status == "active" and len(cat.lanes) < _LANES:
         cat.lanes[(endpoint, *payload, model)] = (
@@ -234,7 +239,8 @@ def _window_findings(payload: dict[str, Any], path: str, window: int, params: di
 
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                      plan: EndpointPlan, out: list[Finding], shown: str = "") -> None:
-    """Only after the whole body failed: which values failed, and why.
+    """Only after the whole body failed (a key that is no parameter, or the engine's
+    verdict): which values failed, and why.
 
     The top level (required keys; unknown keys were judged above) is checked
     here in Python; each parameter's value is checked on its own with the fast
@@ -445,17 +451,92 @@ def _name(ptr: str) -> str:
     return f"`{ptr}`"
 
 
+#: Error kinds' names by the kind's class, normalised once across jsonschema-rs
+#: spellings ("additional_properties", ...).
+_KIND_NAMES: dict[type, str] = {}
+
+#: What a top-level value's type, range or enum finding says whatever the value is (its
+#: pointer, the message around the value, the hint or what it is made from), by parameter
+#: schema, error kind and keyword location: a body that fails pays for its value only.
+#: An entry holds its schema, so the schema's id cannot be reused while the entry lives.
+_PLACES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_MAX_PLACES = 4096
+
+_RANGE_WORDS = {"minimum": "below the minimum", "maximum": "above the maximum",
+                "exclusiveminimum": "not above", "exclusivemaximum": "not below"}
+
+
 def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
                     params: dict[str, Any], key: str) -> Finding:
     """One jsonschema-rs error inside parameter ``key`` as a finding (``schema``: the
     parameter's own schema, the root of the error's paths)."""
     kind = err.kind
-    # Normalise the kind's name across jsonschema-rs spellings ("additional_properties", ...).
-    name = kind.name.replace("_", "").lower()
-    at = [key, *err.instance_path]
-    ptr = pointer_from(at)
+    inner = err.instance_path
     value = err.instance
+    place = None
+    if not inner:
+        place = (id(schema), kind.__class__, *err.evaluation_path)
+        parts = _PLACES.get(place)
+        if parts is not None:
+            return parts[1](parts, value)  # type: ignore[no-any-return]
+    name = _KIND_NAMES.get(kind.__class__)
+    if name is None:
+        name = _KIND_NAMES[kind.__class__] = kind.name.replace("_", "").lower()
+    ptr = "/" + escape_pointer(key) + (pointer_from(inner) if inner else "")
     data = kind.as_dict()
+    if name == "type":
+        want = data.get("types") or []
+        parts = (schema, _type_finding, ptr, f"{_name(ptr)} must be {' or '.join(want)}, not ",
+                 any(t in ("integer", "number") for t in want))
+    elif name in _RANGE_WORDS:
+        hint = None
+        if not inner and key in params:
+            bounds = _bounds(params[key])
+            if bounds:
+                hint = f"Allowed: {bounds}."
+        parts = (schema, _range_finding, ptr, f"{_name(ptr)} is ",
+                 f", {_RANGE_WORDS[name]} {_json(data.get('limit'))}", hint)
+    elif name in ("enum", "constant", "const"):
+        options: list[Any] = (data["options"] if "options" in data
+                              else [data.get("expected_value")])
+        listed = ", ".join(_json(o, 30) for o in options[:12])
+        more = f" (+{len(options) - 12} more)" if len(options) > 12 else ""
+        parts = (schema, _enum_finding, ptr, f"{_name(ptr)} is ", f"; allowed: {listed}{more}",
+                 tuple(o for o in options if isinstance(o, str)))
+    else:
+        return _other_finding(cat, schema, err, name, ptr, data, value)
+    if place is not None and len(_PLACES) < _MAX_PLACES:
+        _PLACES[place] = parts
+    return parts[1](parts, value)
+
+
+def _type_finding(parts: tuple[Any, ...], value: Any) -> Finding:
+    hint = None
+    if parts[4] and isinstance(value, str):  # a number was wanted
+        try:
+            num = float(value)
+            hint = f"Send the number without quotes: {_json(int(num) if num.is_integer() else num)}."
+        except ValueError:
+            pass
+    return _f("AML401", parts[2], f"{parts[3]}{_jtype(value)} ({_json(value, 40)})", hint)
+
+
+def _range_finding(parts: tuple[Any, ...], value: Any) -> Finding:
+    return _f("AML402", parts[2], f"{parts[3]}{_json(value)}{parts[4]}", parts[5])
+
+
+def _enum_finding(parts: tuple[Any, ...], value: Any) -> Finding:
+    hint = None
+    if isinstance(value, str):
+        guess = _close(value, parts[5], cutoff=0.6)
+        if guess:
+            hint = f"Did you mean {_json(guess[0])}?"
+    return _f("AML403", parts[2], f"{parts[3]}{_json(value)}{parts[4]}", hint)
+
+
+def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, ptr: str,
+                   data: dict[str, Any], value: Any) -> Finding:
+    """Every other kind of error: read from the error and the schema each time."""
     if name == "additionalproperties":
         unexpected = data.get("unexpected", [])
         obj = _subschema(cat, schema, list(err.evaluation_path)[:-1]) or {}
@@ -470,40 +551,6 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
         extra = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
         return _f("AML407", ptr + "/" + escape_pointer(key),
                   f"`{key}` is not a field of {_name(ptr)}{extra}", hint)
-    if name == "type":
-        want = data.get("types") or []
-        want_text = " or ".join(want)
-        hint = None
-        if isinstance(value, str) and any(t in ("integer", "number") for t in want):
-            try:
-                num = float(value)
-                hint = f"Send the number without quotes: {_json(int(num) if num.is_integer() else num)}."
-            except ValueError:
-                pass
-        return _f("AML401", ptr,
-                  f"{_name(ptr)} must be {want_text}, not {_jtype(value)} ({_json(value, 40)})",
-                  hint)
-    if name in ("minimum", "maximum", "exclusiveminimum", "exclusivemaximum"):
-        limit = data.get("limit")
-        words = {"minimum": "below the minimum", "maximum": "above the maximum",
-                 "exclusiveminimum": "not above", "exclusivemaximum": "not below"}[name]
-        hint = None
-        if len(at) == 1 and isinstance(at[0], str) and at[0] in params:
-            bounds = _bounds(params[at[0]])
-            if bounds:
-                hint = f"Allowed: {bounds}."
-        return _f("AML402", ptr, f"{_name(ptr)} is {_json(value)}, {words} {_json(limit)}", hint)
-    if name in ("enum", "constant", "const"):
-        options: list[Any] = (data["options"] if "options" in data
-                              else [data.get("expected_value")])
-        hint = None
-        if isinstance(value, str):
-            guess = _close(value, [o for o in options if isinstance(o, str)], cutoff=0.6)
-            if guess:
-                hint = f"Did you mean {_json(guess[0])}?"
-        listed = ", ".join(_json(o, 30) for o in options[:12])
-        more = f" (+{len(options) - 12} more)" if len(options) > 12 else ""
-        return _f("AML403", ptr, f"{_name(ptr)} is {_json(value)}; allowed: {listed}{more}", hint)
     if name == "required":
         prop = data.get("property")
         return _f("AML404", ptr + "/" + escape_pointer(str(prop)),

@@ -39,6 +39,9 @@ def test_index_points_at_existing_schemas() -> None:
             # Endpoints name their parameter summaries by position in `parameter_sets`.
             params = index["parameter_sets"][ep["parameters"]]
             assert list(schema["properties"]) == list(params)
+            # Closed at the top: the validator takes a key that is no parameter as a
+            # failed body without asking the engine.
+            assert schema["additionalProperties"] is False
 
 
 def test_index_has_a_line_per_model() -> None:

@@ -240,6 +240,40 @@ def test_type_range_enum_format_required(cat: aimlcat.Catalog) -> None:
                                 ("AML406", "/dynamic_masks/0/trajectories")]
 
 
+def test_remembered_parts_of_a_finding_never_carry_a_value(cat: aimlcat.Catalog) -> None:
+    # A top-level type, range or enum finding keeps what does not depend on the value
+    # (pointer, the words around the value, the range hint) per schema place; what the
+    # value decides (its text, "without quotes", "did you mean") is made anew each time.
+    from aimlcat import _validator
+
+    qwen = {"model": "alibaba/qwen-image", "prompt": "a lighthouse"}
+    bodies = [
+        {**CHAT, "temperature": 3.5, "max_completion_tokens": "1024", "n": -1},
+        {**CHAT, "temperature": 9, "max_completion_tokens": "many", "n": 0},
+        {**CHAT, "temperature": -0.5, "max_completion_tokens": 12.5},
+        {**KLING, "duration": 7},
+        {**KLING, "duration": "10s"},
+        {**qwen, "output_format": "pnj"},
+        {**qwen, "output_format": "gif"},
+    ]
+    cold = []
+    for body in bodies:
+        _validator._PLACES.clear()
+        cold.append(cat.validate(body).findings)
+    warm = [cat.validate(body).findings for body in bodies]
+    assert warm == cold
+    said = {(f.pointer, f.message, f.hint) for findings in warm for f in findings}
+    assert ("/temperature", "`temperature` is 9, above the maximum 2", "Allowed: 0–2.") in said
+    assert ("/temperature", "`temperature` is -0.5, below the minimum 0", "Allowed: 0–2.") in said
+    wrong = "`max_completion_tokens` must be integer, not string"
+    assert ("/max_completion_tokens", f'{wrong} ("1024")',
+            "Send the number without quotes: 1024.") in said
+    assert ("/max_completion_tokens", f'{wrong} ("many")', None) in said
+    assert ("/output_format", '`output_format` is "pnj"; allowed: "jpeg", "png"',
+            'Did you mean "png"?') in said
+    assert ("/output_format", '`output_format` is "gif"; allowed: "jpeg", "png"', None) in said
+
+
 def test_data_url_is_accepted_for_images(cat: aimlcat.Catalog) -> None:
     r = cat.validate({**KLING, "image_url": "data:image/png;base64,iVBORw0KGgo="})
     assert r.findings == []
