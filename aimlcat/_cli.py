@@ -154,7 +154,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     audit = sub.add_parser(
         "audit", help="check request logs (JSON Lines, .gz) at any scale, locally or on Dask",
         description="Check request logs and aggregate the findings: by code, model and "
-        "parameter, with dates, first and last seen, and sample lines. See docs/audit.md.")
+        "parameter, with dates, first and last seen, and sample lines. Settings come from "
+        "[tool.aimlcat] as for lint (select, ignore, fail-level, endpoint, max-bytes, "
+        "extra-catalogs, required-catalog); flags override them. See docs/audit.md.")
     if command == "audit":
         from ._audit import add_arguments as audit_arguments
 
