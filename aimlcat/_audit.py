@@ -29,7 +29,7 @@ import argparse
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -337,6 +337,10 @@ class AuditContext:
     #: Spill a chunk's rows to a temporary file past SPILL_ROWS (the local engine: its
     #: workers share a disk with the process that writes the table; Dask workers may not).
     spill: bool = False
+    #: The catalog to check with: None, the bundled one; else the digest of the compiled
+    #: files of the catalog merged with ``extra-catalogs``. The files (about 4 MB) do not
+    #: travel in the context: a process gets them once (see :func:`_catalog`).
+    catalog: str | None = None
 
 
 def expand_paths(paths: Sequence[str]) -> list[str]:
@@ -466,15 +470,43 @@ def _stat(path: str) -> tuple[int, bool]:
     return int(info.get("size") or 0), info.get("type") == "directory"
 
 
-_STATE: dict[Any, Any] = {}  # this process's catalog and selector, built once
+_STATE: dict[Any, Any] = {}  # this process's catalogs and selectors, built once
 
 
-def _catalog() -> Any:
-    cat = _STATE.get("catalog")
+def catalog_digest(files: Mapping[str, str]) -> str:
+    """A name for a merged catalog: the SHA-256 of its compiled files."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(f"{name}\0{len(files[name])}\0".encode())
+        h.update(files[name].encode())
+    return h.hexdigest()
+
+
+def _catalog(digest: str | None = None, files: Mapping[str, str] | None = None) -> Any:
+    """This process's catalog: the bundled one (``digest`` None), or the catalog merged
+    with extra catalogs named by ``digest``, built from its compiled ``files`` the first
+    time they come (lint's mechanism: :func:`aimlcat._config.memory_catalog`). A process
+    keeps one merged catalog: a Dask worker serving audits one after the other replaces
+    it when the next one names another."""
+    key = ("catalog", digest)
+    cat = _STATE.get(key)
     if cat is None:
-        from ._catalog import load_catalog
+        if digest is None:
+            from ._catalog import load_catalog
 
-        cat = _STATE["catalog"] = load_catalog()
+            cat = load_catalog()
+        else:
+            if files is None:
+                raise RuntimeError("aimlcat audit: the compiled extra catalogs did not reach "
+                                   "this process")
+            from ._config import memory_catalog
+
+            for old in [k for k in _STATE if k[0] == "catalog" and k[1] is not None]:
+                del _STATE[old]
+            cat = memory_catalog(files, "<extra catalogs>")
+        _STATE[key] = cat
     return cat
 
 
@@ -582,9 +614,12 @@ class RowSpool:
 Rows = list[Row] | RowSpool
 
 
-def audit_chunk(chunk: Chunk, ctx: AuditContext) -> tuple[Partial, Rows]:
-    """Read and check one chunk: its aggregate, and its findings table when ``ctx.rows``."""
-    cat = _catalog()
+def audit_chunk(chunk: Chunk, ctx: AuditContext,
+                files: Mapping[str, str] | None = None) -> tuple[Partial, Rows]:
+    """Read and check one chunk: its aggregate, and its findings table when ``ctx.rows``.
+    ``files``: the compiled catalog ``ctx.catalog`` names, for a process that has not
+    built it yet (a Dask task gets them as a scattered dependency)."""
+    cat = _catalog(ctx.catalog, files)
     sel = _selector(ctx)
     p = Partial(ctx.samples)
     p.catalogs.add(cat.version)
@@ -1060,10 +1095,10 @@ class _InOrder:
 _WORKER: list[AuditContext] = []
 
 
-def _init_worker(ctx: AuditContext) -> None:
+def _init_worker(ctx: AuditContext, files: Mapping[str, str] | None) -> None:
     _WORKER[:] = [ctx]
     _STATE.clear()  # a forked worker builds its own catalog
-    _catalog()
+    _catalog(ctx.catalog, files)  # the compiled files come once per worker, as in lint
 
 
 def _work(chunk: Chunk) -> tuple[Partial, Rows]:
@@ -1071,13 +1106,15 @@ def _work(chunk: Chunk) -> tuple[Partial, Rows]:
 
 
 def run_local(ctx: AuditContext, chunks: Sequence[Chunk], jobs: int,
-              take: Callable[[Chunk, Partial, Rows], None]) -> None:
+              take: Callable[[Chunk, Partial, Rows], None],
+              files: Mapping[str, str] | None = None) -> None:
     """Audit ``chunks`` in ``jobs`` processes, handing each result to ``take`` in chunk
-    order. At most a few chunks per worker are in flight, so memory stays bounded."""
+    order. At most a few chunks per worker are in flight, so memory stays bounded.
+    ``files``: the compiled catalog ``ctx.catalog`` names (sent to each worker once)."""
     jobs = min(jobs, len(chunks))  # a worker per chunk at most: each loads the catalog
     if jobs <= 1:
         for chunk in chunks:
-            take(chunk, *audit_chunk(chunk, ctx))
+            take(chunk, *audit_chunk(chunk, ctx, files))
         return
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -1086,7 +1123,7 @@ def run_local(ctx: AuditContext, chunks: Sequence[Chunk], jobs: int,
     window = jobs * 4
     try:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(ctx,)) as pool:
+                                 initargs=(ctx, files)) as pool:
             pending = deque((c, pool.submit(_work, c)) for c in islice(todo, window))
             while pending:
                 chunk, future = pending.popleft()
@@ -1113,14 +1150,17 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
           ignore: Sequence[str] = (), samples: int = DEFAULT_SAMPLES,
           blocksize: int = DEFAULT_BLOCKSIZE, max_bytes: int = DEFAULT_MAX_BYTES,
           findings_out: str | None = None, fail_level: str = "error",
-          progress: bool = False, protect: Sequence[str] = ()) -> AuditReport:
+          progress: bool = False, protect: Sequence[str] = (),
+          catalog_files: Mapping[str, str] | None = None) -> AuditReport:
     """Audit the logs at ``paths`` and return the aggregate.
 
     ``engine`` is ``local`` (``jobs`` processes; 0: the cores available) or ``dask``
     (a ``LocalCluster`` of ``jobs`` workers, the cluster at ``scheduler``, or an
     existing ``distributed.Client``). ``findings_out`` writes every finding as a row.
     ``protect``: other files the caller will write (the report): like ``findings_out``,
-    checked before the work starts, and refused if they are among the logs."""
+    checked before the work starts, and refused if they are among the logs.
+    ``catalog_files``: a compiled catalog to check with in place of the bundled one
+    (:func:`aimlcat._config.configured_catalog` gives them for ``extra-catalogs``)."""
     files = tuple(expand_paths(paths))
     if not files:
         raise UsageError("no request logs found (*.jsonl, *.ndjson and their .gz)")
@@ -1130,10 +1170,11 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
     if not chunks and unreadable and all(e.startswith(_NO_LOGS) for e in unreadable.values()):
         # Nothing but folders without logs: say so once, as lint does, with no empty report.
         raise UsageError("no request logs found (*.jsonl, *.ndjson and their .gz)")
+    digest = catalog_digest(catalog_files) if catalog_files is not None else None
     ctx = AuditContext(endpoint=endpoint, since=since, select=tuple(select),
                        ignore=tuple(ignore), samples=samples, max_bytes=max_bytes,
                        rows=findings_out is not None,
-                       spill=findings_out is not None and engine == "local")
+                       spill=findings_out is not None and engine == "local", catalog=digest)
     total = Partial(samples)
     for i, message in unreadable.items():
         total.errors[(i, 0)] = message
@@ -1152,11 +1193,12 @@ def audit(paths: Sequence[str], *, engine: str = "local", jobs: int = 0,
         if engine == "dask":
             from ._audit_dask import run_dask
 
-            merged = run_dask(ctx, chunks, take, jobs=jobs, scheduler=scheduler, client=client)
+            merged = run_dask(ctx, chunks, take, jobs=jobs, scheduler=scheduler, client=client,
+                              files=catalog_files)
             if merged is not None:
                 total.merge(merged)
         else:
-            run_local(ctx, chunks, jobs, take)
+            run_local(ctx, chunks, jobs, take, catalog_files)
 
     try:
         if findings_out is not None:
@@ -1262,15 +1304,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blocksize", type=_size, default=DEFAULT_BLOCKSIZE, metavar="SIZE",
                    help="split plain logs into pieces of about SIZE (default 64MiB); "
                    ".gz files are read whole")
-    p.add_argument("--max-bytes", type=whole_number(1), default=DEFAULT_MAX_BYTES, metavar="N",
+    p.add_argument("--max-bytes", type=whole_number(1), default=None, metavar="N",
                    help="longest line read, in bytes (default 64 MiB)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it shows only on a terminal, and never in CI)")
+    p.add_argument("--config", metavar="FILE",
+                   help="read this pyproject.toml or .aimlcat.toml instead of searching")
+    p.add_argument("--no-config", action="store_true", help="read no configuration file")
 
 
 def run(args: argparse.Namespace, out: IO[str]) -> int:
-    """Run ``aimlcat audit`` with parsed arguments; the exit code."""
-    from ._config import parse_codes
+    """Run ``aimlcat audit`` with parsed arguments; the exit code.
+
+    Settings come as for ``lint`` (:func:`aimlcat._config.effective`: flags over the
+    configuration file over the defaults); the file's keys about payload files in a
+    repository (``exclude``, ``respect-gitignore``, ``per-file-ignores``) do not apply
+    to logs."""
+    from ._config import configured_catalog, effective, read_config
 
     engine = args.engine or ("dask" if args.scheduler else "local")
     if args.scheduler and engine != "dask":
@@ -1278,15 +1328,16 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     if args.samples < 0:
         raise UsageError("--samples must be 0 or more")
     since = parse_since(args.since) if args.since is not None else None
-    select = parse_codes(args.select.split(","), "--select") if args.select else ("AML",)
-    ignore = parse_codes(args.ignore.split(","), "--ignore") if args.ignore else ()
+    eff = effective(read_config(args.config, args.no_config), select=args.select,
+                    ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,
+                    endpoint=args.endpoint, max_bytes=args.max_bytes)
+    _, files = configured_catalog(eff.config)
     report = audit(args.paths, engine=engine, jobs=args.jobs, scheduler=args.scheduler,
-                   since=since, endpoint=args.endpoint, select=select, ignore=ignore,
-                   samples=args.samples, blocksize=args.blocksize, max_bytes=args.max_bytes,
-                   findings_out=args.findings_out,
-                   fail_level=args.fail_level or ("warning" if args.strict else "error"),
+                   since=since, endpoint=eff.endpoint, select=eff.select, ignore=eff.ignore,
+                   samples=args.samples, blocksize=args.blocksize, max_bytes=eff.max_bytes,
+                   findings_out=args.findings_out, fail_level=eff.fail_level,
                    progress=not args.no_progress,
-                   protect=(args.output,) if args.output else ())
+                   protect=(args.output,) if args.output else (), catalog_files=files)
     writer = write_json if args.format == "json" else write_text
     if args.output:
         import io

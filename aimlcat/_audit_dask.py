@@ -14,7 +14,7 @@ Imported only for ``--engine dask``; nothing else in aimlcat imports Dask.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -67,11 +67,13 @@ def _client(client: Any, scheduler: str | None, jobs: int) -> Iterator[Any]:
 _PROBE = "__import__('importlib').import_module('aimlcat._audit').versions()"
 
 
-def _check_environment(cl: Any) -> None:
-    """Refuse, with one message, a cluster whose machines lack this aimlcat."""
-    from ._audit import versions
+def _check_environment(cl: Any, mine: tuple[str, str]) -> None:
+    """Refuse, with one message, a cluster whose machines lack this aimlcat.
 
-    mine = versions()
+    ``mine``: this aimlcat's version and that of the catalog the audit checks with (with
+    extra catalogs, the merged one). The machines report their bundled catalog's: a merged
+    catalog carries the bundled one's version (extra catalogs cannot set one), and the
+    workers check with the client's compiled files, so the same aimlcat is what matters."""
     try:
         found = {"the scheduler": cl.run_on_scheduler(eval, _PROBE)}
         found.update((f"worker {w}", v) for w, v in sorted(cl.run(eval, _PROBE).items()))
@@ -115,20 +117,32 @@ def _failed(exc: BaseException) -> UsageError:
 
 def run_dask(ctx: AuditContext, chunks: Sequence[Chunk],
              take: Callable[[Chunk, Partial, Rows], None], *, jobs: int,
-             scheduler: str | None = None, client: Any = None) -> Partial | None:
+             scheduler: str | None = None, client: Any = None,
+             files: Mapping[str, str] | None = None) -> Partial | None:
     """Audit ``chunks`` on a Dask cluster.
 
     Without a findings table (``ctx.rows`` false) the partitions are reduced on the
     cluster and the merged aggregate is returned; with one, each chunk's result goes
-    to ``take`` in chunk order (see ``run_local``) and None is returned."""
+    to ``take`` in chunk order (see ``run_local``) and None is returned. ``files``: the
+    compiled catalog ``ctx.catalog`` names, scattered to every worker once."""
     db, _, _ = _imports()
     if not chunks:
         return None
+    from ._audit import _catalog
+    from ._version import __version__
+
     _TASK_FAILURES = _task_failures()
     with _client(client, scheduler, jobs) as cl:
-        _check_environment(cl)
+        _check_environment(cl, (__version__, _catalog(ctx.catalog, files).version))
+        extra: tuple[Any, ...] = ()
+        if files is not None:
+            # Once to each worker, not in every task (a task's graph holds a reference):
+            # embedded, the 4 MB would travel with each partition. Broadcast, so that
+            # the scheduler does not crowd the tasks onto the worker that holds them.
+            [shared] = cl.scatter([dict(files)], broadcast=True, hash=False)
+            extra = (shared,)
         bag = db.from_sequence(list(chunks), npartitions=len(chunks))
-        results = bag.map(audit_chunk, ctx)
+        results = bag.map(audit_chunk, ctx, *extra)
         if not ctx.rows:
             total = results.reduction(_per_partition, _aggregate, split_every=SPLIT_EVERY)
             future = cl.compute(total)

@@ -154,7 +154,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     audit = sub.add_parser(
         "audit", help="check request logs (JSON Lines, .gz) at any scale, locally or on Dask",
         description="Check request logs and aggregate the findings: by code, model and "
-        "parameter, with dates, first and last seen, and sample lines. See docs/audit.md.")
+        "parameter, with dates, first and last seen, and sample lines. Settings come from "
+        "[tool.aimlcat] as for lint (select, ignore, fail-level, endpoint, max-bytes, "
+        "extra-catalogs, required-catalog); flags override them. See docs/audit.md.")
     if command == "audit":
         from ._audit import add_arguments as audit_arguments
 
@@ -230,38 +232,19 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     import itertools
     import os
 
-    from ._config import (
-        Config,
-        Selector,
-        check_required_catalog,
-        find_config,
-        load_config,
-        parse_codes,
-    )
+    from ._config import Selector, configured_catalog, effective, read_config
     from ._discover import IgnoreRules, Walker
     from ._exceptions import UsageError
     from ._lint import LintContext, Progress, iter_lint, use_catalog
-    from ._payloads import DEFAULT_MAX_BYTES
     from ._reporters import REPORTERS, ReportContext
     from ._results import SEVERITY_RANK
 
-    # Settings: flags over the configuration file over the defaults.
-    cfg = Config()
-    if not settings.no_config:
-        path = settings.config or find_config()
-        if path is not None:
-            cfg = load_config(path)
-    where = cfg.path or "configuration"
-    # Like ruff: a --select on the command line starts the selection afresh (the file's
-    # ignore list goes with its select); an --ignore alone replaces the file's ignore.
-    select = (parse_codes(settings.select.split(","), "--select") if settings.select
-              else cfg.select or ("AML",))
-    if settings.ignore is not None:
-        ignore = parse_codes(settings.ignore.split(","), "--ignore")
-    else:
-        ignore = () if settings.select else cfg.ignore or ()
-    fail_level = settings.fail_level or ("warning" if settings.strict else None) \
-        or cfg.fail_level or "error"
+    # Settings: flags over the configuration file over the defaults (shared with audit).
+    cfg = read_config(settings.config, settings.no_config)
+    eff = effective(cfg, select=settings.select, ignore=settings.ignore,
+                    fail_level=settings.fail_level, strict=settings.strict,
+                    endpoint=settings.endpoint, max_bytes=settings.max_bytes)
+    fail_level = eff.fail_level
     formats = settings.formats or ((settings.format,) if settings.format else ())
     if not formats:
         formats = ("github",) if os.environ.get("GITHUB_ACTIONS") == "true" else ("text",)
@@ -274,18 +257,7 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     if settings.fix and settings.diff:
         raise UsageError("--fix writes the fixes and --diff only shows them: choose one")
 
-    if cfg.extra_catalogs:
-        from ._config import compile_merged, memory_catalog
-
-        catalog_files: dict[str, str] | None = compile_merged(cfg.extra_catalogs)
-        cat = memory_catalog(catalog_files or {}, cfg.extra_catalogs[0])
-    else:
-        from ._catalog import load_catalog
-
-        catalog_files = None
-        cat = load_catalog()
-    if cfg.required_catalog is not None:
-        check_required_catalog(cfg.required_catalog, cat.version, where)
+    cat, catalog_files = configured_catalog(cfg)
     use_catalog(cat)
 
     excludes = []
@@ -306,10 +278,10 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
               file=sys.stderr)
         return EXIT_USAGE
 
-    ctx = LintContext(endpoint=settings.endpoint or cfg.endpoint,
-                      selector=Selector(select, ignore, cfg.per_file_ignores, cfg.base),
+    ctx = LintContext(endpoint=eff.endpoint,
+                      selector=Selector(eff.select, eff.ignore, cfg.per_file_ignores, cfg.base),
                       fix=settings.fix, diff=settings.diff, catalog_files=catalog_files,
-                      max_bytes=settings.max_bytes or cfg.max_bytes or DEFAULT_MAX_BYTES)
+                      max_bytes=eff.max_bytes)
     jobs = settings.jobs if settings.jobs > 0 else (os.cpu_count() or 1)
     files: Iterable[str] = itertools.chain((first,), found)
     progress = Progress(None, enabled=None if settings.progress else False)

@@ -1,4 +1,4 @@
-"""Lint configuration: ``[tool.aimlcat]`` in ``pyproject.toml``, or ``.aimlcat.toml``.
+"""`lint` and `audit` settings: ``[tool.aimlcat]`` in ``pyproject.toml``, or ``.aimlcat.toml``.
 
 The file is found upward from the working directory (in each directory
 ``.aimlcat.toml`` first, then a ``pyproject.toml`` that has a ``[tool.aimlcat]``
@@ -17,6 +17,11 @@ table). Paths in it are relative to its directory. Keys::
 Command-line flags override the file. Selecting is by prefix, and the longer
 (more specific) of a matching ``select`` and ``ignore`` prefix wins, so
 ``select = ["AML3"]`` with ``ignore = ["AML302"]`` reports AML301 and AML303.
+
+``aimlcat lint`` and ``aimlcat audit`` read the file the same way
+(:func:`read_config`), settle flags against it with :func:`effective`, and get
+their catalog from :func:`configured_catalog`; only ``lint`` applies the keys about
+files in a repository (``exclude``, ``respect-gitignore``, ``per-file-ignores``).
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from typing import Any
 
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 
-__all__ = ["Config", "Selector", "check_required_catalog", "find_config", "load_config",
-           "merged_catalog", "parse_codes"]
+__all__ = ["Config", "Effective", "Selector", "check_required_catalog", "configured_catalog",
+           "effective", "find_config", "load_config", "merged_catalog", "parse_codes",
+           "read_config"]
 
 FAIL_LEVELS = ("error", "warning", "info")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "endpoint", "exclude",
@@ -211,6 +217,68 @@ def load_config(path: str) -> Config:
             dirs.append(full)
         kw["extra_catalogs"] = tuple(dirs)
     return Config(**kw)
+
+
+# -- flags over the file over the defaults ----------------------------------------------
+
+def read_config(path: str | None = None, no_config: bool = False) -> Config:
+    """The configuration a command runs with: none with ``no_config`` (``--no-config``),
+    the file at ``path`` (``--config``), else the one :func:`find_config` finds."""
+    if no_config:
+        return Config()
+    found = path or find_config()
+    return load_config(found) if found is not None else Config()
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """The settings a run uses, each from a flag, else the configuration, else the default."""
+
+    config: Config
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    fail_level: str
+    endpoint: str | None
+    max_bytes: int
+
+
+def effective(config: Config, *, select: str | None = None, ignore: str | None = None,
+              fail_level: str | None = None, strict: bool = False,
+              endpoint: str | None = None, max_bytes: int | None = None) -> Effective:
+    """Settle the flags (``--select``, ``--ignore`` as given: comma-separated, None when
+    absent) against ``config``. The one place both ``lint`` and ``audit`` take it from."""
+    from ._payloads import DEFAULT_MAX_BYTES
+
+    # Like ruff: a --select on the command line starts the selection afresh (the file's
+    # ignore list goes with its select); an --ignore alone replaces the file's ignore.
+    chosen = (parse_codes(select.split(","), "--select") if select
+              else config.select or ("AML",))
+    if ignore is not None:
+        dropped = parse_codes(ignore.split(","), "--ignore")
+    else:
+        dropped = () if select else config.ignore or ()
+    level = fail_level or ("warning" if strict else None) or config.fail_level or "error"
+    return Effective(config=config, select=chosen, ignore=dropped, fail_level=level,
+                     endpoint=endpoint or config.endpoint,
+                     max_bytes=max_bytes or config.max_bytes or DEFAULT_MAX_BYTES)
+
+
+def configured_catalog(config: Config) -> tuple[Any, dict[str, str] | None]:
+    """The catalog ``config`` asks for, checked against its ``required-catalog``: the
+    bundled one, or it merged with ``extra-catalogs``. With extra catalogs, also their
+    compiled files, which worker processes build the same catalog from (None: bundled)."""
+    files: dict[str, str] | None = None
+    if config.extra_catalogs:
+        files = compile_merged(config.extra_catalogs)
+        cat = memory_catalog(files, config.extra_catalogs[0])
+    else:
+        from ._catalog import load_catalog
+
+        cat = load_catalog()
+    if config.required_catalog is not None:
+        check_required_catalog(config.required_catalog, cat.version,
+                               config.path or "configuration")
+    return cat, files
 
 
 # -- which codes are reported -----------------------------------------------------------
