@@ -307,12 +307,13 @@ class Walker:
         if check:
             names = [f for f in names if not _excluded(f, False, excludes, ignores)]
         prefix = root if root.endswith(os.sep) else root + os.sep
-        out: list[tuple[str, tuple[str, str | None]]] = [
-            (f, (prefix + f, None)) for f in names]
-        out += [(d + "/", (prefix + d, os.path.join(absroot, d))) for d in dirs
-                if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
-        out.sort(key=lambda pair: pair[0])
-        return [entry for _, entry in out]
+        # Names sort as plain strings (no key function: the C comparison alone); a
+        # name holds no "/", so the one at the end marks a subdirectory.
+        names += [d + "/" for d in dirs
+                  if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
+        names.sort()
+        return [(prefix + n, None) if n[-1] != "/"
+                else (prefix + n[:-1], os.path.join(absroot, n[:-1])) for n in names]
 
 
 def _is_link(entry: os.DirEntry[str]) -> bool:
