@@ -522,6 +522,21 @@ def test_stdin_reports_positions_too() -> None:
     assert text.startswith(f"<stdin>:1:{col}: AML302 warning:")
 
 
+def test_a_batch_of_large_files_is_not_held_whole(tmp_path: Path) -> None:
+    # Files are read a batch at a time, but the batch ends once its bytes pass a bound:
+    # linting twelve 1.5 MB files needs about what one needs, not twelve times that.
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+                       "user": "x" * 1_500_000})
+    one, many = tmp_path / "one", tmp_path / "many"
+    one.mkdir()
+    many.mkdir()
+    (one / "a.json").write_text(body)
+    for i in range(12):
+        (many / f"{i:02d}.json").write_text(body)
+    small, large = _lint_peak(one, "text"), _lint_peak(many, "text")
+    assert large < 2 * small, f"peak {small:,} B for one file, {large:,} B for twelve"
+
+
 def _lint_peak(files_dir: Path, fmt: str) -> int:
     import tracemalloc
 
