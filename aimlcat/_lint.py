@@ -170,8 +170,8 @@ def check_files(paths: Sequence[str], ctx: LintContext, *,
     across the batch instead of being evicted by the other steps' (and by the
     kernel's work in the system calls) once per file. On the bench corpus of
     10,000 small files that is 15-20 % of the lint's time. A batch is small
-    (:data:`_BATCH` files, and once their bytes pass :data:`_BATCH_BYTES` the
-    rest go to the next batch), so memory stays flat. With ``--fix``/``--diff``
+    (:data:`_BATCH` files, fewer once their bytes pass :data:`_BATCH_BYTES`), so
+    memory stays flat. With ``--fix``/``--diff``
     files are checked one at a time (a file named twice must be read again
     after its fix); JSON Lines files and standard input always are."""
     if ctx.fix or ctx.diff or len(paths) < 2:
@@ -184,13 +184,13 @@ def check_files(paths: Sequence[str], ctx: LintContext, *,
 
 def _check_batch(paths: Sequence[str], ctx: LintContext,
                  stdin_text: str | None) -> list[FileResult]:
-    """The results of the first files of ``paths``: all of them, or as many as were read
-    before their bytes passed :data:`_BATCH_BYTES` (at least one)."""
+    """The results of the first files of ``paths``: :data:`_BATCH` of them, or fewer when
+    their bytes passed :data:`_BATCH_BYTES` first (at least one)."""
     max_bytes = ctx.max_bytes
     read: list[Any] = []
     held = 0
     for path in paths:
-        if held > _BATCH_BYTES:
+        if held > _BATCH_BYTES or len(read) == _BATCH:
             break
         kind = None if path == "-" else file_kind(path)
         if kind is None or kind == "jsonl":
