@@ -318,8 +318,9 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
         try:
             for r in iter_lint(files, ctx, jobs=jobs, progress=progress, stdin_text=stdin_text):
                 broken = broken or r.error is not None or r.fix_error is not None
-                failed = failed or any(SEVERITY_RANK[lf.finding.severity] >= floor
-                                       for lf in r.findings)
+                if r.findings and not failed:
+                    failed = any(SEVERITY_RANK[lf.finding.severity] >= floor
+                                 for lf in r.findings)
                 if settings.diff:
                     if r.diff:
                         changed += 1

@@ -107,6 +107,11 @@ class IgnoreRules:
     def __bool__(self) -> bool:
         return bool(self.rules)
 
+    @property
+    def matches_files(self) -> bool:
+        """False when every pattern is for directories only (``build/``): no file matches."""
+        return self._any_file is not None
+
     def verdict(self, abspath: str, is_dir: bool) -> bool | None:
         """True: ignored; False: re-included by a ``!`` pattern; None: no pattern matches."""
         if not abspath.startswith(self.base):
@@ -305,14 +310,20 @@ class Walker:
         # Per directory, not per file: this loop sees every file of a large lint.
         names = [f for f in files if f.endswith(suffixes) and f[:1] != "."]
         if check:
-            names = [f for f in names if not _excluded(f, False, excludes, ignores)]
+            # Sources whose patterns are all for directories say nothing about a file.
+            file_excludes = [x for x in excludes if x[0].matches_files]
+            file_ignores = [x for x in ignores if x[0].matches_files]
+            if file_excludes or file_ignores:
+                names = [f for f in names
+                         if not _excluded(f, False, file_excludes, file_ignores)]
         prefix = root if root.endswith(os.sep) else root + os.sep
-        out: list[tuple[str, tuple[str, str | None]]] = [
-            (f, (prefix + f, None)) for f in names]
-        out += [(d + "/", (prefix + d, os.path.join(absroot, d))) for d in dirs
-                if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
-        out.sort(key=lambda pair: pair[0])
-        return [entry for _, entry in out]
+        # Names sort as plain strings (no key function: the C comparison alone); a
+        # name holds no "/", so the one at the end marks a subdirectory.
+        names += [d + "/" for d in dirs
+                  if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
+        names.sort()
+        return [(prefix + n, None) if n[-1] != "/"
+                else (prefix + n[:-1], os.path.join(absroot, n[:-1])) for n in names]
 
 
 def _is_link(entry: os.DirEntry[str]) -> bool:

@@ -61,10 +61,17 @@ class JsonNode:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+_BLANKS = frozenset(" \t\n\r")
 # A member's key, the colon and the blanks around it, in one match (group 1: the
-# key as written, escapes and all); then what follows a value: `,` or a closer.
-_MEMBER = re.compile(r'[ \t\n\r]*"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL)
-_AFTER = re.compile(r"[ \t\n\r]*([,}\]])[ \t\n\r]*")
+# key as written, escapes and all).
+# (The string's body written as runs of plain characters between escapes, not as one
+# alternation per character: the same matches in about two thirds of the time.)
+_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL)
+# What follows a member that is not the last: the comma and the next member's key, in
+# one match (no match: the object ends there); and the comma between array items.
+_NEXT = re.compile(r'[ \t\n\r]*,[ \t\n\r]*"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*',
+                   re.DOTALL)
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 # The C scanner behind JSONDecoder.raw_decode, called directly: (value, end). It is how
 # values off every wanted path are passed over.
 _skip: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
@@ -72,6 +79,8 @@ _skip: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-t
 
 def _ws(text: str, pos: int) -> int:
     """The offset of the first non-blank character at or after ``pos``."""
+    if text[pos:pos + 1] not in _BLANKS:
+        return pos
     m = _WS.match(text, pos)
     return m.end() if m is not None else pos
 
@@ -141,7 +150,6 @@ class _JsonWalk:
             while m is not None:
                 raw = m.group(1)
                 key = raw if "\\" not in raw else json.loads(f'"{raw}"')
-                kstart = m.start(1) - 1
                 vstart = m.end()
                 child = kids.get(key)
                 if child is None:
@@ -151,19 +159,12 @@ class _JsonWalk:
                     cnode = self.nodes.get(child)
                     if cnode is None:
                         cnode = self.nodes[child] = JsonNode()
-                    cnode.key_start, cnode.key_end = kstart, m.end(1) + 1
+                    cnode.key_start, cnode.key_end = m.start(1) - 1, m.end(1) + 1
                     pos = self.value(vstart, child)
                 if members is not None:
-                    members.append((key, kstart, vstart, pos))
-                after = _AFTER.match(text, pos)
-                if after is None:
-                    break
-                if after.group(1) != ",":
-                    node.value_end = pos = after.start(1) + 1
-                    self._closed(ptr)
-                    return pos
-                m = _MEMBER.match(text, after.end())
-            pos = _ws(text, pos) + 1  # an empty object: past its `}`
+                    members.append((key, m.start(1) - 1, vstart, pos))
+                m = _NEXT.match(text, pos)
+            pos = _ws(text, pos) + 1  # past the `}` (the text is valid JSON)
             node.value_end = pos
             self._closed(ptr)
             return pos
@@ -178,13 +179,11 @@ class _JsonWalk:
                     if members is not None:
                         members.append((str(i), -1, vstart, pos))
                     i += 1
-                    after = _AFTER.match(text, pos)
-                    if after is None:
+                    comma = _COMMA.match(text, pos)
+                    if comma is None:
+                        pos = _ws(text, pos)  # the `]`
                         break
-                    if after.group(1) != ",":
-                        pos = after.start(1)
-                        break
-                    pos = after.end()
+                    pos = comma.end()
             node.value_end = pos + 1
             self._closed(ptr)
             return pos + 1

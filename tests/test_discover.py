@@ -86,6 +86,23 @@ def test_gitignore_files_in_a_work_tree(tmp_path: Path) -> None:
                           "sub/deeper/d.yaml", "sub/keep.tmp.json", "x.jsonl", "y.jsonl.gz"]
 
 
+def test_directory_only_gitignore_does_not_hide_a_shallower_file_pattern(tmp_path: Path) -> None:
+    # A .gitignore whose patterns are all for directories is passed over for files (it
+    # has nothing to say about them): the shallower one's file patterns still apply.
+    (tmp_path / ".git").mkdir()
+    tree(tmp_path, ["a.json", "a.tmp.json", "sub/b.json", "sub/b.tmp.json", "sub/out/c.json",
+                    "sub/out.json"])
+    (tmp_path / ".gitignore").write_text("*.tmp.json\n")
+    (tmp_path / "sub" / ".gitignore").write_text("out/\nbuild/\n")
+    assert not IgnoreRules(str(tmp_path), ["out/", "build/"]).matches_files
+    assert IgnoreRules(str(tmp_path), ["out/", "!keep.json"]).matches_files
+    found = rel(tmp_path, list(Walker(respect_gitignore=True).files([str(tmp_path)])))
+    assert found == ["a.json", "sub/b.json", "sub/out.json"]
+    found = rel(tmp_path, list(Walker(exclude=[IgnoreRules(str(tmp_path), ["sub/"])]).files(
+        [str(tmp_path)])))
+    assert found == ["a.json", "a.tmp.json"]
+
+
 def test_named_paths_win_unless_force_exclude(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     tree(tmp_path, ["out/x.json", "out/deeper/y.json", "ok.json"])

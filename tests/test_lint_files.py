@@ -386,6 +386,42 @@ def test_jobs_give_the_same_output(tmp_path: Path) -> None:
     assert cli(*args, "--format", "json") == cli(*args, "--format", "json", "-j", "0")
 
 
+def test_batches_give_what_one_file_at_a_time_gives(tmp_path: Path) -> None:
+    from aimlcat._lint import LintContext, check_file, check_files, iter_lint
+    from aimlcat._results import FileResult
+
+    # check_files reads, parses and validates a batch a step at a time: every kind of
+    # file, every way of failing, and standard input give what check_file gives.
+    files = {
+        "good.json": json.dumps({"model": "gpt-4o", "messages": HELLO}),
+        "warn.json": json.dumps(GPT4O_MAX_TOKENS, indent=2),
+        "env.json": json.dumps({"endpoint": "/v1/chat/completions", "body": {
+            "model": "gpt-4o", "messages": HELLO, "temperatur": 1}}),
+        "dup.json": '{"model": "gpt-4o", "messages": [], "model": "gpt-4o"}',
+        "key.json": json.dumps({"model": "gpt-4o", "messages": HELLO, "api_key": "x"}),
+        "broken.json": '{"model": "gpt-4o",\n  "messages": [}',
+        "empty.json": "  \n",
+        "list.json": "[1, 2]",
+        "req.yaml": "model: gpt-4o\nmessages: []\nmax_tokens: 5  # aimlcat: ignore[AML302]\n",
+        "bad.yaml": "model: [\n",
+        "lines.jsonl": batch_line(1, GPT4O_MAX_TOKENS) + "\nnope\n",
+        "big.json": json.dumps({"model": "gpt-4o", "messages": HELLO, "x": "y" * 70_000}),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "adir.json").mkdir()
+    paths = [str(tmp_path / n) for n in sorted(files)]
+    paths[3:3] = ["-", str(tmp_path / "missing.json"), str(tmp_path / "adir.json")]
+    stdin = json.dumps({"model": "gpt-4o", "messages": HELLO, "temperatur": 1})
+    for ctx in (LintContext(), LintContext(endpoint="/v1/chat/completions", max_bytes=60_000)):
+        one = [check_file(p, ctx, stdin_text=stdin) for p in paths]
+        assert check_files(paths, ctx, stdin_text=stdin) == one
+        assert list(iter_lint(iter(paths), ctx, stdin_text=stdin)) == one
+        assert all(isinstance(r, FileResult) for r in one)
+    assert sum(r.error is not None for r in one) == 6  # the big file, over 60,000 bytes
+    assert sum(bool(r.findings) for r in one) == 7
+
+
 def test_several_formats_in_one_run(tmp_path: Path) -> None:
     f = tmp_path / "a.json"
     f.write_text(json.dumps(GPT4O_MAX_TOKENS))
@@ -484,6 +520,21 @@ def test_stdin_reports_positions_too() -> None:
     code, text = cli("lint", "-", stdin=json.dumps(GPT4O_MAX_TOKENS))
     col = json.dumps(GPT4O_MAX_TOKENS).index('"max_tokens"') + 1
     assert text.startswith(f"<stdin>:1:{col}: AML302 warning:")
+
+
+def test_a_batch_of_large_files_is_not_held_whole(tmp_path: Path) -> None:
+    # Files are read a batch at a time, but the batch ends once its bytes pass a bound:
+    # linting twelve 1.5 MB files needs about what one needs, not twelve times that.
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+                       "user": "x" * 1_500_000})
+    one, many = tmp_path / "one", tmp_path / "many"
+    one.mkdir()
+    many.mkdir()
+    (one / "a.json").write_text(body)
+    for i in range(12):
+        (many / f"{i:02d}.json").write_text(body)
+    small, large = _lint_peak(one, "text"), _lint_peak(many, "text")
+    assert large < 2 * small, f"peak {small:,} B for one file, {large:,} B for twelve"
 
 
 def _lint_peak(files_dir: Path, fmt: str) -> int:

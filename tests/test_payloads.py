@@ -147,6 +147,22 @@ def test_size_limit(tmp_path: Path) -> None:
     assert read_payload(str(f), max_bytes=10_000).body["model"] == "gpt-4o"
 
 
+@pytest.mark.parametrize("size", [1000, 1001, 65_535, 65_536, 65_537, 300_000])
+@pytest.mark.parametrize("limit", [1000, 65_536, 200_000])
+def test_size_limit_at_the_edges(tmp_path: Path, size: int, limit: int) -> None:
+    # A file is read without asking its size first unless the first read fills its
+    # buffer: at, just under and just over the limit and the 64 KiB read, whole or refused.
+    f = tmp_path / "edge.json"
+    head = '{"model": "gpt-4o", "messages": [], "x": "'
+    f.write_text(head + "y" * (size - len(head) - 2) + '"}')
+    assert f.stat().st_size == size
+    if size > limit:
+        with pytest.raises(PayloadError, match=f"is {size:,} bytes, over the {limit:,}-byte"):
+            read_payload(str(f), max_bytes=limit)
+    else:
+        assert len(read_payload(str(f), max_bytes=limit).body["x"]) == size - len(head) - 2
+
+
 def test_gzip_that_unpacks_past_the_limit(tmp_path: Path) -> None:
     import gzip
 

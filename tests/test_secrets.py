@@ -26,6 +26,11 @@ TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9xyzxyzxyz"
       "body": {"model": "gpt-4o"}}, ["/headers/Authorization"]),
     ({"url": "/v1/chat/completions", "body": {"model": "gpt-4o", "x-api-key": "k"}},
      ["/body/x-api-key"]),
+    # Named in the headers with nothing key-shaped anywhere; a key pasted as a field name.
+    ({"endpoint": "/v1/chat/completions", "headers": {"X-Api-Key": "plain"},
+      "body": {"model": "gpt-4o"}}, ["/headers/X-Api-Key"]),
+    ({"url": "/v1/chat/completions", "body": {"model": "gpt-4o", KEY: 1}},
+     ["/body/sk-pro…[redacted]"]),
     # Nested text is not searched (too costly per file), but never printed: see below.
     ({"model": "gpt-4o", "messages": [{"role": "user", "content": f"use {KEY}"}]}, []),
     ({"model": "gpt-4o", "api_key": ""}, []),  # an empty placeholder holds nothing
