@@ -80,15 +80,21 @@ def _jtype(value: Any) -> str:
 
 
 def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) -> Report:
-    # The lane: a body shaped like one seen before (same model, endpoint argument and
-    # keys, all of them plain parameters of an active model's current endpoint) needs
-    # only the engine's verdict and the context-window check. Anything else, and any
-    # body the engine rejects, takes the full path below.
+    # The lane: a body for a model and endpoint argument that gave a clean report before
+    # (an active model on its current endpoint), whose keys are all plain parameters
+    # there, needs only the engine's verdict and the context-window check: every other
+    # finding depends on the model, the endpoint or a key that is not plain. Where the
+    # endpoint is inferred from the keys (a model served on several), the lane is keyed
+    # by the body's exact keys. Anything else, and any body the engine rejects, takes
+    # the full path below.
     # A lane is (model, endpoint, the engine's is_valid, token family or None, window,
-    # parameter summaries, the model as shown): the window check's cheap bound runs here,
-    # and only a prompt that may not fit goes to context_findings.
+    # parameter summaries, the model as shown, the plain parameters or None): the window
+    # check's cheap bound runs here, and only a prompt that may not fit goes on to
+    # context_findings.
     if payload.__class__ is dict and payload.get("model").__class__ is str:
-        lane = cat.lanes.get((endpoint, *payload, payload["model"]))
+        lane = cat.lanes.get((endpoint, payload["model"]))
+        if lane is None or not payload.keys() <= lane[7]:
+            lane = cat.lanes.get((endpoint, *payload, payload["model"]))
         if lane is not None and lane[2](payload):
             report = Report(model=lane[0], endpoint=lane[1])
             family = lane[3]
@@ -218,9 +224,10 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     if rejected or not plan.fast.is_valid(payload):
         _schema_findings(cat, mid, path, payload, plan, out, shown)
     elif not out and status == "active" and len(cat.lanes) < _LANES:
-        cat.lanes[(endpoint, *payload, model)] = (
+        fixed = endpoint is not None or len(eps) == 1  # the keys do not choose the endpoint
+        cat.lanes[(endpoint, model) if fixed else (endpoint, *payload, model)] = (
             mid, path, plan.fast.is_valid, FAMILIES.get(path) if window is not None else None,
-            window, params, shown)
+            window, params, shown, plan.plain if fixed else None)
     if window is not None:
         _window_findings(payload, path, window, params, shown, out)
     return report
