@@ -1311,6 +1311,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE",
                    help="read this pyproject.toml or .aimlcat.toml instead of searching")
     p.add_argument("--no-config", action="store_true", help="read no configuration file")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compile extra-catalogs afresh; read and write no catalog cache")
 
 
 def run(args: argparse.Namespace, out: IO[str]) -> int:
@@ -1331,7 +1333,7 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     eff = effective(read_config(args.config, args.no_config), select=args.select,
                     ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,
                     endpoint=args.endpoint, max_bytes=args.max_bytes)
-    _, files = configured_catalog(eff.config)
+    _, files = configured_catalog(eff.config, cache=not args.no_cache)
     report = audit(args.paths, engine=engine, jobs=args.jobs, scheduler=args.scheduler,
                    since=since, endpoint=eff.endpoint, select=eff.select, ignore=eff.ignore,
                    samples=args.samples, blocksize=args.blocksize, max_bytes=eff.max_bytes,

@@ -82,6 +82,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     files.add_argument("--config", metavar="FILE",
                        help="read this pyproject.toml or .aimlcat.toml instead of searching")
     files.add_argument("--no-config", action="store_true", help="read no configuration file")
+    files.add_argument("--no-cache", action="store_true",
+                       help="compile extra-catalogs afresh; read and write no catalog cache")
     fixing = lint.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true",
                         help="rewrite files with the safe fixes (renames, removals)")
@@ -207,6 +209,7 @@ class LintSettings:
     max_bytes: int | None = None
     config: str | None = None
     no_config: bool = False
+    no_cache: bool = False
     fix: bool = False
     diff: bool = False
     #: The spine's single-format field (``format="json"``), still accepted.
@@ -257,7 +260,7 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     if settings.fix and settings.diff:
         raise UsageError("--fix writes the fixes and --diff only shows them: choose one")
 
-    cat, catalog_files = configured_catalog(cfg)
+    cat, catalog_files = configured_catalog(cfg, cache=not settings.no_cache)
     use_catalog(cat)
 
     excludes = []
@@ -639,7 +642,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
                 exclude=tuple(args.exclude) if args.exclude is not None else None,
                 force_exclude=args.force_exclude, respect_gitignore=args.respect_gitignore,
                 jobs=args.jobs, max_bytes=args.max_bytes, config=args.config,
-                no_config=args.no_config, fix=args.fix,
+                no_config=args.no_config, no_cache=args.no_cache, fix=args.fix,
                 diff=args.diff), out, stdin)
         if args.command == "rule":
             return cmd_rule(args, out)

@@ -12,6 +12,7 @@ table). Paths in it are relative to its directory. Keys::
     exclude = ["fixtures/", "*.draft.json"]  # gitignore-style, on top of .gitignore
     respect-gitignore = true
     extra-catalogs = ["catalog-private"]     # YAML model files merged with the bundled catalog
+    cache-dir = ".aimlcat_cache"   # where the merged catalog is cached (this is the default)
     required-catalog = ">=2026.8"  # PEP 440 specifier the catalog version must satisfy
 
 Command-line flags override the file. Selecting is by prefix, and the longer
@@ -34,13 +35,13 @@ from typing import Any
 
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 
-__all__ = ["Config", "Effective", "Selector", "check_required_catalog", "configured_catalog",
-           "effective", "find_config", "load_config", "merged_catalog", "parse_codes",
-           "read_config"]
+__all__ = ["CACHE_DIR_NAME", "Config", "Effective", "Selector", "cache_location",
+           "cached_merged", "check_required_catalog", "configured_catalog", "effective",
+           "find_config", "load_config", "merged_catalog", "parse_codes", "read_config"]
 
 FAIL_LEVELS = ("error", "warning", "info")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "endpoint", "exclude",
-         "respect-gitignore", "extra-catalogs", "required-catalog", "max-bytes")
+         "respect-gitignore", "extra-catalogs", "required-catalog", "max-bytes", "cache-dir")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class Config:
     extra_catalogs: tuple[str, ...] = ()
     required_catalog: str | None = None
     max_bytes: int | None = None
+    cache_dir: str | None = None
 
 
 def _mentions_table(text: str) -> bool:
@@ -216,6 +218,10 @@ def load_config(path: str) -> Config:
                                  f"({full})")
             dirs.append(full)
         kw["extra_catalogs"] = tuple(dirs)
+    if "cache-dir" in table:
+        if not isinstance(table["cache-dir"], str) or not table["cache-dir"]:
+            raise UsageError(f"{where('cache-dir')}: expected a directory (a string)")
+        kw["cache_dir"] = os.path.normpath(os.path.join(base, table["cache-dir"]))
     return Config(**kw)
 
 
@@ -263,14 +269,17 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
                      max_bytes=max_bytes or config.max_bytes or DEFAULT_MAX_BYTES)
 
 
-def configured_catalog(config: Config) -> tuple[Any, dict[str, str] | None]:
+def configured_catalog(config: Config, *, cache: bool = True) -> tuple[Any, dict[str, str] | None]:
     """The catalog ``config`` asks for, checked against its ``required-catalog``: the
     bundled one, or it merged with ``extra-catalogs``. With extra catalogs, also their
-    compiled files, which worker processes build the same catalog from (None: bundled)."""
+    compiled files, which worker processes build the same catalog from (None: bundled).
+
+    A merged catalog is compiled once and kept in the cache (:func:`cached_merged`,
+    at :func:`cache_location`); ``cache=False`` (``--no-cache``) compiles it afresh."""
     files: dict[str, str] | None = None
     if config.extra_catalogs:
-        files = compile_merged(config.extra_catalogs)
-        cat = memory_catalog(files, config.extra_catalogs[0])
+        files, cat = cached_merged(config.extra_catalogs,
+                                   cache_location(config) if cache else None)
     else:
         from ._catalog import load_catalog
 
@@ -388,22 +397,64 @@ def merged_catalog(extra: Sequence[str]) -> Any:
 
 def compile_merged(extra: Sequence[str]) -> dict[str, str]:
     """Compiled catalog files (relative path -> text) of the bundled catalog plus ``extra``."""
-    import shutil
+    return _compile_sources(_gather_sources(extra))
+
+
+# A source tree: (name inside the merged tree, the real directory, its files as
+# (relative POSIX path, bytes), sorted). The key of the cache and the compiler both
+# take the same bytes, read once, so what is compiled is what was keyed.
+_Source = tuple[str, str, list[tuple[str, bytes]]]
+
+
+def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
+    """Every file under ``root`` (symbolic links followed, as the copy the loader reads
+    used to be made), with its bytes; names starting with ``.`` left out if asked."""
+    out: list[tuple[str, bytes]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        if skip_hidden:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames.sort()
+        for name in sorted(filenames):
+            if skip_hidden and name.startswith("."):
+                continue
+            full = os.path.join(dirpath, name)
+            try:
+                with open(full, "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                raise CatalogError([CatalogProblem(
+                    file=full, line=None, key="",
+                    message=f"cannot read: {exc.strerror or exc}")]) from None
+            out.append((os.path.relpath(full, root).replace(os.sep, "/"), data))
+    return out
+
+
+def _gather_sources(extra: Sequence[str]) -> list[_Source]:
+    source = bundled_catalog_source()
+    sources: list[_Source] = [("", source, _gather(source, False))]
+    for i, d in enumerate(extra):
+        sources.append((f"_extra{i}", d, _gather(d, True)))
+    return sources
+
+
+def _compile_sources(sources: Sequence[_Source]) -> dict[str, str]:
     import tempfile
 
     from ._compiler import compile_catalog
     from ._loader import load_catalog_source
 
-    source = bundled_catalog_source()
     with tempfile.TemporaryDirectory(prefix="aimlcat-catalog-") as tmp:
         root = os.path.join(tmp, "catalog")
-        shutil.copytree(source, root)
-        names: dict[str, str] = {"catalog/": os.path.join(source, "")}
-        for i, d in enumerate(extra):
-            name = f"catalog/_extra{i}/"
-            shutil.copytree(d, os.path.join(root, f"_extra{i}"),
-                            ignore=shutil.ignore_patterns(".*"))
-            names[name] = os.path.join(d, "")
+        names: dict[str, str] = {}
+        for name, real, files in sources:
+            top = os.path.join(root, name) if name else root
+            names[f"catalog/{name}/" if name else "catalog/"] = os.path.join(real, "")
+            os.makedirs(top, exist_ok=True)
+            for rel, data in files:
+                target = os.path.join(top, *rel.split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as fh:
+                    fh.write(data)
         try:
             return compile_catalog(load_catalog_source(root))
         except CatalogError as exc:
@@ -436,6 +487,217 @@ def memory_catalog(files: Mapping[str, str], label: str) -> Any:
             return schema
 
     return MemoryCatalog(json.loads(files["index.json"]), Path(label))
+
+
+# -- the cache of merged catalogs -------------------------------------------------------
+#
+# Compiling the bundled YAML with extra catalogs takes seconds; a lint in a pre-commit
+# hook or on every CI commit would pay them each time. The compiled files are kept in
+# one file per key, named by a SHA-256 of everything that decides them (below), so an
+# entry is never stale: a changed input is another name. Like ``.ruff_cache``, the
+# cache sits beside the configuration file (extra catalogs come only from one), holds a
+# ``.gitignore`` of ``*`` and a ``CACHEDIR.TAG``, and keeps the few entries last used.
+
+CACHE_DIR_NAME = ".aimlcat_cache"
+_CACHE_FORMAT = 1  # the layout of an entry; part of the key
+_CACHE_MAGIC = b"aimlcat merged catalog\n"
+_CACHE_KEEP = 4  # entries kept (a few private catalogs or branches); older ones pruned
+_STALE_TEMP = 3600.0  # seconds after which a temporary file of a killed writer goes
+_GITIGNORE = "# Created by aimlcat: the compiled catalog cache.\n*\n"
+_CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+                 "# This file is a cache directory tag created by aimlcat.\n"
+                 "# For information about cache directory tags, see https://bford.info/cachedir/\n")
+
+#: How many times this process compiled a merged catalog (the tests read it).
+compilations = [0]
+
+
+def cache_location(config: Config) -> str | None:
+    """Where merged catalogs are cached, or None for no cache: ``AIMLCAT_NO_CACHE`` set
+    (to anything but ``0``) turns it off; else ``AIMLCAT_CACHE_DIR``, else the file's
+    ``cache-dir``, else ``.aimlcat_cache`` beside the configuration file. (Without a
+    configuration file, as a :class:`Config` made in code, there is no default.)"""
+    if os.environ.get("AIMLCAT_NO_CACHE", "") not in ("", "0"):
+        return None
+    env = os.environ.get("AIMLCAT_CACHE_DIR")
+    if env:
+        return os.path.abspath(env)
+    if config.cache_dir:
+        return config.cache_dir
+    if config.path:
+        return os.path.join(config.base, CACHE_DIR_NAME)
+    return None
+
+
+def _code_digest() -> bytes:
+    """What of aimlcat itself decides a compiled catalog: its version and the bytes of its
+    modules and meta-schema (a source checkout changes them without a new version)."""
+    import hashlib
+
+    from ._catalog import _INDEX_FORMAT
+    from ._version import __version__
+
+    h = hashlib.sha256(f"{__version__}\0{_INDEX_FORMAT}\0{_CACHE_FORMAT}\0".encode())
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        if name.endswith((".py", ".json")):
+            with open(os.path.join(here, name), "rb") as fh:
+                data = fh.read()
+            h.update(f"{name}\0{len(data)}\0".encode())
+            h.update(data)
+    return h.digest()
+
+
+def _cache_key(sources: Sequence[_Source]) -> str:
+    """The SHA-256 of aimlcat (:func:`_code_digest`) and of every source file's place and
+    bytes: the bundled YAML and each extra directory (its path too) as the loader reads them."""
+    import hashlib
+
+    h = hashlib.sha256(_code_digest())
+    for name, real, files in sources:
+        h.update(f"\0{name}\0{real}\0{len(files)}\0".encode())
+        for rel, data in files:
+            h.update(f"{rel}\0{len(data)}\0".encode())
+            h.update(data)
+    return h.hexdigest()
+
+
+def _entry_path(directory: str, key: str) -> str:
+    return os.path.join(directory, f"merged-{key[:40]}.cat")
+
+
+def _read_entry(path: str, key: str) -> dict[str, str] | None:
+    """The compiled files of a cache entry, or None when it is missing, unreadable, for
+    another key, truncated or changed in any byte (its body's SHA-256 is checked)."""
+    import hashlib
+    import json
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    if not data.startswith(_CACHE_MAGIC):
+        return None
+    end = data.find(b"\n", len(_CACHE_MAGIC))
+    if end < 0:
+        return None
+    try:
+        head = json.loads(data[len(_CACHE_MAGIC):end])
+        if head["key"] != key:
+            return None
+        body = memoryview(data)[end + 1:]
+        sizes = [(str(name), int(size)) for name, size in head["files"]]
+        if sum(size for _, size in sizes) != len(body) or \
+                hashlib.sha256(body).hexdigest() != head["sha256"]:
+            return None
+        files: dict[str, str] = {}
+        at = 0
+        for name, size in sizes:
+            files[name] = str(body[at:at + size], "utf-8")
+            at += size
+    except (ValueError, KeyError, TypeError):
+        return None
+    return files if "index.json" in files else None
+
+
+def _write_entry(directory: str, key: str, files: Mapping[str, str]) -> None:
+    """Write an entry atomically (a reader sees all of it or none; two runs writing the
+    same key write the same bytes), mark the directory as a cache, prune old entries."""
+    import hashlib
+    import json
+
+    from ._fsutil import atomic_binary
+
+    os.makedirs(directory, exist_ok=True)
+    for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+        marker = os.path.join(directory, name)
+        if not os.path.exists(marker):
+            from ._fsutil import atomic_write_text
+
+            atomic_write_text(marker, text)
+    names = sorted(files)
+    blobs = [files[n].encode("utf-8") for n in names]
+    h = hashlib.sha256()
+    for b in blobs:
+        h.update(b)
+    head = {"key": key, "sha256": h.hexdigest(),
+            "files": [[n, len(b)] for n, b in zip(names, blobs, strict=True)]}
+    path = _entry_path(directory, key)
+    with atomic_binary(path) as fh:
+        fh.write(_CACHE_MAGIC)
+        fh.write(json.dumps(head, separators=(",", ":")).encode())
+        fh.write(b"\n")
+        for b in blobs:
+            fh.write(b)
+    _prune(directory, keep=path)
+
+
+def _prune(directory: str, keep: str) -> None:
+    """Delete all but the :data:`_CACHE_KEEP` entries used last, and temporary files a
+    killed writer left. Another run may be pruning too: a file already gone is fine."""
+    import time
+
+    entries: list[tuple[float, str]] = []
+    doomed: list[str] = []
+    now = time.time()
+    for entry in os.scandir(directory):
+        try:
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if entry.name.startswith("merged-") and entry.name.endswith(".cat"):
+            if entry.path != keep:
+                entries.append((mtime, entry.path))
+        elif entry.name.startswith(".merged-") and entry.name.endswith(".tmp") \
+                and now - mtime > _STALE_TEMP:
+            doomed.append(entry.path)
+    entries.sort(reverse=True)
+    doomed.extend(path for _, path in entries[_CACHE_KEEP - 1:])
+    for path in doomed:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str, str], Any]:
+    """The compiled files of the bundled catalog plus ``extra``, and the catalog over
+    them: from the cache in ``directory`` when an entry has this key, else compiled and
+    written there. ``directory`` None: no cache. A bad entry is compiled again; a cache
+    that cannot be written costs one warning line on stderr, never the run."""
+    sources = _gather_sources(extra)
+    label = extra[0] if extra else "<memory>"
+    if directory is None:
+        compilations[0] += 1
+        files = _compile_sources(sources)
+        return files, memory_catalog(files, label)
+    key = _cache_key(sources)
+    path = _entry_path(directory, key)
+    cached = _read_entry(path, key)
+    if cached is not None:
+        try:
+            cat = memory_catalog(cached, label)
+        except (CatalogError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # a well-formed entry whose index is not: compile it again
+        else:
+            try:
+                os.utime(path)  # used now: pruning keeps the entries used last
+            except OSError:
+                pass
+            return cached, cat
+    compilations[0] += 1
+    files = _compile_sources(sources)
+    try:
+        _write_entry(directory, key, files)
+    except OSError as exc:
+        import sys
+
+        from ._fsutil import write_error
+
+        print(f"aimlcat: warning: not cached: {write_error(directory, exc)} "
+              "(set cache-dir or AIMLCAT_CACHE_DIR, or pass --no-cache)", file=sys.stderr)
+    return files, memory_catalog(files, label)
 
 
 def whole_number(least: int) -> Any:
