@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -471,6 +472,7 @@ def _stat(path: str) -> tuple[int, bool]:
 
 
 _STATE: dict[Any, Any] = {}  # this process's catalogs and selectors, built once
+_STATE_LOCK = threading.Lock()
 
 
 def catalog_digest(files: Mapping[str, str]) -> str:
@@ -503,9 +505,14 @@ def _catalog(digest: str | None = None, files: Mapping[str, str] | None = None) 
                                    "this process")
             from ._config import memory_catalog
 
-            for old in [k for k in _STATE if k[0] == "catalog" and k[1] is not None]:
-                del _STATE[old]
-            cat = memory_catalog(files, "<extra catalogs>")
+            with _STATE_LOCK:  # a Dask worker runs tasks in several threads
+                cat = _STATE.get(key)
+                if cat is None:
+                    for old in [k for k in list(_STATE) if k[0] == "catalog"
+                                and k[1] is not None]:
+                        _STATE.pop(old, None)
+                    cat = _STATE[key] = memory_catalog(files, "<extra catalogs>")
+            return cat
         _STATE[key] = cat
     return cat
 

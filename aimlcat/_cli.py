@@ -234,6 +234,7 @@ def _use_color(setting: str, stream: IO[str]) -> bool:
 def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> int:
     import itertools
     import os
+    import re
 
     from ._config import Selector, configured_catalog, effective, read_config
     from ._discover import IgnoreRules, Walker
@@ -268,6 +269,11 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
         excludes.append(IgnoreRules(os.getcwd(), settings.exclude))
     elif cfg.exclude:
         excludes.append(IgnoreRules(cfg.base, cfg.exclude))
+    # A private catalog's YAML files are catalog sources, never request payloads.
+    for d in cfg.extra_catalogs:
+        parent, name = os.path.split(os.path.abspath(d).rstrip(os.sep))
+        escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", name)  # gitignore's own escapes
+        excludes.append(IgnoreRules(parent, [f"/{escaped}/"]))
     respect = cfg.respect_gitignore if settings.respect_gitignore is None \
         else settings.respect_gitignore
     walker = Walker(exclude=excludes, respect_gitignore=respect,

@@ -407,15 +407,17 @@ _Source = tuple[str, str, list[tuple[str, bytes]]]
 
 
 def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
-    """Every file under ``root`` (symbolic links followed, as the copy the loader reads
-    used to be made), with its bytes; names starting with ``.`` left out if asked."""
+    """The files under ``root`` the loader reads (``*.yaml``; symbolic links followed, as
+    the copy the loader reads used to be made), with their bytes; names starting with
+    ``.`` left out if asked. Nothing else there (a README, an editor's backup, a cache
+    directory inside) changes the compiled catalog, so nothing else is in its key."""
     out: list[tuple[str, bytes]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         if skip_hidden:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         dirnames.sort()
         for name in sorted(filenames):
-            if skip_hidden and name.startswith("."):
+            if (skip_hidden and name.startswith(".")) or not name.endswith(".yaml"):
                 continue
             full = os.path.join(dirpath, name)
             try:
@@ -610,12 +612,16 @@ def _write_entry(directory: str, key: str, files: Mapping[str, str]) -> None:
     from ._fsutil import atomic_binary
 
     os.makedirs(directory, exist_ok=True)
-    for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
-        marker = os.path.join(directory, name)
-        if not os.path.exists(marker):
-            from ._fsutil import atomic_write_text
+    # The markers only go into a directory that holds nothing but the cache: a
+    # `.gitignore` of `*` written into a directory of the project (`cache-dir = "."`)
+    # would hide its files from git and from lint.
+    if all(_cache_file(e) for e in os.listdir(directory)):
+        for name, text in ((".gitignore", _GITIGNORE), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+            marker = os.path.join(directory, name)
+            if not os.path.exists(marker):
+                from ._fsutil import atomic_write_text
 
-            atomic_write_text(marker, text)
+                atomic_write_text(marker, text)
     names = sorted(files)
     blobs = [files[n].encode("utf-8") for n in names]
     h = hashlib.sha256()
@@ -631,6 +637,12 @@ def _write_entry(directory: str, key: str, files: Mapping[str, str]) -> None:
         for b in blobs:
             fh.write(b)
     _prune(directory, keep=path)
+
+
+def _cache_file(name: str) -> bool:
+    """A name the cache writes: an entry, a writer's temporary file, or a marker."""
+    return (name in (".gitignore", "CACHEDIR.TAG")
+            or (name.startswith(("merged-", ".merged-")) and name.endswith((".cat", ".tmp"))))
 
 
 def _prune(directory: str, keep: str) -> None:

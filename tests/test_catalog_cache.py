@@ -150,10 +150,14 @@ def test_changed_added_removed_private_files_rebuild(warm: tuple[Path, Path]) ->
     before = compiles()
     load(root)
     assert compiles() == before  # the built entry
-    (private / ".chat.yaml.swp").write_text("junk")  # hidden: the loader never reads it
+    # hidden, or not YAML: the loader never reads them, so the key does not change
+    (private / ".chat.yaml.swp").write_text("junk")
+    (private / "README.md").write_text("Our models.")
+    (private / "chat.yaml~").write_text("an editor's backup")
     load(root)
     assert compiles() == before
-    (private / ".chat.yaml.swp").unlink()
+    for name in (".chat.yaml.swp", "README.md", "chat.yaml~"):
+        (private / name).unlink()
 
     (private / "more.yaml").write_text(MORE)  # added
     cat, _ = load(root)
@@ -319,3 +323,32 @@ def test_two_runs_at_once_share_the_cache(tmp_path: Path) -> None:
     cat, _ = load(root)
     assert compiles() == before  # the entry they left is whole
     assert "example/team-chat" in cat
+
+
+def test_a_cache_dir_holding_other_files_gets_no_markers(tmp_path: Path) -> None:
+    """`cache-dir` naming a directory of the project: the cache's `.gitignore` of `*`
+    would hide the directory's files from git and from lint, so it is not written."""
+    root = make_project(tmp_path, CONFIG + 'cache-dir = "payloads"\n')
+    payloads = root / "payloads"
+    payloads.mkdir()
+    (payloads / "bad.json").write_text(json.dumps(
+        {"model": "example/team-chat", "messages": HELLO, "temperatur": 1}))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for _ in range(2):  # the run that writes the cache, and the one that reads it
+        code, doc = lint_json(".", cwd=root)
+        assert code == 1
+        assert [f["code"] for e in doc["files"] for f in e["findings"]] == ["AML301"]
+    assert entries(payloads) and not (payloads / ".gitignore").exists()
+    assert not (payloads / "CACHEDIR.TAG").exists()
+
+
+def test_lint_leaves_the_extra_catalogs_own_files_alone(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "req.json").write_text(json.dumps({"model": "example/team-chat",
+                                               "messages": HELLO}))
+    code, doc = lint_json("--no-cache", ".", cwd=root)
+    assert code == 0
+    assert [Path(e["path"]).name for e in doc["files"]] == ["req.json"]
+    # named on the command line, a catalog file is still read as asked
+    code, doc = lint_json("--no-cache", "private/chat.yaml", cwd=root)
+    assert [f["code"] for e in doc["files"] for f in e["findings"]] == ["AML101"]
