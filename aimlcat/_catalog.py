@@ -526,8 +526,9 @@ class Catalog:
             return _VALIDATE[0](self, payload, endpoint)
         except ValueError as exc:
             # The schema engine's word for a Python value JSON has no form for
-            # (`[...]` copied from an example, a set): say what validate() takes.
-            if not str(exc).startswith("Unsupported type"):
+            # (`[...]` copied from an example, a set, a key that is not a string): say
+            # what validate() takes.
+            if not str(exc).startswith(("Unsupported type", "Dict key must be str")):
                 raise
             raise TypeError(f"a request body holds JSON values only (dict, list, str, int, "
                             f"float, bool, None), as json.loads returns them: {exc}") from None

@@ -202,6 +202,8 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     # top level (`additionalProperties: false`; tests/test_engines.py pins the verdict).
     rejected = False
     for key in (k for k in payload if k in odd) if odd else ():
+        if key.__class__ is not str:  # only a dict built in Python: JSON keys are strings
+            raise ValueError(f"Dict key must be str: {key!r} ({type(key).__name__})")
         summary = params.get(key)
         if summary is not None:
             dep = summary.get("deprecated")

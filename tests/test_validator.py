@@ -69,6 +69,18 @@ def test_a_python_value_json_has_no_form_for_is_one_clear_type_error(
         cat.validate({"model": "gpt-4o", "messages": value})
 
 
+@pytest.mark.parametrize("body", [
+    {1: 2, "model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+    {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi", 5: 1}]},
+])
+def test_a_key_that_is_not_a_string_is_one_clear_type_error(
+        cat: aimlcat.Catalog, body: dict[Any, Any]) -> None:
+    """A dict built in Python with an int key: the same TypeError, not a crash in the
+    hint of an unknown parameter nor the engine's bare ValueError."""
+    with pytest.raises(TypeError, match=r"JSON values only .*Dict key must be str"):
+        cat.validate(body)
+
+
 def test_missing_and_wrong_type_model(cat: aimlcat.Catalog) -> None:
     assert codes(cat.validate({"messages": []})) == [("AML101", "/model")]
     assert codes(cat.validate({"model": 4})) == [("AML401", "/model")]
