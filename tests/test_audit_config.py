@@ -23,14 +23,7 @@ from aimlcat._config import Config, compile_merged, effective
 
 HELLO = [{"role": "user", "content": "hi"}]
 CHAT = "/v1/chat/completions"
-PRIVATE = """\
-developer: Example Labs
-kind: chat
-models:
-  example/team-chat:
-    endpoints:
-      - family: openai-chat
-"""
+PRIVATE = (Path(__file__).parent / "fixtures" / "private" / "team-chat.yaml").read_text()
 #: One line each: a private model (AML102 unless the extra catalog is read), a deprecated
 #: parameter (AML302, a warning), an unknown parameter (AML301, an error).
 LINES = [

@@ -27,14 +27,7 @@ from aimlcat._config import CACHE_DIR_NAME, Config, cache_location, configured_c
 
 REPO = Path(__file__).resolve().parent.parent
 HELLO = [{"role": "user", "content": "hi"}]
-PRIVATE = """\
-developer: Example Labs
-kind: chat
-models:
-  example/team-chat:
-    endpoints:
-      - family: openai-chat
-"""
+PRIVATE = (Path(__file__).parent / "fixtures" / "private" / "team-chat.yaml").read_text()
 MORE = PRIVATE.replace("team-chat", "team-chat-2")
 CONFIG = '[project]\nname = "payloads"\n\n[tool.aimlcat]\nextra-catalogs = ["private"]\n'
 

@@ -129,14 +129,7 @@ def test_required_catalog() -> None:
         check_required_catalog("newest please", version, "pyproject.toml")
 
 
-PRIVATE = """\
-developer: Example Labs
-kind: chat
-models:
-  example/team-chat:
-    endpoints:
-      - family: openai-chat
-"""
+PRIVATE = (Path(__file__).parent / "fixtures" / "private" / "team-chat.yaml").read_text()
 
 
 def test_extra_catalogs_merge_with_the_bundled_one(tmp_path: Path) -> None:
