@@ -11,6 +11,7 @@ findings that speak the catalog's language.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import orjson
@@ -263,6 +264,13 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
     precise = None
     for key, value in payload.items():
         if key not in params or fast[key].is_valid(value):
+            continue
+        if value.__class__ is float and not math.isfinite(value):
+            # (the engine reads it as null): a body built in Python; no encoder sends it
+            out.append(_f("AML401", "/" + escape_pointer(key),
+                          f"`{key}` is {value!r}, which JSON has no number for",
+                          "httpx and the OpenAI SDK refuse to send it (allow_nan=False); "
+                          "send a finite number."))
             continue
         # A value the model's modalities or capabilities rule out: one finding that says
         # so (and names models that take it) instead of the schema's errors.

@@ -526,3 +526,13 @@ def test_lanes_give_what_the_full_path_gives_on_generated_bodies(
         assert [cat.validate(b, e) for b, e in cases] == expected
     assert sum(len(k) == 2 for k in cat.lanes) > 500, "model lanes: one per model x endpoint"
     cat.forget_bodies()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_number_json_cannot_carry_is_named(cat: aimlcat.Catalog, value: float) -> None:
+    """The engine reads NaN and the infinities as null; the finding says what they are."""
+    r = cat.validate({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+                      "temperature": value})
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML401", "/temperature")
+    assert f.message == f"`temperature` is {value!r}, which JSON has no number for"
