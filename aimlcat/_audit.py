@@ -1340,7 +1340,10 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     eff = effective(read_config(args.config, args.no_config), select=args.select,
                     ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,
                     endpoint=args.endpoint, max_bytes=args.max_bytes)
-    _, files = configured_catalog(eff.config, cache=not args.no_cache)
+    cat, files = configured_catalog(eff.config, cache=not args.no_cache)
+    if files is not None:  # this process checks with the catalog just built, not a second
+        with _STATE_LOCK:
+            _STATE[("catalog", catalog_digest(files))] = cat
     report = audit(args.paths, engine=engine, jobs=args.jobs, scheduler=args.scheduler,
                    since=since, endpoint=eff.endpoint, select=eff.select, ignore=eff.ignore,
                    samples=args.samples, blocksize=args.blocksize, max_bytes=eff.max_bytes,
