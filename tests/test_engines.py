@@ -62,3 +62,22 @@ def test_fast_precise_and_pure_python_agree(mid: str, path: str) -> None:
             accepted += verdict
             rejected += not verdict
     assert accepted >= 12 and rejected >= 20, (accepted, rejected)
+
+
+@pytest.mark.parametrize("message", [
+    {"content": "hi"}, {"role": "robot", "content": "hi"}, {"role": 1, "content": "hi"},
+    {"role": None, "content": "hi"}, {"role": ["user"], "content": "hi"}, "hi", None, 3,
+    {"role": "user"}, {"role": "user", "content": [{"text": "no type"}]},
+    {"role": "user", "content": [{"type": "video", "video": "x"}]},
+    {"role": "user", "content": [{"type": 7, "text": "x"}]},
+    {"role": "user", "content": ["bare string part"]},
+])
+def test_a_union_tag_is_checked_without_its_own_enum(message: Any) -> None:
+    """The fast form drops a tagged union's own check of its tag where its branches say
+    the same: a missing, unknown or mistyped tag is still refused by every form."""
+    body = {"model": "gpt-4o", "messages": [message]}
+    path = "/v1/chat/completions"
+    verdicts = {CAT.plan("gpt-4o", path).fast.is_valid(body),
+                CAT.validator("gpt-4o", path).is_valid(body),
+                CAT.validator("gpt-4o", path, fast=False).is_valid(body)}
+    assert verdicts == {False}
