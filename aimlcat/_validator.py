@@ -97,7 +97,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         if lane is None or not payload.keys() <= lane[7]:
             lane = cat.lanes.get((endpoint, *payload, payload["model"]))
         if lane is not None and lane[2](payload):
-            report = Report(model=lane[0], endpoint=lane[1])
+            report = Report(lane[0], lane[1])
             family = lane[3]
             if family is not None and quick_upper(payload, family) > lane[4] - (
                     0 if family == "embeddings" else reserve(payload, lane[5])):
