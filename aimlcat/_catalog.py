@@ -391,7 +391,7 @@ class Catalog:
             import jsonschema_rs
 
             defs = self.defs()
-            reg = jsonschema_rs.Registry([(defs["$id"], fast_form(defs) if fast else defs)])
+            reg = jsonschema_rs.Registry([(defs["$id"], fast_defs(defs) if fast else defs)])
             self._registries[fast] = reg
         return reg
 
@@ -606,6 +606,48 @@ def fast_form(node: Any) -> Any:
     if isinstance(node, list):
         return [fast_form(v) for v in node]
     return node
+
+
+def fast_defs(defs: dict[str, Any]) -> dict[str, Any]:
+    """:func:`fast_form` of ``defs.json``, where moreover a union's branch that refers to a
+    definition checking the tag to the branch's own value refers to a copy that does not
+    (``NAME__TAG_known``): inside the branch the tag is that value already. The
+    definition itself is kept for its other uses. About 25 ns a message."""
+    out: dict[str, Any] = fast_form(defs)
+    table: dict[str, Any] = out["$defs"]
+    variants: dict[str, Any] = {}
+    stack: list[Any] = [table]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        tag = node.get("x-aimlcat-discriminator")
+        if tag is None or not isinstance(node.get("anyOf"), list):
+            continue
+        for branch in node["anyOf"]:
+            cond, then = branch["allOf"]
+            value = cond.get("properties", {}).get(tag, {}).get("const")
+            ref = then.get("$ref") if len(then) == 1 else None
+            if not isinstance(value, str) or not isinstance(ref, str) \
+                    or not ref.startswith("#/$defs/"):
+                continue
+            name = ref[len("#/$defs/"):]
+            target = table.get(name)
+            if not isinstance(target, dict):
+                continue
+            own = target.get("properties", {}).get(tag)
+            if (isinstance(own, dict) and set(own) <= {"type", "enum"}
+                    and own.get("enum") == [value] and own.get("type") in (None, "string")):
+                variant = f"{name}__{tag}_known"
+                variants.setdefault(variant, {**target,
+                                              "properties": {**target["properties"], tag: True}})
+                branch["allOf"][1] = {"$ref": "#/$defs/" + variant}
+    table.update(variants)
+    return out
 
 
 def _tag_checked_by_branches(node: dict[str, Any], tag: str, ifs: list[Any]) -> bool:

@@ -81,3 +81,17 @@ def test_a_union_tag_is_checked_without_its_own_enum(message: Any) -> None:
                 CAT.validator("gpt-4o", path).is_valid(body),
                 CAT.validator("gpt-4o", path, fast=False).is_valid(body)}
     assert verdicts == {False}
+
+
+def test_union_branches_refer_to_copies_that_trust_the_tag() -> None:
+    """fast_defs: a branch's definition is read through a copy without its tag check (the
+    branch has checked it); the definition itself keeps it for its other uses."""
+    from aimlcat._catalog import fast_defs
+
+    table = fast_defs(DEFS)["$defs"]
+    branches = table["openai_messages_multimodal"]["items"]["anyOf"]
+    refs = {b["allOf"][1]["$ref"] for b in branches}
+    assert "#/$defs/openai_user_message_multimodal__role_known" in refs
+    copy = table["openai_user_message_multimodal__role_known"]
+    assert copy["properties"]["role"] is True
+    assert table["openai_user_message_multimodal"]["properties"]["role"]["enum"] == ["user"]
