@@ -1281,7 +1281,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="the Dask scheduler to use (tcp://host:8786); implies --engine dask. "
                    "Without it, --engine dask starts a LocalCluster")
-    from ._config import whole_number
+    from ._config import add_config_arguments, whole_number
 
     p.add_argument("-j", "--jobs", type=whole_number(0), default=0, metavar="N",
                    help="processes (local) or LocalCluster workers (dask); 0: the cores "
@@ -1315,11 +1315,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="longest line read, in bytes (default 64 MiB)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it shows only on a terminal, and never in CI)")
-    p.add_argument("--config", metavar="FILE",
-                   help="read this pyproject.toml or .aimlcat.toml instead of searching")
-    p.add_argument("--no-config", action="store_true", help="read no configuration file")
-    p.add_argument("--no-cache", action="store_true",
-                   help="compile extra-catalogs afresh; read and write no catalog cache")
+    add_config_arguments(p)
 
 
 def run(args: argparse.Namespace, out: IO[str]) -> int:

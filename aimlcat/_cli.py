@@ -25,7 +25,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser. Commands whose options live in their own module get them
     only when ``command`` names them, so other commands do not import those modules."""
-    from ._config import whole_number
+    from ._config import add_config_arguments, whole_number
 
     p = argparse.ArgumentParser(
         prog="aimlcat",
@@ -79,11 +79,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                             "(default 64 MiB)")
     files.add_argument("-j", "--jobs", type=whole_number(0), default=1, metavar="N",
                        help="worker processes (0: one per CPU; default 1)")
-    files.add_argument("--config", metavar="FILE",
-                       help="read this pyproject.toml or .aimlcat.toml instead of searching")
-    files.add_argument("--no-config", action="store_true", help="read no configuration file")
-    files.add_argument("--no-cache", action="store_true",
-                       help="compile extra-catalogs afresh; read and write no catalog cache")
+    add_config_arguments(files)
     fixing = lint.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true",
                         help="rewrite files with the safe fixes (renames, removals)")

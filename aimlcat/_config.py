@@ -712,6 +712,16 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
     return files, memory_catalog(files, label)
 
 
+def add_config_arguments(group: Any) -> None:
+    """The options that choose the configuration file and the catalog cache, as `lint`
+    and `audit` both take them."""
+    group.add_argument("--config", metavar="FILE",
+                       help="read this pyproject.toml or .aimlcat.toml instead of searching")
+    group.add_argument("--no-config", action="store_true", help="read no configuration file")
+    group.add_argument("--no-cache", action="store_true",
+                       help="compile extra-catalogs afresh; read and write no catalog cache")
+
+
 def whole_number(least: int) -> Any:
     """An argparse ``type`` for a whole number of at least ``least`` (``--jobs``: 0,
     ``--max-bytes``: 1), so that ``--max-bytes -5`` is a usage error, not a limit."""
