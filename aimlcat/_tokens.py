@@ -618,18 +618,27 @@ def reserve(body: dict[str, Any], params: dict[str, Any]) -> int:
     return output_reservation(body, params)[0]
 
 
+def plainly_fits(body: dict[str, Any], family: str, window: int,
+                 params: dict[str, Any]) -> bool:
+    """The cheap test :func:`context_findings` starts with (and the validator's lane uses
+    alone): the prompt's length bound plus the output reservation fit in ``window``."""
+    try:
+        return quick_upper(body, family) <= window - (
+            0 if family == "embeddings" else reserve(body, params))
+    except RecursionError:  # nested thousands deep: context_findings decides
+        return False
+
+
 def context_findings(body: dict[str, Any], path: str, window: int, params: dict[str, Any],
                      shown: str) -> list[tuple[str, str, str, str]]:
     """AML510 / AML511 for a body whose model has a ``window``-token context:
     ``(code, pointer, message, hint)`` each. Cheap when the prompt plainly fits."""
     family = FAMILIES.get(path)
-    if family is None:
+    if family is None or plainly_fits(body, family, window, params):
         return []
     reserved = 0 if family == "embeddings" else reserve(body, params)
     room = window - reserved
     try:
-        if quick_upper(body, family) <= room:
-            return []
         units = [(ptr, prompt.bounds()) for ptr, prompt in _gather(body, family)]
     except RecursionError:  # nested thousands deep: AML004 says so already
         return []

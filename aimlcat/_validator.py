@@ -19,7 +19,7 @@ import orjson
 from ._catalog import Catalog, EndpointPlan
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 from ._secrets import redact
-from ._tokens import FAMILIES, TOKEN_PATHS, context_findings, quick_upper, reserve
+from ._tokens import FAMILIES, TOKEN_PATHS, context_findings, plainly_fits
 
 __all__ = ["validate_payload"]
 
@@ -90,7 +90,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     # the full path below.
     # A lane is (model, endpoint, the engine's is_valid, token family or None, window,
     # parameter summaries, the model as shown, the plain parameters or None): the window
-    # check's cheap bound runs here, and only a prompt that may not fit goes on to
+    # check's cheap test runs here, and only a prompt that may not fit goes on to
     # context_findings.
     if payload.__class__ is dict and payload.get("model").__class__ is str:
         lane = cat.lanes.get((endpoint, payload["model"]))
@@ -99,8 +99,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         if lane is not None and lane[2](payload):
             report = Report(lane[0], lane[1])
             family = lane[3]
-            if family is not None and quick_upper(payload, family) > lane[4] - (
-                    0 if family == "embeddings" else reserve(payload, lane[5])):
+            if family is not None and not plainly_fits(payload, family, lane[4], lane[5]):
                 _window_findings(payload, lane[1], lane[4], lane[5], lane[6], report.findings)
             return report
     report = Report()
