@@ -72,7 +72,7 @@ def _grow_and_advise() -> bool:
     start = libc.sbrk(0)
     if not start:
         return False
-    held = []
+    held: list[int] = []
     try:
         # Small blocks come from the heap top: take them until the heap grows once.
         while libc.sbrk(0) == start and len(held) < 256:
@@ -87,4 +87,4 @@ def _grow_and_advise() -> bool:
     first = (start + _HUGE - 1) & ~(_HUGE - 1)
     if end - first < _HUGE:
         return False  # the heap did not grow (allocations are mmap'ed here)
-    return libc.madvise(first, end - first, _MADV_HUGEPAGE) == 0
+    return int(libc.madvise(first, end - first, _MADV_HUGEPAGE)) == 0

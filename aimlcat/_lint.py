@@ -474,12 +474,12 @@ def iter_lint(files: Iterable[str], ctx: LintContext, *, jobs: int = 1,
     if jobs <= 1:
         it = iter(files)
         # A long run meets hundreds of validators: build them in huge pages.
-        head = list(islice(it, _HUGE_PAGES_FROM))
-        if len(head) == _HUGE_PAGES_FROM:
+        ahead = list(islice(it, _HUGE_PAGES_FROM))
+        if len(ahead) == _HUGE_PAGES_FROM:
             from ._hugepages import prefer_huge_pages
 
             prefer_huge_pages()
-        it = chain(head, it)
+        it = chain(ahead, it)
         while group := list(islice(it, _BATCH)):
             for result in check_files(group, ctx, stdin_text=stdin_text):
                 yield result
