@@ -240,19 +240,35 @@ _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 
 
 def _artifact(path: str) -> dict[str, str]:
-    """A SARIF artifactLocation: relative to the working directory when below it."""
+    """A SARIF artifactLocation: relative to the working directory when below it.
+
+    (String operations, not pathlib, on POSIX: this runs once per file with findings,
+    and pathlib interns every path part it parses, which makes the interpreter's table
+    of interned strings grow with the number of distinct file names.)"""
     import os
-    from pathlib import Path
-    from urllib.parse import quote
+    from urllib.parse import quote, quote_from_bytes
 
     if path.startswith("<"):  # <stdin>
         return {"uri": quote(path)}
-    p = Path(os.path.abspath(path))
-    try:
-        rel = p.relative_to(Path.cwd())
-    except ValueError:
-        return {"uri": p.as_uri()}
-    return {"uri": quote(rel.as_posix()), "uriBaseId": "%SRCROOT%"}
+    if os.name != "posix":
+        from pathlib import Path
+
+        p = Path(os.path.abspath(path))
+        try:
+            rel = p.relative_to(Path.cwd())
+        except ValueError:
+            return {"uri": p.as_uri()}
+        return {"uri": quote(rel.as_posix()), "uriBaseId": "%SRCROOT%"}
+    full = os.path.abspath(path)
+    cwd = os.getcwd()
+    root = cwd.rstrip("/") + "/"
+    if full == cwd:
+        rel = "."
+    elif full.startswith(root):
+        rel = full[len(root):]
+    else:  # what Path.as_uri() writes on POSIX
+        return {"uri": "file://" + quote_from_bytes(os.fsencode(full))}
+    return {"uri": quote_from_bytes(os.fsencode(rel)), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(lf_span: Any) -> dict[str, int]:
