@@ -33,6 +33,7 @@ _HUGE = 1 << 21
 _MADV_HUGEPAGE = 14
 _M_TRIM_THRESHOLD = -1
 _M_TOP_PAD = -2
+_DEFAULT_TOP_PAD = 128 << 10  # glibc's, per mallopt(3)
 
 _done = False
 
@@ -67,10 +68,10 @@ def _grow_and_advise() -> bool:
     libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     # The next heap growth adds PAD bytes, and free memory at the top is kept
     # (given back, it would come back in small pages).
-    if not (libc.mallopt(_M_TRIM_THRESHOLD, 2 * PAD) and libc.mallopt(_M_TOP_PAD, PAD)):
+    if not libc.mallopt(_M_TRIM_THRESHOLD, 2 * PAD):
         return False
     start = libc.sbrk(0)
-    if not start:
+    if not start or not libc.mallopt(_M_TOP_PAD, PAD):
         return False
     held: list[int] = []
     try:
@@ -83,6 +84,8 @@ def _grow_and_advise() -> bool:
     finally:
         for block in held:
             libc.free(block)
+        # Later growth as before (the default pad): only this region is advised.
+        libc.mallopt(_M_TOP_PAD, _DEFAULT_TOP_PAD)
     end = libc.sbrk(0) or start
     first = (start + _HUGE - 1) & ~(_HUGE - 1)
     if end - first < _HUGE:

@@ -255,10 +255,10 @@ def _artifact(path: str) -> dict[str, str]:
 
         p = Path(os.path.abspath(path))
         try:
-            rel = p.relative_to(Path.cwd())
+            below = p.relative_to(Path.cwd())
         except ValueError:
             return {"uri": p.as_uri()}
-        return {"uri": quote(rel.as_posix()), "uriBaseId": "%SRCROOT%"}
+        return {"uri": quote(below.as_posix()), "uriBaseId": "%SRCROOT%"}
     full = os.path.abspath(path)
     cwd = os.getcwd()
     root = cwd.rstrip("/") + "/"
