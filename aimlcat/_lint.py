@@ -154,9 +154,6 @@ def _result(path: str, payload: Payload, report: Any, ctx: LintContext,
     return result
 
 
-#: A run of at least this many files builds its validators in huge pages (see
-#: :mod:`aimlcat._hugepages`; the setup, about 4 ms, is worth it from ~1,000 files).
-_HUGE_PAGES_FROM = 1024
 #: Files checked a batch at a time by :func:`check_files` (16 to 128 measure alike).
 _BATCH = 32
 #: ... unless their bytes pass this first: a batch of large files holds one or a few.
@@ -438,9 +435,6 @@ def _isatty(stream: IO[str]) -> bool:
 def _init_worker(ctx: LintContext) -> None:
     global _WORKER_CTX
     _WORKER_CTX = ctx
-    from ._hugepages import prefer_huge_pages
-
-    prefer_huge_pages()  # a pool runs only for many files
     _CATALOG.clear()  # a forked worker rebuilds from ctx (the parent's may hold state)
     _catalog(ctx)
 
@@ -469,17 +463,10 @@ def iter_lint(files: Iterable[str], ctx: LintContext, *, jobs: int = 1,
     worker are in flight at a time, and results still come in input order."""
     if progress is not None and not progress.enabled:
         progress = None
-    from itertools import chain, islice
+    from itertools import islice
 
     if jobs <= 1:
         it = iter(files)
-        # A long run meets hundreds of validators: build them in huge pages.
-        ahead = list(islice(it, _HUGE_PAGES_FROM))
-        if len(ahead) == _HUGE_PAGES_FROM:
-            from ._hugepages import prefer_huge_pages
-
-            prefer_huge_pages()
-        it = chain(ahead, it)
         while group := list(islice(it, _BATCH)):
             for result in check_files(group, ctx, stdin_text=stdin_text):
                 yield result
