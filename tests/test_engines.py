@@ -12,7 +12,9 @@ jsonschema engine reading the published files as they are.
 
 from __future__ import annotations
 
+import json
 import random
+import re
 from typing import Any
 
 import jsonschema
@@ -81,6 +83,37 @@ def test_a_union_tag_is_checked_without_its_own_enum(message: Any) -> None:
                 CAT.validator("gpt-4o", path).is_valid(body),
                 CAT.validator("gpt-4o", path, fast=False).is_valid(body)}
     assert verdicts == {False}
+
+
+def test_standalone_fast_schemas_carry_the_fast_definitions() -> None:
+    """A fast validator is built from a standalone schema (the definitions it reaches in its
+    own $defs, no registry): each definition there, copies included, is exactly what
+    fast_defs makes of defs.json, every ref is local and resolves, and nothing
+    reachable is missing."""
+    import copy
+
+    from aimlcat._catalog import _FastDefs, _strip, fast_defs, fast_form, verdict_form
+
+    want = fast_defs(copy.deepcopy(DEFS))["$defs"]
+    table = _FastDefs(copy.deepcopy(DEFS))
+    seen: set[str] = set()
+    plans = 0
+    for mid in CAT.ids():
+        for path in CAT.model_record(mid)["endpoints"] if CAT.resolve(mid) == mid else ():
+            try:
+                schema = CAT.endpoint_schema(mid, path)
+            except KeyError:  # a retired model without compiled endpoints
+                continue
+            out = table.standalone(fast_form(_strip(verdict_form(schema))))
+            text = json.dumps(out)
+            assert "defs.json" not in text, f"{mid} {path}: a ref still points at defs.json"
+            refs = set(re.findall(r'"\$ref": "#/\$defs/([^"]+)"', text))
+            assert refs <= set(out["$defs"]), f"{mid} {path}: {refs - set(out['$defs'])}"
+            for name, node in out["$defs"].items():
+                assert node == want[name], f"{mid} {path}: {name} differs from fast_defs"
+            seen |= set(out["$defs"])
+            plans += 1
+    assert plans > 700 and any(n.endswith("_known") for n in seen)
 
 
 def test_union_branches_refer_to_copies_that_trust_the_tag() -> None:
