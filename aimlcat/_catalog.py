@@ -624,51 +624,23 @@ def fast_defs(defs: dict[str, Any]) -> dict[str, Any]:
     """:func:`fast_form` of ``defs.json``, where moreover a union's branch that refers to a
     definition checking the tag to the branch's own value refers to a copy that does not
     (``NAME__TAG_known``): inside the branch the tag is that value already. The
-    definition itself is kept for its other uses. About 25 ns a message."""
-    out: dict[str, Any] = fast_form(defs)
-    table: dict[str, Any] = out["$defs"]
-    variants: dict[str, Any] = {}
-    stack: list[Any] = [table]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        stack.extend(node.values())
-        tag = node.get("x-aimlcat-discriminator")
-        if tag is None or not isinstance(node.get("anyOf"), list):
-            continue
-        for branch in node["anyOf"]:
-            cond, then = branch["allOf"]
-            value = cond.get("properties", {}).get(tag, {}).get("const")
-            ref = then.get("$ref") if len(then) == 1 else None
-            if not isinstance(value, str) or not isinstance(ref, str) \
-                    or not ref.startswith("#/$defs/"):
-                continue
-            name = ref[len("#/$defs/"):]
-            target = table.get(name)
-            if not isinstance(target, dict):
-                continue
-            own = target.get("properties", {}).get(tag)
-            if (isinstance(own, dict) and set(own) <= {"type", "enum"}
-                    and own.get("enum") == [value] and own.get("type") in (None, "string")):
-                variant = f"{name}__{tag}_known"
-                variants.setdefault(variant, {**target,
-                                              "properties": {**target["properties"], tag: True}})
-                branch["allOf"][1] = {"$ref": "#/$defs/" + variant}
-    table.update(variants)
-    return out
+    definition itself is kept for its other uses. About 25 ns a message.
+
+    All definitions at once; validators take them one at a time from :class:`_FastDefs`
+    (this is that, for every definition, in their order)."""
+    table = _FastDefs(defs)
+    fast = {name: table.get(name) for name in defs["$defs"]}
+    fast.update(table.copies())
+    return {k: fast if k == "$defs" else fast_form(v) for k, v in defs.items()}
 
 
 class _FastDefs:
-    """:func:`fast_defs`, one definition at a time, as the validators being built need them.
+    """The fast form of ``defs.json``'s definitions (see :func:`fast_defs`), each made
+    when first asked for.
 
     :meth:`standalone` gives a fast-form schema its own ``$defs``: the definitions
-    it reaches (their fast form, with the same ``NAME__TAG_known`` copies), refs
-    made local. ``tests/test_engines.py`` checks that every definition comes out as
-    :func:`fast_defs` makes it."""
+    it reaches, refs made local. A definition comes out the same whatever order they
+    are asked for in: ``tests/test_engines.py`` checks each against :func:`fast_defs`."""
 
     def __init__(self, defs: dict[str, Any]) -> None:
         self._source: dict[str, Any] = defs["$defs"]
@@ -685,7 +657,7 @@ class _FastDefs:
             name = todo.pop()
             if name in table:
                 continue
-            node = table[name] = self._get(name)
+            node = table[name] = self.get(name)
             found: set[str] = set()
             _refs(node, found)
             todo.extend(n for n in found if n not in table)
@@ -698,8 +670,8 @@ class _FastDefs:
             node = self._table[name] = fast_form(self._source[name])
         return node
 
-    def _get(self, name: str) -> Any:
-        """A definition's fast form, its unions' branches pointing at the copies."""
+    def get(self, name: str) -> Any:
+        """A definition's fast form (or a copy's), its unions' branches pointing at copies."""
         base = self._base.get(name, name)
         node = self._fast(base)
         if base not in self._scanned:
@@ -707,9 +679,13 @@ class _FastDefs:
             self._point_at_variants(node)
         return self._table[name]
 
+    def copies(self) -> dict[str, Any]:
+        """The ``NAME__TAG_known`` copies made so far."""
+        return {name: self._table[name] for name in self._base}
+
     def _point_at_variants(self, root: Any) -> None:
-        # As fast_defs() does for the whole table (a variant is a shallow copy, so the
-        # rewrites below reach it too, in whichever order definitions come).
+        # A copy is shallow: what this rewrites below a definition reaches its copy too,
+        # in whichever order definitions come.
         stack: list[Any] = [root]
         while stack:
             node = stack.pop()
