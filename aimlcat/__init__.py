@@ -99,6 +99,7 @@ def validate(payload: Any, endpoint: str | None = None) -> Report:
     base; when omitted it is inferred from the model and the body. Returns a
     :class:`Report`; never raises for a bad payload.
     """
+    from . import _validator  # noqa: F401  (first: with orjson imported the index loads faster)
     from ._catalog import load_catalog
 
     return load_catalog().validate(payload, endpoint)

@@ -257,6 +257,8 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     if settings.fix and settings.diff:
         raise UsageError("--fix writes the fixes and --diff only shows them: choose one")
 
+    import orjson  # noqa: F401  (parsing needs it; imported first, it reads the index too)
+
     cat, catalog_files = configured_catalog(cfg, cache=not settings.no_cache)
     use_catalog(cat)
 
