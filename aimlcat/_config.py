@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -401,17 +402,19 @@ def compile_merged(extra: Sequence[str]) -> dict[str, str]:
 
 
 # A source tree: (name inside the merged tree, the real directory, its files as
-# (relative POSIX path, bytes), sorted). The key of the cache and the compiler both
-# take the same bytes, read once, so what is compiled is what was keyed.
+# (relative POSIX path, bytes), sorted). For an extra catalog the key of the cache and
+# the compiler take the same bytes, read once, so what is compiled is what was keyed;
+# the bundled catalog is keyed by its files' sizes and times (_bundled_signature).
 _Source = tuple[str, str, list[tuple[str, bytes]]]
 
 
-def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
+def _loader_files(root: str, skip_hidden: bool) -> list[tuple[str, str]]:
     """The files under ``root`` the loader reads (``*.yaml``; symbolic links followed, as
-    the copy the loader reads used to be made), with their bytes; names starting with
-    ``.`` left out if asked. Nothing else there (a README, an editor's backup, a cache
-    directory inside) changes the compiled catalog, so nothing else is in its key."""
-    out: list[tuple[str, bytes]] = []
+    the copy the loader reads used to be made), as (relative POSIX path, full path),
+    sorted; names starting with ``.`` left out if asked. Nothing else there (a README,
+    an editor's backup, a cache directory inside) changes the compiled catalog, so
+    nothing else is in its key."""
+    out: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         if skip_hidden:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
@@ -420,23 +423,58 @@ def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
             if (skip_hidden and name.startswith(".")) or not name.endswith(".yaml"):
                 continue
             full = os.path.join(dirpath, name)
-            try:
-                with open(full, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                raise CatalogError([CatalogProblem(
-                    file=full, line=None, key="",
-                    message=f"cannot read: {exc.strerror or exc}")]) from None
-            out.append((os.path.relpath(full, root).replace(os.sep, "/"), data))
+            out.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
     return out
+
+
+def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
+    """:func:`_loader_files` with their bytes."""
+    out: list[tuple[str, bytes]] = []
+    for rel, full in _loader_files(root, skip_hidden):
+        try:
+            with open(full, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise CatalogError([CatalogProblem(
+                file=full, line=None, key="",
+                message=f"cannot read: {exc.strerror or exc}")]) from None
+        out.append((rel, data))
+    return out
+
+
+def _bundled_signature(root: str) -> bytes:
+    """The bundled catalog's YAML files for the cache key: each one's path, size and
+    modification time (the files :func:`_loader_files` names, in another order). They
+    change only in a source checkout, where an edit moves the time; reading and hashing
+    the 240-odd files took about 8 ms of every run."""
+    parts: list[str] = []
+
+    def walk(directory: str, prefix: str) -> None:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            if entry.is_dir():  # (symbolic links followed, as the loader does)
+                walk(entry.path, prefix + entry.name + "/")
+            elif entry.name.endswith(".yaml"):
+                st = entry.stat()
+                parts.append(f"{prefix}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\n")
+
+    try:
+        walk(root, "")
+    except OSError as exc:
+        raise CatalogError([CatalogProblem(
+            file=exc.filename or root, line=None, key="",
+            message=f"cannot read: {exc.strerror or exc}")]) from None
+    return "".join(parts).encode("utf-8", "surrogateescape")
 
 
 def _gather_sources(extra: Sequence[str]) -> list[_Source]:
     source = bundled_catalog_source()
-    sources: list[_Source] = [("", source, _gather(source, False))]
-    for i, d in enumerate(extra):
-        sources.append((f"_extra{i}", d, _gather(d, True)))
-    return sources
+    return [("", source, _gather(source, False)), *_extra_sources(extra)]
+
+
+def _extra_sources(extra: Sequence[str]) -> list[_Source]:
+    return [(f"_extra{i}", d, _gather(d, True)) for i, d in enumerate(extra)]
 
 
 def _compile_sources(sources: Sequence[_Source]) -> dict[str, str]:
@@ -490,7 +528,11 @@ def memory_catalog(files: Mapping[str, str], label: str) -> Any:
                 schema = self._schemas[rel] = orjson.loads(files[rel])
             return schema
 
-    return MemoryCatalog(json.loads(files["index.json"]), Path(label))
+    # orjson when imported already (lint imports it first): as load_catalog does.
+    fast_json = sys.modules.get("orjson")
+    index = files["index.json"]
+    return MemoryCatalog(fast_json.loads(index) if fast_json is not None else json.loads(index),
+                         Path(label))
 
 
 # -- the cache of merged catalogs -------------------------------------------------------
@@ -534,8 +576,9 @@ def cache_location(config: Config) -> str | None:
 
 
 def _code_digest() -> bytes:
-    """What of aimlcat itself decides a compiled catalog: its version and the bytes of its
-    modules and meta-schema (a source checkout changes them without a new version)."""
+    """What of aimlcat itself decides a compiled catalog: its version and its modules and
+    meta-schema by name, size and modification time (a source checkout changes them
+    without a new version; reading them all took ~4 ms a run)."""
     import hashlib
 
     from ._catalog import _INDEX_FORMAT
@@ -543,21 +586,24 @@ def _code_digest() -> bytes:
 
     h = hashlib.sha256(f"{__version__}\0{_INDEX_FORMAT}\0{_CACHE_FORMAT}\0".encode())
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(os.listdir(here)):
-        if name.endswith((".py", ".json")):
-            with open(os.path.join(here, name), "rb") as fh:
-                data = fh.read()
-            h.update(f"{name}\0{len(data)}\0".encode())
-            h.update(data)
+    with os.scandir(here) as it:
+        for entry in sorted(it, key=lambda e: e.name):
+            if entry.name.endswith((".py", ".json")):
+                st = entry.stat()
+                h.update(f"{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode(
+                    "utf-8", "surrogateescape"))
     return h.digest()
 
 
-def _cache_key(sources: Sequence[_Source]) -> str:
-    """The SHA-256 of aimlcat (:func:`_code_digest`) and of every source file's place and
-    bytes: the bundled YAML and each extra directory (its path too) as the loader reads them."""
+def _cache_key(bundled: str, sources: Sequence[_Source]) -> str:
+    """The SHA-256 of aimlcat (:func:`_code_digest`), of the bundled YAML's place, sizes
+    and times (:func:`_bundled_signature`), and of every extra directory's path and its
+    files' places and bytes, as the loader reads them."""
     import hashlib
 
     h = hashlib.sha256(_code_digest())
+    h.update(f"\0{bundled}\0".encode("utf-8", "surrogateescape"))
+    h.update(_bundled_signature(bundled))
     for name, real, files in sources:
         h.update(f"\0{name}\0{real}\0{len(files)}\0".encode())
         for rel, data in files:
@@ -680,13 +726,14 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
     them: from the cache in ``directory`` when an entry has this key, else compiled and
     written there. ``directory`` None: no cache. A bad entry is compiled again; a cache
     that cannot be written costs one warning line on stderr, never the run."""
-    sources = _gather_sources(extra)
     label = extra[0] if extra else "<memory>"
     if directory is None:
         compilations[0] += 1
-        files = _compile_sources(sources)
+        files = _compile_sources(_gather_sources(extra))
         return files, memory_catalog(files, label)
-    key = _cache_key(sources)
+    bundled = bundled_catalog_source()
+    sources = _extra_sources(extra)
+    key = _cache_key(bundled, sources)
     path = _entry_path(directory, key)
     cached = _read_entry(path, key)
     if cached is not None:
@@ -701,7 +748,7 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
                 pass
             return cached, cat
     compilations[0] += 1
-    files = _compile_sources(sources)
+    files = _compile_sources([("", bundled, _gather(bundled, False)), *sources])
     try:
         _write_entry(directory, key, files)
     except OSError as exc:
