@@ -648,6 +648,7 @@ class _FastDefs:
         self._table: dict[str, Any] = {}  # name -> fast form (variants too)
         self._scanned: set[str] = set()  # names whose unions point at their variants
         self._base: dict[str, str] = {}  # variant -> the definition it copies
+        self._refs_of: dict[str, frozenset[str]] = {}  # name -> the names it refers to
 
     def standalone(self, form: dict[str, Any]) -> dict[str, Any]:
         names: set[str] = set()
@@ -658,10 +659,8 @@ class _FastDefs:
             name = todo.pop()
             if name in table:
                 continue
-            node = table[name] = self.get(name)
-            found: set[str] = set()
-            _refs(node, found)
-            todo.extend(n for n in found if n not in table)
+            table[name] = self.get(name)
+            todo.extend(n for n in self._refs_of[name] if n not in table)
         out["$defs"] = table
         return out
 
@@ -678,6 +677,10 @@ class _FastDefs:
         if base not in self._scanned:
             self._scanned.add(base)
             self._point_at_variants(node)
+        if name not in self._refs_of:  # final now: only a copy shares its nodes, and
+            found: set[str] = set()  # the definition it copies was scanned above
+            _refs(self._table[name], found)
+            self._refs_of[name] = frozenset(found)
         return self._table[name]
 
     def copies(self) -> dict[str, Any]:
