@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -407,7 +408,7 @@ class Catalog:
             # Standalone: the definitions it reaches travel in its own `$defs`. No
             # registry of all 250-odd (7 ms to make, and their fast form 7 more, on the
             # first validator a process builds); the validator is the same either way.
-            if self._fast_table is None:
+            if self._fast_table is None:  # (two threads may each make one: both right)
                 self._fast_table = _FastDefs(self.defs())
             return jsonschema_rs.validator_for(self._fast_table.standalone(fast_form(schema)),
                                                validate_formats=True)
@@ -629,7 +630,7 @@ def fast_defs(defs: dict[str, Any]) -> dict[str, Any]:
 
     All definitions at once; validators take them one at a time from :class:`_FastDefs`
     (this is that, for every definition, in their order)."""
-    table = _FastDefs(defs)
+    table = _FastDefs(defs)  # (its own: no other thread sees it)
     fast = {name: table.get(name) for name in defs["$defs"]}
     fast.update(table.copies())
     return {k: fast if k == "$defs" else fast_form(v) for k, v in defs.items()}
@@ -649,18 +650,22 @@ class _FastDefs:
         self._scanned: set[str] = set()  # names whose unions point at their variants
         self._base: dict[str, str] = {}  # variant -> the definition it copies
         self._refs_of: dict[str, frozenset[str]] = {}  # name -> the names it refers to
+        self._lock = threading.Lock()
 
     def standalone(self, form: dict[str, Any]) -> dict[str, Any]:
         names: set[str] = set()
         out: dict[str, Any] = _localised(form, names)
         table: dict[str, Any] = {}
         todo = sorted(names)
-        while todo:
-            name = todo.pop()
-            if name in table:
-                continue
-            table[name] = self.get(name)
-            todo.extend(n for n in self._refs_of[name] if n not in table)
+        # One thread at a time: a definition is rewritten in place when first asked
+        # for, and a Dask worker validates in several threads.
+        with self._lock:
+            while todo:
+                name = todo.pop()
+                if name in table:
+                    continue
+                table[name] = self.get(name)
+                todo.extend(n for n in self._refs_of[name] if n not in table)
         out["$defs"] = table
         return out
 
