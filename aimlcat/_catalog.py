@@ -735,33 +735,46 @@ _DEFS_REF = "#/$defs/"
 
 
 def _localised(node: Any, names: set[str]) -> Any:
-    """A copy of ``node`` whose refs into ``defs.json`` are local (``#/$defs/NAME``)."""
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            if k == "$ref" and isinstance(v, str) and _DEFS_REF in v:
-                name = v[v.index(_DEFS_REF) + len(_DEFS_REF):]
-                names.add(name)
-                out[k] = _DEFS_REF + name
-            else:
-                out[k] = _localised(v, names)
-        return out
-    if isinstance(node, list):
-        return [_localised(v, names) for v in node]
-    return node
+    """A copy of the schema ``node`` whose refs into ``defs.json`` are local
+    (``#/$defs/NAME``), their names added to ``names``. Only schema positions are
+    read: a ``$ref`` inside ``const``, ``enum`` or ``examples`` is data, kept as it is."""
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for k, v in node.items():
+        if k == "$ref" and isinstance(v, str) and _DEFS_REF in v:
+            name = v[v.index(_DEFS_REF) + len(_DEFS_REF):]
+            names.add(name)
+            out[k] = _DEFS_REF + name
+        elif k in _SCHEMA_MAPS and isinstance(v, dict):
+            out[k] = {key: _localised(sub, names) for key, sub in v.items()}
+        elif k in _SCHEMA_ONE:
+            out[k] = _localised(v, names)
+        elif k in _SCHEMA_LIST and isinstance(v, list):
+            out[k] = [_localised(sub, names) for sub in v]
+        else:
+            out[k] = v
+    return out
 
 
 def _refs(node: Any, names: set[str]) -> None:
+    """The names of the definitions the schema ``node`` refers to (schema positions
+    only, as :func:`_localised` reads them)."""
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, dict):
-            ref = n.get("$ref")
-            if isinstance(ref, str) and ref.startswith(_DEFS_REF):
-                names.add(ref[len(_DEFS_REF):])
-            stack.extend(n.values())
-        elif isinstance(n, list):
-            stack.extend(n)
+        if not isinstance(n, dict):
+            continue
+        ref = n.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_DEFS_REF):
+            names.add(ref[len(_DEFS_REF):])
+        for k, v in n.items():
+            if k in _SCHEMA_MAPS and isinstance(v, dict):
+                stack.extend(v.values())
+            elif k in _SCHEMA_ONE:
+                stack.append(v)
+            elif k in _SCHEMA_LIST and isinstance(v, list):
+                stack.extend(v)
 
 
 def _tag_checked_by_branches(node: dict[str, Any], tag: str, ifs: list[Any]) -> bool:

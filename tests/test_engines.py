@@ -116,6 +116,34 @@ def test_standalone_fast_schemas_carry_the_fast_definitions() -> None:
     assert plans > 700 and any(n.endswith("_known") for n in seen)
 
 
+def test_a_ref_in_data_is_data_in_a_standalone_schema() -> None:
+    """Only schema positions hold refs: a `$ref` inside `examples`, `const` or `enum` is
+    data, neither followed (no definition of that name is looked for) nor rewritten."""
+    import jsonschema_rs
+
+    from aimlcat._catalog import _FastDefs
+
+    defs = {"$defs": {
+        "a": {"type": "object", "additionalProperties": False,
+              "examples": [{"$ref": "#/$defs/nowhere"}],
+              "properties": {"x": {"const": {"$ref": "../../defs.json#/$defs/b"}},
+                             "y": {"$ref": "#/$defs/b"}}},
+        "b": {"type": "string", "default": {"$ref": "#/$defs/absent"}},
+    }}
+    form = {"type": "object",
+            "properties": {"p": {"$ref": "../../defs.json#/$defs/a"},
+                           "q": {"enum": [{"$ref": "../../defs.json#/$defs/b"}]}}}
+    out = _FastDefs(defs).standalone(form)
+    assert set(out["$defs"]) == {"a", "b"}
+    assert out["properties"]["q"] == form["properties"]["q"]
+    assert out["$defs"]["a"]["properties"]["x"] == defs["$defs"]["a"]["properties"]["x"]
+    v = jsonschema_rs.validator_for(out)
+    data = {"$ref": "../../defs.json#/$defs/b"}
+    assert v.is_valid({"p": {"x": data, "y": "s"}, "q": data})
+    assert not v.is_valid({"p": {"x": {"$ref": "#/$defs/b"}}})
+    assert not v.is_valid({"p": {"y": 1}})
+
+
 def test_union_branches_refer_to_copies_that_trust_the_tag() -> None:
     """fast_defs: a branch's definition is read through a copy without its tag check (the
     branch has checked it); the definition itself keeps it for its other uses."""
