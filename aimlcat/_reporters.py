@@ -250,17 +250,19 @@ def _artifact(path: str) -> dict[str, str]:
 
     if path.startswith("<"):  # <stdin>
         return {"uri": quote(path)}
-    if os.name != "posix":
+    full = os.path.abspath(path)
+    cwd = os.getcwd()
+    # pathlib where it differs: other systems, and POSIX's "//" root (which pathlib
+    # keeps apart from "/"; abspath keeps a leading "//" too).
+    if os.name != "posix" or full.startswith("//") or cwd.startswith("//"):
         from pathlib import Path
 
-        p = Path(os.path.abspath(path))
+        p = Path(full)
         try:
-            below = p.relative_to(Path.cwd())
+            below = p.relative_to(Path(cwd))
         except ValueError:
             return {"uri": p.as_uri()}
         return {"uri": quote(below.as_posix()), "uriBaseId": "%SRCROOT%"}
-    full = os.path.abspath(path)
-    cwd = os.getcwd()
     root = cwd.rstrip("/") + "/"
     if full == cwd:
         rel = "."

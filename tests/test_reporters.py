@@ -174,17 +174,20 @@ def test_streamed_json_reads_as_if_written_whole(tmp_path: Path, fmt: str, case:
 
 
 @pytest.mark.parametrize("name", ["a.json", "./x/../b c.json", "sub/dir/ü%#?.json",
-                                  "../up.json", "/elsewhere/x y/é.json"])
-def test_sarif_artifact_uris_are_pathlibs(name: str, tmp_path: Path,
+                                  "../up.json", "/elsewhere/x y/é.json", "//tmp/a.json",
+                                  "///tmp/b.json"])
+@pytest.mark.parametrize("at", ["tmp", "/"])
+def test_sarif_artifact_uris_are_pathlibs(name: str, at: str, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # The URI is made with string operations (pathlib interns every path part, which
-    # grew the interpreter's table with the number of files): the same text as pathlib's.
+    # grew the interpreter's table with the number of files): the same text as pathlib's,
+    # also from the root directory and for POSIX's "//" root.
     import os
     from urllib.parse import quote
 
     from aimlcat._reporters import _artifact
 
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path if at == "tmp" else at)
     p = Path(os.path.abspath(name))
     try:
         want = {"uri": quote(p.relative_to(Path.cwd()).as_posix()), "uriBaseId": "%SRCROOT%"}
