@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,22 @@ def _locate(doc: Any, path: list[Any]) -> int | None:
         else:
             break
     return line
+
+
+def _not_finite(doc: Any) -> list[list[Any]]:
+    """Paths of the floats in ``doc`` that are infinite or NaN (YAML's ``.inf``, ``.nan``)."""
+    out: list[list[Any]] = []
+    stack: list[tuple[Any, list[Any]]] = [(doc, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                out.append(path)
+        elif isinstance(node, dict):
+            stack.extend((v, [*path, k]) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, [*path, i]) for i, v in enumerate(node))
+    return sorted(out, key=lambda p: list(map(str, p)))
 
 
 def _key_line(node: Any, key: str, default: int | None) -> int | None:
@@ -121,6 +138,13 @@ def load_catalog_source(root: str | Path) -> Catalog:
                              f"catalog_version is already set in {version[1]}")
             version = (doc["catalog_version"], rel, doc.key_pos["catalog_version"][0])
             source = str(doc.get("source", ""))
+        not_finite = _not_finite(doc)
+        for p in not_finite:
+            problems.add(rel, _locate(doc, p), _key_path(p),
+                         "not a finite number: JSON, and so a compiled schema, has no "
+                         "infinity or NaN; leave the bound out for no bound")
+        if not_finite:
+            continue
         errors = sorted(meta.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
         if errors:
             for err in errors:

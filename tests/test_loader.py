@@ -119,6 +119,18 @@ def test_unknown_key_is_reported_at_its_own_line(cat: Path, case: str) -> None:
     assert (p.file, p.line) == (FLUX, line_of(text, needle))
 
 
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
+def test_an_infinite_or_nan_bound_is_one_problem_at_its_line(cat: Path, value: str) -> None:
+    # JSON has no form for it: compiled, the index held `Infinity`, which orjson (and
+    # any strict reader) refuses, so a private catalog crashed the lint that used it.
+    text = edit(cat, FLUX, "num_images: {minimum: 1, maximum: 4}",
+                f"num_images: {{minimum: 1, maximum: {value}}}")
+    p = one(cat)
+    assert (p.file, p.line) == (FLUX, line_of(text, "num_images: {minimum: 1"))
+    assert p.key == "models.flux/dev.endpoints[0].parameters.num_images.maximum"
+    assert "not a finite number" in p.message
+
+
 def test_wrong_type_of_a_keyword(cat: Path) -> None:
     text = edit(cat, FLUX, "num_images: {minimum: 1, maximum: 4}",
                 'num_images:\n            maximum: 4\n            minimum: "two"')
