@@ -99,7 +99,13 @@ def validate(payload: Any, endpoint: str | None = None) -> Report:
     base; when omitted it is inferred from the model and the body. Returns a
     :class:`Report`; never raises for a bad payload.
     """
-    from . import _validator  # noqa: F401  (first: with orjson imported the index loads faster)
-    from ._catalog import load_catalog
+    if not _BUNDLED:  # (called in loops: after the first call, one list lookup)
+        from . import _validator  # noqa: F401  (first: with orjson imported the index loads faster)
+        from ._catalog import load_catalog
 
-    return load_catalog().validate(payload, endpoint)
+        _BUNDLED.append(load_catalog())
+    return _BUNDLED[0].validate(payload, endpoint)
+
+
+#: The bundled catalog, once validate() has loaded it (load_catalog's own, shared).
+_BUNDLED: list[Catalog] = []
