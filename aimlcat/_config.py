@@ -408,13 +408,12 @@ def compile_merged(extra: Sequence[str]) -> dict[str, str]:
 _Source = tuple[str, str, list[tuple[str, bytes]]]
 
 
-def _loader_files(root: str, skip_hidden: bool) -> list[tuple[str, str]]:
+def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
     """The files under ``root`` the loader reads (``*.yaml``; symbolic links followed, as
-    the copy the loader reads used to be made), as (relative POSIX path, full path),
-    sorted; names starting with ``.`` left out if asked. Nothing else there (a README,
-    an editor's backup, a cache directory inside) changes the compiled catalog, so
-    nothing else is in its key."""
-    out: list[tuple[str, str]] = []
+    the copy the loader reads used to be made), with their bytes; names starting with
+    ``.`` left out if asked. Nothing else there (a README, an editor's backup, a cache
+    directory inside) changes the compiled catalog, so nothing else is in its key."""
+    out: list[tuple[str, bytes]] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         if skip_hidden:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
@@ -423,22 +422,14 @@ def _loader_files(root: str, skip_hidden: bool) -> list[tuple[str, str]]:
             if (skip_hidden and name.startswith(".")) or not name.endswith(".yaml"):
                 continue
             full = os.path.join(dirpath, name)
-            out.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
-    return out
-
-
-def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
-    """:func:`_loader_files` with their bytes."""
-    out: list[tuple[str, bytes]] = []
-    for rel, full in _loader_files(root, skip_hidden):
-        try:
-            with open(full, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise CatalogError([CatalogProblem(
-                file=full, line=None, key="",
-                message=f"cannot read: {exc.strerror or exc}")]) from None
-        out.append((rel, data))
+            try:
+                with open(full, "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                raise CatalogError([CatalogProblem(
+                    file=full, line=None, key="",
+                    message=f"cannot read: {exc.strerror or exc}")]) from None
+            out.append((os.path.relpath(full, root).replace(os.sep, "/"), data))
     return out
 
 
@@ -446,7 +437,7 @@ def _hash_tree(h: Any, root: str, suffixes: tuple[str, ...], recurse: bool = Tru
     """Feed ``h`` each file under ``root`` whose name ends with one of ``suffixes``: its
     path, size and bytes (content, not times: a fresh install or checkout has new times
     and the same catalog, and a cache kept between CI runs must still match). The same
-    files :func:`_loader_files` names, in another order, read with one scandir per
+    files :func:`_gather` reads, in another order, read with one scandir per
     directory and raw reads: about 3 ms for the bundled catalog and aimlcat's modules,
     where walking and reading them through file objects took 10."""
 
