@@ -404,63 +404,56 @@ def compile_merged(extra: Sequence[str]) -> dict[str, str]:
 # A source tree: (name inside the merged tree, the real directory, its files as
 # (relative POSIX path, bytes), sorted). For an extra catalog the key of the cache and
 # the compiler take the same bytes, read once, so what is compiled is what was keyed;
-# the bundled catalog is hashed on its own (_hash_tree) and read again only to compile.
+# the bundled catalog is read again only to compile.
 _Source = tuple[str, str, list[tuple[str, bytes]]]
 
 
-def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
-    """The files under ``root`` the loader reads (``*.yaml``; symbolic links followed, as
-    the copy the loader reads used to be made), with their bytes; names starting with
-    ``.`` left out if asked. Nothing else there (a README, an editor's backup, a cache
-    directory inside) changes the compiled catalog, so nothing else is in its key."""
-    out: list[tuple[str, bytes]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        if skip_hidden:
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        dirnames.sort()
-        for name in sorted(filenames):
-            if (skip_hidden and name.startswith(".")) or not name.endswith(".yaml"):
-                continue
-            full = os.path.join(dirpath, name)
-            try:
-                with open(full, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                raise CatalogError([CatalogProblem(
-                    file=full, line=None, key="",
-                    message=f"cannot read: {exc.strerror or exc}")]) from None
-            out.append((os.path.relpath(full, root).replace(os.sep, "/"), data))
-    return out
-
-
-def _hash_tree(h: Any, root: str, suffixes: tuple[str, ...], recurse: bool = True) -> None:
-    """Feed ``h`` each file under ``root`` whose name ends with one of ``suffixes``: its
-    path, size and bytes (content, not times: a fresh install or checkout has new times
-    and the same catalog, and a cache kept between CI runs must still match). The same
-    files :func:`_gather` reads, in another order, read with one scandir per
-    directory and raw reads: about 3 ms for the bundled catalog and aimlcat's modules,
-    where walking and reading them through file objects took 10."""
+def _walk(root: str, suffixes: tuple[str, ...], skip_hidden: bool,
+          recurse: bool = True) -> list[tuple[str, str]]:
+    """The files under ``root`` whose names end with one of ``suffixes``, as (relative
+    POSIX path, full path), sorted by name at each level: one scandir per directory,
+    symbolic links followed (as the copy the loader reads used to be made), names
+    starting with ``.`` left out if asked, a directory that cannot be listed passed
+    over (as ``os.walk`` does)."""
+    out: list[tuple[str, str]] = []
 
     def walk(directory: str, prefix: str) -> None:
         try:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except OSError:  # as os.walk does: a directory that cannot be listed is passed over
+        except OSError:
             return
         for entry in entries:
-            if entry.is_dir():  # (symbolic links followed, as the loader does)
+            if skip_hidden and entry.name.startswith("."):
+                continue
+            if entry.is_dir():
                 if recurse:
                     walk(entry.path, prefix + entry.name + "/")
             elif entry.name.endswith(suffixes):
-                data = _read_whole(entry.path)
-                h.update(f"{prefix}{entry.name}\0{len(data)}\0".encode("utf-8",
-                                                                        "surrogateescape"))
-                h.update(data)
+                out.append((prefix + entry.name, entry.path))
 
     walk(root, "")
+    return out
+
+
+def _gather(root: str, skip_hidden: bool) -> list[tuple[str, bytes]]:
+    """The files under ``root`` the loader reads (``*.yaml``), with their bytes. Nothing
+    else there (a README, an editor's backup, a cache directory inside) changes the
+    compiled catalog, so nothing else is in its key."""
+    return [(rel, _read_whole(full)) for rel, full in _walk(root, (".yaml",), skip_hidden)]
+
+
+def _hash_files(h: Any, files: Iterable[tuple[str, bytes]]) -> None:
+    """Feed ``h`` each file's place, size and bytes (content, never times: a fresh install
+    or checkout has new times and the same catalog, and a cache kept between CI runs
+    must still match)."""
+    for rel, data in files:
+        h.update(f"{rel}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
+        h.update(data)
 
 
 def _read_whole(path: str) -> bytes:
+    """A file's bytes by raw reads (no file object: this runs for some 240 files a run)."""
     try:
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -591,24 +584,24 @@ def _code_digest() -> bytes:
     from ._version import __version__
 
     h = hashlib.sha256(f"{__version__}\0{_INDEX_FORMAT}\0{_CACHE_FORMAT}\0".encode())
-    _hash_tree(h, os.path.dirname(os.path.abspath(__file__)), (".py", ".json"), recurse=False)
+    here = os.path.dirname(os.path.abspath(__file__))
+    _hash_files(h, ((rel, _read_whole(full))
+                    for rel, full in _walk(here, (".py", ".json"), False, recurse=False)))
     return h.digest()
 
 
 def _cache_key(bundled: str, sources: Sequence[_Source]) -> str:
-    """The SHA-256 of aimlcat (:func:`_code_digest`), of the bundled YAML (its place, and
-    its files' places and bytes: :func:`_hash_tree`), and of every extra directory's path
-    and its files' places and bytes, as the loader reads them."""
+    """The SHA-256 of aimlcat (:func:`_code_digest`), of the bundled YAML and of every
+    extra directory: each one's path and its files' places and bytes, as the loader
+    reads them (about 3 ms for the bundled catalog and aimlcat's modules)."""
     import hashlib
 
     h = hashlib.sha256(_code_digest())
     h.update(f"\0{bundled}\0".encode("utf-8", "surrogateescape"))
-    _hash_tree(h, bundled, (".yaml",))
+    _hash_files(h, _gather(bundled, False))
     for name, real, files in sources:
-        h.update(f"\0{name}\0{real}\0{len(files)}\0".encode())
-        for rel, data in files:
-            h.update(f"{rel}\0{len(data)}\0".encode())
-            h.update(data)
+        h.update(f"\0{name}\0{real}\0{len(files)}\0".encode("utf-8", "surrogateescape"))
+        _hash_files(h, files)
     return h.hexdigest()
 
 
@@ -752,8 +745,6 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
     try:
         _write_entry(directory, key, files)
     except OSError as exc:
-        import sys
-
         from ._fsutil import write_error
 
         print(f"aimlcat: warning: not cached: {write_error(directory, exc)} "
