@@ -512,10 +512,9 @@ def _renamed(problem: CatalogProblem, names: Mapping[str, str]) -> CatalogProble
 
 def memory_catalog(files: Mapping[str, str], label: str) -> Any:
     """A :class:`aimlcat.Catalog` over compiled files held in memory."""
-    import json
     from pathlib import Path
 
-    from ._catalog import Catalog
+    from ._catalog import Catalog, read_index
 
     class MemoryCatalog(Catalog):
         """A catalog compiled at start-up (extra catalogs): schemas come from memory."""
@@ -528,11 +527,7 @@ def memory_catalog(files: Mapping[str, str], label: str) -> Any:
                 schema = self._schemas[rel] = orjson.loads(files[rel])
             return schema
 
-    # orjson when imported already (lint imports it first): as load_catalog does.
-    fast_json = sys.modules.get("orjson")
-    index = files["index.json"]
-    return MemoryCatalog(fast_json.loads(index) if fast_json is not None else json.loads(index),
-                         Path(label))
+    return MemoryCatalog(read_index(files["index.json"]), Path(label))
 
 
 # -- the cache of merged catalogs -------------------------------------------------------
