@@ -66,11 +66,11 @@ _BLANKS = frozenset(" \t\n\r")
 # key as written, escapes and all).
 # (The string's body written as runs of plain characters between escapes, not as one
 # alternation per character: the same matches in about two thirds of the time.)
-_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL)
+_KEY = r'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*'
+_MEMBER = re.compile(r"[ \t\n\r]*" + _KEY, re.DOTALL)
 # What follows a member that is not the last: the comma and the next member's key, in
 # one match (no match: the object ends there); and the comma between array items.
-_NEXT = re.compile(r'[ \t\n\r]*,[ \t\n\r]*"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\n\r]*:[ \t\n\r]*',
-                   re.DOTALL)
+_NEXT = re.compile(r"[ \t\n\r]*,[ \t\n\r]*" + _KEY, re.DOTALL)
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 # The C scanner behind JSONDecoder.raw_decode, called directly: (value, end). It is how
 # values off every wanted path are passed over.
