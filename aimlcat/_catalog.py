@@ -401,7 +401,10 @@ class Catalog:
             self._registry_precise = jsonschema_rs.Registry([(defs["$id"], defs)])
         return self._registry_precise
 
-    def _build(self, schema: dict[str, Any], fast: bool) -> Any:
+    def _build(self, schema: dict[str, Any], fast: bool, compact: bool = False) -> Any:
+        """A jsonschema-rs validator of the fast or the precise form; with ``compact``
+        (yes/no questions only), the compact checker's program where it reads the
+        schema (aimlcat/_compact.py), which answers ``is_valid`` alone."""
         import jsonschema_rs
 
         if fast:
@@ -410,8 +413,15 @@ class Catalog:
             # first validator a process builds); the validator is the same either way.
             if self._fast_table is None:  # (two threads may each make one: both right)
                 self._fast_table = _FastDefs(self.defs())
-            return jsonschema_rs.validator_for(self._fast_table.standalone(fast_form(schema)),
-                                               validate_formats=True)
+            standalone = self._fast_table.standalone(fast_form(schema))
+            from . import _compact
+
+            if compact and _compact.AVAILABLE:
+                try:
+                    return _compact.program(standalone, _Fallback(standalone).is_valid)
+                except _compact.Unsupported:
+                    pass
+            return jsonschema_rs.validator_for(standalone, validate_formats=True)
         return jsonschema_rs.validator_for(schema, registry=self._registry(),
                                            validate_formats=True)
 
@@ -479,7 +489,7 @@ class Catalog:
         cache = self._shared_validators if fast else self._shared_precise_validators
         v = cache.get(key)
         if v is None:
-            v = cache[key] = self._build(form, fast=fast)
+            v = cache[key] = self._build(form, fast=fast, compact=fast)
         return v
 
     def close_ids(self, model: str) -> list[str]:
@@ -634,6 +644,26 @@ def fast_defs(defs: dict[str, Any]) -> dict[str, Any]:
     fast = {name: table.get(name) for name in defs["$defs"]}
     fast.update(table.copies())
     return {k: fast if k == "$defs" else fast_form(v) for k, v in defs.items()}
+
+
+class _Fallback:
+    """The jsonschema-rs validator of a compact program's schema, built on first need:
+    the verdict on a value the compact checker is unsure of (aimlcat/_compact.py)."""
+
+    __slots__ = ("_schema", "_validator")
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._schema: dict[str, Any] | None = schema
+        self._validator: Any = None
+
+    def is_valid(self, value: Any) -> bool:
+        if self._validator is None:
+            import jsonschema_rs
+
+            assert self._schema is not None
+            self._validator = jsonschema_rs.validator_for(self._schema, validate_formats=True)
+            self._schema = None
+        return bool(self._validator.is_valid(value))
 
 
 class _FastDefs:

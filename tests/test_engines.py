@@ -156,3 +156,31 @@ def test_union_branches_refer_to_copies_that_trust_the_tag() -> None:
     copy = table["openai_user_message_multimodal__role_known"]
     assert copy["properties"]["role"] is True
     assert table["openai_user_message_multimodal"]["properties"]["role"]["enum"] == ["user"]
+
+
+def test_without_the_compact_checker_jsonschema_rs_gives_the_same_verdicts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without a C compiler has no aimlcat._verdict: every fast validator is then
+    jsonschema-rs's, with the same verdicts and findings (the other tests here run with
+    whichever engine this install has)."""
+    from pathlib import Path
+
+    from aimlcat import _compact
+    from aimlcat._catalog import Catalog, default_schema_dir, read_index
+
+    monkeypatch.setattr(_compact, "AVAILABLE", False)
+    schema_dir = default_schema_dir()
+    bare = Catalog(read_index((schema_dir / "index.json").read_bytes()), schema_dir)
+    data = Path(__file__).resolve().parent.parent / "bench" / "data"
+    path = "/v1/chat/completions"
+    assert not isinstance(bare.plan("gpt-4o", path).fast, _compact.Program or type(None))
+    rnd = random.Random(11)
+    schema = CAT.endpoint_schema("gpt-4o", path)
+    bodies = [json.loads((data / n).read_text(encoding="utf-8"))
+              for n in ("chat_valid.json", "chat_invalid.json", "video_valid.json")]
+    for _ in range(20):
+        body = sample(schema, DEFS, rnd)
+        body["model"] = "gpt-4o"
+        bodies += [body, *(mutate(body, rnd, keep=("model",)) for _ in range(5))]
+    for body in bodies:
+        assert bare.validate(body).to_dict() == CAT.validate(body).to_dict(), body

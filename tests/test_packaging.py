@@ -10,8 +10,10 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import zipfile
 from pathlib import Path
@@ -123,7 +125,7 @@ def test_public_names() -> None:
 # -- (b) the wheel ------------------------------------------------------------------------------
 
 
-def _build_wheel(dest: Path) -> Path:
+def _build_wheel(dest: Path, **env: str) -> Path:
     try:
         import hatchling  # noqa: F401
         extra = ["--no-build-isolation"]
@@ -132,7 +134,7 @@ def _build_wheel(dest: Path) -> Path:
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", *extra, "--disable-pip-version-check",
          "-q", "-w", str(dest), str(REPO)],
-        cwd=dest, env=clean_env(), capture_output=True, text=True, timeout=180)
+        cwd=dest, env=clean_env(**env), capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [wheel] = dest.glob("aimlcat-*.whl")
     return wheel
@@ -168,6 +170,12 @@ def test_wheel_contents_and_installed_cli(tmp_path: Path) -> None:
         # no tests, no repo-level clutter in the wheel
         assert not any(n.startswith(("tests/", "examples/", "bench/", "schemas/", "catalog/"))
                        for n in names)
+        # the compact checker, compiled where this machine can (its source stays out)
+        assert "aimlcat/_verdict.c" not in names and "aimlcat/_verdict.pyi" in names
+        built = [n for n in names if n.startswith("aimlcat/_verdict.") and n.endswith(
+            sysconfig.get_config_var("EXT_SUFFIX"))]
+        assert built == ([f"aimlcat/_verdict{sysconfig.get_config_var('EXT_SUFFIX')}"]
+                         if _compiler() else []), names
 
     site = tmp_path / "site"
     proc = subprocess.run(
@@ -179,10 +187,13 @@ def test_wheel_contents_and_installed_cli(tmp_path: Path) -> None:
     work = tmp_path / "elsewhere"
     work.mkdir()
     env = clean_env(PYTHONPATH=str(site))
-    proc = python("import aimlcat, aimlcat._catalog as c; print(aimlcat.__file__); "
-                  "print(c.default_schema_dir())", cwd=work, env=env)
+    proc = python("import aimlcat, aimlcat._catalog as c, aimlcat._compact as k; "
+                  "print(aimlcat.__file__); print(c.default_schema_dir()); print(k.AVAILABLE)",
+                  cwd=work, env=env)
     assert proc.returncode == 0, proc.stderr
-    module_file, schema_dir = (Path(x) for x in proc.stdout.splitlines())
+    module_file, schema_dir, compact = proc.stdout.splitlines()
+    assert compact == str(_compiler())
+    module_file, schema_dir = Path(module_file), Path(schema_dir)
     assert module_file.resolve().is_relative_to(site.resolve())
     assert schema_dir.resolve() == (site / "aimlcat" / "_data" / "schemas").resolve()
 
@@ -208,3 +219,36 @@ def test_wheel_contents_and_installed_cli(tmp_path: Path) -> None:
     proc = cli("check-catalog")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert " OK: " in proc.stdout
+
+
+def _compiler() -> bool:
+    """Whether this machine has the C compiler the build hook would use."""
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    return bool(cc) and shutil.which(cc[0]) is not None
+
+
+@pytest.mark.slow
+def test_without_a_c_compiler_the_wheel_is_pure_python_and_works(tmp_path: Path) -> None:
+    """The compact checker is an accelerator: a build where compiling fails (no compiler
+    here) still makes a working wheel, for any platform, that validates with jsonschema-rs."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = _build_wheel(dist, CC=str(tmp_path / "no-such-cc"))
+    assert wheel.name.endswith("-py3-none-any.whl"), wheel.name
+    with zipfile.ZipFile(wheel) as zf:
+        assert not [n for n in zf.namelist() if n.startswith("aimlcat/_verdict.")
+                    and not n.endswith(".pyi")]
+    site = tmp_path / "site"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-q",
+         "--target", str(site), str(wheel)],
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = python(
+        "import json, aimlcat, aimlcat._compact as k\n"
+        "r = aimlcat.validate({'model': 'gpt-4o', 'messages': [{'role': 'user', 'content': 1}],"
+        " 'temperatur': 1})\n"
+        "print(k.AVAILABLE, ','.join(sorted(f.code for f in r.findings)))",
+        cwd=tmp_path, env=clean_env(PYTHONPATH=str(site)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "AML301,AML401"], proc.stdout
