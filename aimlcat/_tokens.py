@@ -41,7 +41,9 @@ is looked at further.
 from __future__ import annotations
 
 import functools
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -431,6 +433,12 @@ def _quick_content(content: Any) -> int:
     return n
 
 
+_PLAIN_BOUND: Callable[..., int | None] | None
+try:  # the C twin of _quick_plain_py (aimlcat/_verdict.c), where it is built
+    from ._verdict import plain_bound as _PLAIN_BOUND
+except ImportError:
+    _PLAIN_BOUND = None
+
 #: Roles a valid body uses; each is counted as `_ROLE_BYTES` without measuring it.
 _ROLES = frozenset({"system", "user", "assistant", "tool", "function", "developer"})
 _ROLE_BYTES = 9
@@ -442,8 +450,18 @@ class _NotPlain(Exception):
 
 def _quick_plain(items: list[Any]) -> int:
     """Messages that are all ``{"role": <a known role>, "content": <text or text and image
-    parts>}``, the common case, read with as few operations as Python allows; anything
-    else raises :class:`_NotPlain`."""
+    parts>}``, the common case, summed in C where aimlcat's extension is built (else
+    :func:`_quick_plain_py`, the same sum); anything else raises :class:`_NotPlain`."""
+    if _PLAIN_BOUND is None:
+        return _quick_plain_py(items)
+    n = _PLAIN_BOUND(items, _ROLES, _WIDE, PER_STRING, IMAGE_UPPER, _ROLE_BYTES)
+    if n is None:
+        raise _NotPlain
+    return n
+
+
+def _quick_plain_py(items: list[Any]) -> int:
+    """:func:`_quick_plain` read with as few operations as Python allows."""
     n = _ROLE_BYTES * len(items)
     try:
         for m in items:
@@ -603,8 +621,10 @@ def output_reservation(body: dict[str, Any], params: dict[str, Any]) -> tuple[in
 
 
 def _limit(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and 0 <= value < 1e15)
+    """An output limit the body sets: any finite number from 0 up. A huge one is still the
+    body's limit (``reserve`` takes it as it is, and the window check must say so)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+            and (value.__class__ is not float or value != math.inf))
 
 
 def reserve(body: dict[str, Any], params: dict[str, Any]) -> int:

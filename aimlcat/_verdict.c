@@ -640,13 +640,102 @@ static PyTypeObject ProgramType = {
     .tp_new = PyType_GenericNew,
 };
 
+/* -- the context window's cheap bound (aimlcat/_tokens.py) ------------------------------ */
+
+static PyObject *s_role, *s_content, *s_type, *s_text, *s_image_url;
+
+/* An item of plain_bound's loop: -1 when the body is not plain, -2 on an error. */
+static long long text_len(PyObject *text, long long wide) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    return PyUnicode_IS_ASCII(text) ? (long long)n : wide * (long long)n;
+}
+
+static PyObject *get_or_none(PyObject *d, PyObject *key, int *error) {
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL && PyErr_Occurred()) *error = 1;
+    return v;
+}
+
+/* plain_bound(items, roles, wide, per_string, image_upper, role_bytes) -> int | None:
+ * _tokens._quick_plain in C, the same sum for the same messages; None where that
+ * raises _NotPlain (and for lists, dicts and strings of a subclass, which the general
+ * loop then reads: a bound as safe, if looser). */
+static PyObject *plain_bound(PyObject *mod, PyObject *args) {
+    PyObject *items, *roles;
+    long long wide, per_string, image_upper, role_bytes;
+    if (!PyArg_ParseTuple(args, "OOLLLL:plain_bound", &items, &roles, &wide, &per_string,
+                          &image_upper, &role_bytes))
+        return NULL;
+    if (!PyList_CheckExact(items) || !PyFrozenSet_CheckExact(roles)) Py_RETURN_NONE;
+    Py_ssize_t count = PyList_GET_SIZE(items);
+    long long n = role_bytes * (long long)count;
+    int error = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *m = PyList_GET_ITEM(items, i);
+        if (!PyDict_CheckExact(m) || PyDict_GET_SIZE(m) != 2) Py_RETURN_NONE;
+        PyObject *role = get_or_none(m, s_role, &error);
+        if (error) return NULL;
+        if (role == NULL) Py_RETURN_NONE;
+        int known = PySet_Contains(roles, role);
+        if (known < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_TypeError)) return NULL;
+            PyErr_Clear(); /* an unhashable role */
+            Py_RETURN_NONE;
+        }
+        if (!known) Py_RETURN_NONE;
+        PyObject *content = get_or_none(m, s_content, &error);
+        if (error) return NULL;
+        if (content == NULL) Py_RETURN_NONE;
+        if (PyUnicode_CheckExact(content)) {
+            n += text_len(content, wide);
+            continue;
+        }
+        if (!PyList_CheckExact(content)) Py_RETURN_NONE;
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(content); j++) {
+            PyObject *part = PyList_GET_ITEM(content, j);
+            if (!PyDict_CheckExact(part) || PyDict_GET_SIZE(part) != 2) Py_RETURN_NONE;
+            PyObject *kind = get_or_none(part, s_type, &error);
+            if (error) return NULL;
+            if (kind == NULL) Py_RETURN_NONE;
+            Py_INCREF(kind);
+            int is_text = PyObject_RichCompareBool(kind, s_text, Py_EQ);
+            int is_image = is_text == 0 ? PyObject_RichCompareBool(kind, s_image_url, Py_EQ) : 0;
+            Py_DECREF(kind);
+            if (is_text < 0 || is_image < 0) return NULL;
+            if (is_text) {
+                PyObject *text = get_or_none(part, s_text, &error);
+                if (error) return NULL;
+                if (text == NULL || !PyUnicode_CheckExact(text)) Py_RETURN_NONE;
+                n += text_len(text, wide) + per_string;
+            } else if (is_image) {
+                n += image_upper;
+            } else {
+                Py_RETURN_NONE;
+            }
+        }
+    }
+    return PyLong_FromLongLong(n);
+}
+
+static PyMethodDef module_methods[] = {
+    {"plain_bound", plain_bound, METH_VARARGS,
+     "plain_bound(items, roles, wide, per_string, image_upper, role_bytes) -> int | None"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef moduledef = {
     PyModuleDef_HEAD_INIT, "aimlcat._verdict",
-    "A compact yes/no JSON Schema checker (see aimlcat/_compact.py).", -1, NULL,
+    "A compact yes/no JSON Schema checker (see aimlcat/_compact.py).", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__verdict(void) {
     if (PyType_Ready(&ProgramType) < 0) return NULL;
+    if (!(s_role = PyUnicode_InternFromString("role")) ||
+        !(s_content = PyUnicode_InternFromString("content")) ||
+        !(s_type = PyUnicode_InternFromString("type")) ||
+        !(s_text = PyUnicode_InternFromString("text")) ||
+        !(s_image_url = PyUnicode_InternFromString("image_url")))
+        return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL) return NULL;
     Py_INCREF(&ProgramType);

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 import statistics
 from pathlib import Path
@@ -328,6 +329,25 @@ def test_the_cheap_path_says_nothing_and_the_output_limit_alone_can_overflow() -
     assert context_findings({"prompt": "x"}, "/v1/images/generations", 10, {}, "m") == []
 
 
+@pytest.mark.parametrize("limit", [10 ** 15, 1e16, 2 ** 64, 10 ** 30, 1e300])
+def test_an_absurd_output_limit_is_still_the_bodys_limit(limit: float) -> None:
+    """The cheap path and the findings read a huge limit the same way: it overflows the
+    window, and the finding names it (it used to be dropped past 1e15, so the finding said
+    a 1-token prompt overflowed, or nothing was said at all)."""
+    hello = [{"role": "user", "content": "Hello"}]
+    body = {"messages": hello, "max_completion_tokens": limit}
+    ((code, ptr, message, _),) = context_findings(body, "/v1/chat/completions", 128_000, {},
+                                                  "gpt-4o")
+    assert (code, ptr) == ("AML510", "/messages")
+    assert f"with `max_completion_tokens` {int(limit):,} that is more than" in message
+
+
+@pytest.mark.parametrize("limit", [math.inf, math.nan, -1, True, "9"])
+def test_a_limit_that_is_no_count_reserves_nothing_from_the_body(limit: Any) -> None:
+    body = {"messages": [{"role": "user", "content": "Hello"}], "max_completion_tokens": limit}
+    assert context_findings(body, "/v1/chat/completions", 128_000, {}, "gpt-4o") == []
+
+
 # -- the cheap check ------------------------------------------------------------------------
 
 TEXT = st.one_of(st.text(max_size=30), st.lists(TRICKY, max_size=10).map("".join))
@@ -387,3 +407,48 @@ def test_the_cheap_check_holds_for_every_embedding_input(value: Any) -> None:
     body = {"input": value}
     assert quick_upper(body, "embeddings") >= max(
         p.bounds().upper for _, p in _gather(body, "embeddings"))
+
+
+PLAIN_MESSAGE = st.one_of(
+    MESSAGE,
+    st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant", "system", "tool",
+                                                    "developer", "function"]),
+                           "content": st.one_of(TEXT, st.lists(st.one_of(
+                               st.builds(lambda t: {"type": "text", "text": t}, TEXT),
+                               st.just({"type": "image_url", "image_url": {"url": "u"}})),
+                               max_size=4))}))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PLAIN_MESSAGE, max_size=6))
+def test_the_plain_sum_in_c_is_the_python_sum(items: list[Any]) -> None:
+    """_tokens._quick_plain runs in C where aimlcat's extension is built: the same sum, or
+    "not plain", as the Python loop (which the other builds run)."""
+    from aimlcat import _tokens
+
+    if _tokens._PLAIN_BOUND is None:
+        pytest.skip("aimlcat._verdict is not built")
+    try:
+        want: int | None = _tokens._quick_plain_py(items)
+    except _tokens._NotPlain:
+        want = None
+    got = _tokens._PLAIN_BOUND(items, _tokens._ROLES, _tokens._WIDE, _tokens.PER_STRING,
+                               _tokens.IMAGE_UPPER, _tokens._ROLE_BYTES)
+    assert got == want
+
+
+@pytest.mark.parametrize("items", [
+    [{"role": ["user"], "content": "x"}], [{"role": "user", "content": ("a",)}],
+    [{"role": "user", "content": [{"type": "text", "text": b"x"}]}], ["ab"], [None],
+    [{"role": "user", "content": [{"type": ["text"], "text": "x"}]}],
+    [{"role": "user", "content": [{"type": "text", "text": "x" * 10, "extra": 1}]}],
+])
+def test_the_plain_sum_in_c_says_not_plain_where_python_does(items: list[Any]) -> None:
+    from aimlcat import _tokens
+
+    if _tokens._PLAIN_BOUND is None:
+        pytest.skip("aimlcat._verdict is not built")
+    with pytest.raises(_tokens._NotPlain):
+        _tokens._quick_plain_py(items)
+    assert _tokens._PLAIN_BOUND(items, _tokens._ROLES, _tokens._WIDE, _tokens.PER_STRING,
+                                _tokens.IMAGE_UPPER, _tokens._ROLE_BYTES) is None
