@@ -40,7 +40,7 @@ import httpx
 
 from ._catalog import Catalog, load_catalog
 from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
-from ._findings import INFO, RULES, Finding, Report
+from ._findings import INFO, RULES, WARNING, Finding, Report
 from ._payloads import load_json
 
 __all__ = ["GATEWAY_HOST", "GATEWAY_URL", "AsyncPreflightTransport", "BaseUrlProblem",
@@ -161,6 +161,8 @@ class Preflight:
                     "The gateway would reject it; check how the body is built.")])
             else:
                 report = cat.validate(doc, endpoint)
+                if report.findings:
+                    _sdk_added(report, doc, endpoint, _sdk_of(request.headers))
                 if duplicates:
                     report.findings[:0] = duplicates
                 if not report.findings:
@@ -195,6 +197,62 @@ class Preflight:
                         f.code, f.severity, f.message)
 
 
+def _sdk_of(headers: Any) -> str | None:
+    """Which SDK sent a request: ``"anthropic"`` (it sends ``anthropic-version``),
+    ``"openai"`` (its User-Agent is ``OpenAI/Python …`` or ``AsyncOpenAI/Python …``), or None."""
+    if "anthropic-version" in headers:
+        return "anthropic"
+    if "openai/" in headers.get("user-agent", "").lower():
+        return "openai"
+    return None
+
+
+#: Keys an SDK writes into a body on its own: (SDK, endpoint, key) -> (the value it writes
+#: when the caller names none, the value a model without the key gives anyway).
+#: The OpenAI SDK's ``embeddings.create()`` asks for ``"base64"`` and decodes it, or takes
+#: the floats that come back as they are. The Anthropic SDK adds no key of its own.
+SDK_ADDED: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("openai", "/v1/embeddings", "encoding_format"): ("base64", "float"),
+}
+_NOT_TAKEN = ("AML301", "AML303")  # not a parameter of the model / removed from it
+
+
+def _sdk_added(report: Report, doc: Any, endpoint: str, sdk: str | None) -> None:
+    """Soften, in place, the findings about a key the calling SDK added itself.
+
+    The SDK's own default (``encoding_format: "base64"``) on a model that does not
+    take the key becomes an info finding: the gateway ignores it, and the call must
+    work. The value such a model gives anyway (``"float"``), which only the caller can
+    have asked for, becomes a warning: harmless, but worth removing. Both carry a
+    safe fix (remove the key); any other value keeps its error."""
+    if sdk is None or not isinstance(doc, dict):
+        return
+    for i, f in enumerate(report.findings):
+        if f.code not in _NOT_TAKEN or f.pointer.count("/") != 1:
+            continue
+        key = f.pointer[1:]
+        values = SDK_ADDED.get((sdk, endpoint, key))
+        if values is None or doc.get(key) not in values:
+            continue
+        added, anyway = values
+        model = report.model or "this model"
+        fix = {"op": "remove", "path": f.pointer}
+        if doc[key] == added:
+            report.findings[i] = replace(
+                f, severity=INFO, fix=fix,
+                message=(f"the {_SDK_NAMES[sdk]} SDK added `{key}: \"{added}\"` on its own; "
+                         f"the gateway ignores `{key}` for {model} on {endpoint}"),
+                hint=(f"Nothing to do: {model} answers with {anyway}s, which the SDK reads as "
+                      "they come. The fix policy removes the key before sending."))
+        else:
+            report.findings[i] = replace(
+                f, severity=WARNING, fix=fix,
+                message=(f"`{key}` is not a parameter of {model} on {endpoint}; the gateway "
+                         f"ignores it, and \"{anyway}\" is what {model} gives anyway"),
+                hint=f"Leave `{key}` out for {model}.")
+
+
+_SDK_NAMES = {"openai": "OpenAI", "anthropic": "Anthropic"}
 _SDK_ERRORS: dict[str, type[PreflightError]] = {}
 
 
@@ -208,12 +266,10 @@ def _error_class(headers: Any) -> type[PreflightError]:
     ``aimlcat.PreflightError`` and an ``anthropic.AnthropicError``; likewise for
     the OpenAI SDK (its User-Agent is ``OpenAI/Python …``, ``AsyncOpenAI/…``). The
     SDKs are never imported here."""
-    if "anthropic-version" in headers:
-        module, base = "anthropic", "AnthropicError"
-    elif "openai/" in headers.get("user-agent", "").lower():
-        module, base = "openai", "OpenAIError"
-    else:
+    module = _sdk_of(headers)
+    if module is None:
         return PreflightError
+    base = _SDK_NAMES[module] + "Error"
     cls = _SDK_ERRORS.get(module)
     if cls is None:
         sdk = sys.modules.get(module)

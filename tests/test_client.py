@@ -130,6 +130,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(_chat_completion(model))
         elif path.endswith("/messages"):
             self._send(_message(model))
+        elif path.endswith("/embeddings"):
+            self._send({"object": "list", "model": model, "data": [
+                {"object": "embedding", "index": 0, "embedding": [0.25, -0.5]}],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1}})
         else:
             self._send({"ok": True})
 
@@ -511,6 +515,57 @@ def test_async_openai_sdk(server: Server, openai: Any) -> None:
     asyncio.run(run())
     [got] = server.arrived
     assert got.json()["max_completion_tokens"] == 10
+
+
+def test_openai_sdk_embeddings_with_its_own_encoding_format(
+        server: Server, openai: Any, caplog: pytest.LogCaptureFixture) -> None:
+    # embeddings.create() adds "encoding_format": "base64" when the caller names none;
+    # most embedding models do not take the key (text-embedding-004: not a parameter,
+    # voyage-2: removed) and the gateway ignores it. The call must work in raise mode.
+    with caplog.at_level(logging.INFO, logger="aimlcat"), _openai(server) as sdk:
+        for model in ("text-embedding-004", "voyage-2"):
+            reply = sdk.embeddings.create(model=model, input="hello")
+            assert reply.data[0].embedding == [0.25, -0.5]
+        # Asking for what such a model gives anyway: sent, with a warning.
+        sdk.embeddings.create(model="text-embedding-004", input="hello",
+                              encoding_format="float")
+        # A model that takes the key: nothing to say.
+        sdk.embeddings.create(model="text-embedding-3-small", input="hello")
+    assert [a.json().get("encoding_format") for a in server.arrived] == [
+        "base64", "base64", "float", "base64"]
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "aimlcat"]
+    assert [level for level, _ in logged] == [logging.INFO, logging.INFO, logging.WARNING]
+    assert all("/encoding_format" in m for _, m in logged)
+    assert "the OpenAI SDK added `encoding_format: \"base64\"` on its own; the gateway " \
+           "ignores `encoding_format` for text-embedding-004" in logged[0][1]
+    assert "\"float\" is what text-embedding-004 gives anyway" in logged[2][1]
+
+
+def test_fix_mode_drops_the_sdks_encoding_format_and_other_clients_still_fail(
+        server: Server, openai: Any) -> None:
+    with _openai(server, "fix") as sdk:
+        assert sdk.embeddings.create(model="voyage-2", input="hi").data[0].embedding == [
+            0.25, -0.5]
+        sdk.embeddings.create(model="text-embedding-004", input="hi", encoding_format="float")
+    assert [a.json() for a in server.arrived] == [
+        {"model": "voyage-2", "input": "hi"}, {"model": "text-embedding-004", "input": "hi"}]
+    # Not the SDK: a body that asks a model for base64 it will not give is an error.
+    body = {"model": "text-embedding-004", "input": "hi", "encoding_format": "base64"}
+    with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:
+        http.post(server.v1 + "/embeddings", json=body, headers=_headers())
+    assert [(f.code, f.severity) for f in caught.value.report.findings] == [("AML301", "error")]
+    assert len(server.arrived) == 2
+
+
+def test_async_openai_sdk_embeddings(server: Server, openai: Any) -> None:
+    async def run() -> None:
+        async with openai.AsyncOpenAI(
+                base_url=server.v1, api_key=SECRET,
+                http_client=aimlcat.async_client(base_url=server.v1)) as sdk:
+            await sdk.embeddings.create(model="alibaba/qwen-text-embedding-v4", input="x")
+
+    asyncio.run(run())
+    assert server.arrived[0].json()["encoding_format"] == "base64"
 
 
 # -- the real Anthropic SDK --------------------------------------------------------------------------
