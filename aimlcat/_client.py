@@ -21,7 +21,8 @@ or use ``aimlcat.client(lib="httpx2")``.
 
 Secrets: a header's value is never read into a message. Findings quote body
 values; should a body carry the request's API key, it is replaced by
-``[redacted]`` in the error and in log lines.
+``[redacted]`` in the error and in log lines (pointers, escaped forms and quotes
+cut short included: :func:`aimlcat._secrets.redact_known`).
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ OTHER_PROVIDERS = {
 }
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "api-key", "cookie",
                    "x-goog-api-key")
-_REDACTED = "[redacted]"
 
 
 # -- the check itself (one per transport; no I/O) --------------------------------------------
@@ -342,27 +342,26 @@ def _secrets(headers: Any) -> list[str]:
 
 
 def _redact(report: Report, secrets: Sequence[str]) -> Report:
-    """The report with every secret replaced by ``[redacted]`` (the same object when clean)."""
+    """The report with every secret masked (see :func:`aimlcat._secrets.redact_known`) in
+    each finding's pointer, message, hint and fix (the same object when clean)."""
     if not secrets:
         return report
-    text = json.dumps(report.to_dict(), ensure_ascii=False)
-    if not any(s in text or json.dumps(s)[1:-1] in text for s in secrets):
-        return report
+    from ._secrets import redact_known
 
     def clean(value: Any) -> Any:
         if isinstance(value, str):
-            for s in secrets:
-                value = value.replace(s, _REDACTED)
-            return value
+            return redact_known(value, secrets)
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items()}
         if isinstance(value, list):
             return [clean(v) for v in value]
         return value
 
-    return Report(model=report.model, endpoint=report.endpoint, findings=[
-        replace(f, message=clean(f.message), hint=clean(f.hint), fix=clean(f.fix))
-        for f in report.findings])
+    findings = [replace(f, pointer=clean(f.pointer), message=clean(f.message),
+                        hint=clean(f.hint), fix=clean(f.fix)) for f in report.findings]
+    if findings == report.findings:
+        return report
+    return Report(model=report.model, endpoint=report.endpoint, findings=findings)
 
 
 def _with_body(request: Any, body: bytes) -> Any:

@@ -384,6 +384,31 @@ def test_no_secret_in_errors_logs_or_reports(server: Server,
     assert len(server.arrived) == 1  # the warn-mode request was sent as it was
 
 
+def test_a_key_quoted_cut_short_or_used_as_a_field_name_is_redacted(
+        server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    # AI/ML API keys are 32 hex characters. A message quotes a long value cut to 60
+    # characters, which kept 27 of them; a key used as a field name is the pointer.
+    key = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"model": "gpt-4o", "messages": MESSAGES, "temperature": f"api key is {key}",
+            key: True, "a/" + key: 1}
+    with caplog.at_level(logging.DEBUG, logger="aimlcat"):
+        with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as c:
+            http.post(server.v1 + "/chat/completions", json=body, headers=headers)
+        with aimlcat.client("warn", base_url=server.v1) as http:
+            http.post(server.v1 + "/chat/completions", json=body, headers=headers)
+    exc = c.value
+    pointers = [f.pointer for f in exc.report.findings]
+    assert sorted(pointers) == ["/[redacted]", "/a~1[redacted]", "/temperature"]
+    assert '"api key is [redacted]…' in str(exc)
+    for text in (str(exc), repr(exc), json.dumps(exc.report.to_dict()), caplog.text,
+                 str(pickle.loads(pickle.dumps(exc)))):
+        assert key[:4] not in text  # no start of the key, however short the quote
+    assert caplog.text.count("[redacted]") >= 3
+    assert len(server.arrived) == 1  # warn sent it, as it was
+    assert server.arrived[0].json()[key] is True
+
+
 def test_preflight_error_is_an_aimlcat_error_and_pickles() -> None:
     report = aimlcat.validate({"model": "gpt-4o", "messages": [], "temperatur": 1})
     exc = PreflightError(report, method="POST", url="https://api.aimlapi.com/v1/chat/completions")
