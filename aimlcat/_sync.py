@@ -40,7 +40,8 @@ from ._exceptions import AimlcatError
 from ._tokens import OUTPUT_LIMIT_PARAMS
 
 __all__ = ["DEFAULT_BASE_URL", "LiveModel", "SyncError", "SyncReport", "add_arguments",
-           "cli_main", "compare", "fetch_models", "models_url", "parse_models", "run"]
+           "clean_key", "cli_main", "compare", "fetch_models", "models_url", "parse_models",
+           "run"]
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 ENV_KEY = "AIMLAPI_KEY"
@@ -105,6 +106,7 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
     url = models_url(base_url)
     host = urlsplit(url).netloc
     headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+    api_key = clean_key(api_key)
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     limits = httpx.Timeout(timeout, connect=min(timeout, 5.0))
@@ -144,6 +146,19 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
                                 + hint)
             return url, parse_models(_json(response, url), url)
     raise SyncError(f"{url} {last} ({tries} {'try' if tries == 1 else 'tries'})")
+
+
+def clean_key(key: str | None, source: str = "the API key") -> str | None:
+    """``key`` without surrounding whitespace (a pasted key often ends in a newline), or
+    None when nothing is left. Raises :class:`SyncError`, never quoting the key, when it
+    still cannot go into a header: a space, a control or a non-ASCII character in it."""
+    if key is None:
+        return None
+    key = key.strip()
+    if key and not (key.isascii() and key.isprintable() and " " not in key):
+        raise SyncError(f"{source} holds a character an HTTP header cannot carry (a space, a "
+                        "control character or a non-ASCII letter); check how it was set")
+    return key or None
 
 
 def _user_agent() -> str:
@@ -427,15 +442,18 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str] | None = None) -> i
     """Run ``aimlcat sync`` with parsed arguments; the exit code."""
     from ._catalog import load_catalog
 
+    from ._secrets import redact_known
+
     err = err or sys.stderr
-    key = args.api_key or os.environ.get(ENV_KEY) or None
+    given = args.api_key or os.environ.get(ENV_KEY) or None
     try:
+        key = clean_key(given, "--api-key" if args.api_key else f"${ENV_KEY}")
         source, live = fetch_models(args.base_url, api_key=key, timeout=args.timeout,
                                     retries=args.retries)
     except SyncError as exc:
         message = str(exc)
-        if key:
-            message = message.replace(key, "[redacted]")
+        if given:
+            message = redact_known(message, [given, given.strip()])
         print(f"aimlcat: sync: {message}", file=err)
         return EXIT_ERROR
     report = compare(load_catalog(), live, source)

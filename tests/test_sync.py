@@ -370,6 +370,40 @@ def test_api_key_is_sent_as_bearer_and_never_printed(
         assert KEY not in text and "wrong-key-0123456789" not in text
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n", " ", "\t"])
+def test_a_key_ending_in_a_newline_is_stripped(
+        models_server: ModelsServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], ending: str) -> None:
+    scenario = _fresh("auth")
+    monkeypatch.setenv("AIMLAPI_KEY", KEY + ending)
+    code, out = _sync_cli("--base-url", models_server.base(scenario), "--format", "json")
+    code2, _ = _sync_cli("--base-url", models_server.base(scenario), "--api-key", KEY + ending)
+    assert (code, code2) == (1, 1)
+    with models_server.lock:
+        auth = [a for p, a in models_server.hits if p.startswith(f"/{scenario}/")]
+    assert auth == [f"Bearer {KEY}"] * 2
+    assert KEY not in out + capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("key", "flag"), [
+    (KEY[:10] + "\n" + KEY[10:], False), (KEY + "\u00e9", True), (KEY[:8] + " " + KEY[8:], True),
+    (KEY[:5] + "\x00" + KEY[5:], True)])
+def test_a_key_no_header_can_carry_is_one_usage_error(
+        models_server: ModelsServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], key: str, flag: bool) -> None:
+    scenario = _fresh("auth")
+    if flag:
+        code, out = _sync_cli("--base-url", models_server.base(scenario), "--api-key", key)
+    else:
+        monkeypatch.setenv("AIMLAPI_KEY", key)
+        code, out = _sync_cli("--base-url", models_server.base(scenario))
+    err = capsys.readouterr().err
+    assert code == 2 and out == "" and models_server.count(scenario) == 0
+    source = "--api-key" if flag else "$AIMLAPI_KEY"
+    assert err == (f"aimlcat: sync: {source} holds a character an HTTP header cannot carry (a "
+                   "space, a control character or a non-ASCII letter); check how it was set\n")
+
+
 # -- pieces -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("base", "url"), [
