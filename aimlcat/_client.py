@@ -96,7 +96,9 @@ class Preflight:
             if "://" not in text:
                 text = "https://" + text
             url = httpx.URL(text)
-            prefix = url.path.rstrip("/").removesuffix("/v1")
+            prefix = url.path.rstrip("/")
+            while prefix.endswith("/v1"):  # …/v1/v1 too: the doubled /v1 is then AML204
+                prefix = prefix[:-3]
             self._bases.append((url.scheme, url.host, url.port, prefix))
         self._warned_hosts: set[str] = set()
 
@@ -284,8 +286,10 @@ def _error_class(headers: Any) -> type[PreflightError]:
 
 
 def _doubled_version(path: str) -> str | None:
-    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often), the
-    path the gateway serves (``/v1/chat/completions``); else None."""
+    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often) or
+    ``/v1/v2/video/generations`` (a v2 endpoint reached under a base URL ending in /v1),
+    the path the gateway serves (``/v1/chat/completions``, ``/v2/video/generations``);
+    else None."""
     if path.startswith("/v1/v") and len(path) > 6 and path[5].isdigit():
         rest = path[3:]
         if rest[3:4] == "/" or (rest[3:4].isdigit() and rest[4:5] == "/"):
@@ -297,11 +301,19 @@ def _wrong_path(url: Any, path: str, served: str) -> Finding:
     base = f"{url.scheme}://{url.netloc.decode('ascii')}"
     prefix = str(url.path)[:-len(path)] if path and str(url.path).endswith(path) else ""
     right = base + prefix + served
+    if served.startswith("/v1/"):
+        return Finding("AML204", RULES["AML204"].severity, "",
+                       f"`{path}` is not an endpoint of the gateway: the path doubles /v1; "
+                       f"the gateway serves {right}",
+                       "Remove one /v1 from the client's base_url (the OpenAI SDK takes "
+                       f"{GATEWAY_URL}/v1, the Anthropic SDK {GATEWAY_URL}).")
+    version = served.split("/", 2)[1]
     return Finding("AML204", RULES["AML204"].severity, "",
-                   f"`{path}` is not an endpoint of the gateway: the path doubles /v1; "
-                   f"the gateway serves {right}",
-                   "Remove one /v1 from the client's base_url (the OpenAI SDK takes "
-                   f"{GATEWAY_URL}/v1, the Anthropic SDK {GATEWAY_URL}).")
+                   f"`{path}` is not an endpoint of the gateway: {version} endpoints are not "
+                   f"under /v1; the gateway serves {right}",
+                   f"Keep the base_url, and send {version} requests to the absolute URL {right} "
+                   f"(a path relative to a base URL ending in /v1 lands under /v1: with the "
+                   f"OpenAI SDK, client.post(\"{right}\", body=..., cast_to=object)).")
 
 
 def _dumps(doc: Any) -> bytes:

@@ -364,6 +364,38 @@ def test_a_doubled_v1_is_stopped_naming_the_url_the_gateway_serves(server: Serve
     assert f"the gateway serves {server.v1}/chat/completions" in finding.message
 
 
+def test_a_doubled_v1_in_the_base_url_itself_is_stopped(server: Server, openai: Any) -> None:
+    # docs/clients.md has the same base URL go to the SDK and to aimlcat.client().
+    base = server.v1 + "/v1"
+    sdk = openai.OpenAI(base_url=base, api_key=SECRET, max_retries=0,
+                        http_client=aimlcat.client(base_url=base))
+    with sdk:
+        for extra in ({}, {"extra_body": {"temperatur": 0.2}}):
+            with pytest.raises(PreflightError) as caught:
+                sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, **extra)
+            [finding] = caught.value.report.findings
+            assert finding.code == "AML204"
+            assert f"the gateway serves {server.v1}/chat/completions" in finding.message
+    assert server.arrived == []
+
+
+def test_a_v2_endpoint_under_v1_is_told_to_use_an_absolute_url(server: Server,
+                                                               openai: Any) -> None:
+    body = {"model": "google/veo3", "prompt": "a cat"}
+    right = server.root + "/v2/video/generations"
+    with _openai(server) as sdk:
+        with pytest.raises(PreflightError) as caught:
+            sdk.post("/v2/video/generations", body=body, cast_to=object)
+        assert server.arrived == []
+        [finding] = caught.value.report.findings
+        assert finding.code == "AML204" and "doubles" not in finding.message
+        assert finding.message.endswith(f"v2 endpoints are not under /v1; the gateway serves "
+                                        f"{right}")
+        assert finding.hint is not None and f'client.post("{right}"' in finding.hint
+        sdk.post(right, body=body, cast_to=object)  # the advice works
+    assert [(a.path, a.json()) for a in server.arrived] == [("/v2/video/generations", body)]
+
+
 def test_no_secret_in_errors_logs_or_reports(server: Server,
                                              caplog: pytest.LogCaptureFixture) -> None:
     # The key even leaks into the body, where findings quote values: it is redacted.
