@@ -78,24 +78,28 @@ class Preflight:
     ``base_url`` (one or several) names extra places that are "the gateway": a
     URL's scheme, host and port must match, and its path must start with the base
     path (a trailing ``/v1`` aside, since SDKs and docs differ on where it goes).
-    ``gateway_hosts`` are matched on the host alone."""
+    ``gateway_hosts`` (one host, or several) are matched on the host alone. A base URL
+    without a scheme gets the one :func:`with_scheme` gives (http for this machine)."""
 
     def __init__(self, policy: Policy = "raise", *,
                  base_url: str | Iterable[str] | None = None,
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,),
                  catalog: Catalog | None = None) -> None:
         if policy not in POLICIES:
             raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
         self.policy: Policy = policy
         self._catalog = catalog
-        self._hosts = frozenset(h.strip().lower() for h in gateway_hosts)
+        hosts = [gateway_hosts] if isinstance(gateway_hosts, str) else gateway_hosts
+        self._hosts = frozenset(h.strip().lower() for h in hosts)
         self._bases: list[tuple[str, str, int | None, str]] = []
         bases = [base_url] if isinstance(base_url, str) else list(base_url or ())
         for base in bases:
-            text = base.strip()
-            if "://" not in text:
-                text = "https://" + text
-            url = httpx.URL(text)
+            text = with_scheme(base.strip())[0]
+            try:
+                urlsplit(text).port  # noqa: B018 (raises for a bad IPv6 host, a port > 65535)
+                url = httpx.URL(text)
+            except (ValueError, httpx.InvalidURL) as exc:
+                raise UsageError(f"base_url is not a URL: {exc}") from None
             prefix = url.path.rstrip("/")
             while prefix.endswith("/v1"):  # …/v1/v1 too: the doubled /v1 is then AML204
                 prefix = prefix[:-3]
@@ -396,7 +400,7 @@ class PreflightTransport(httpx.BaseTransport):
 
     def __init__(self, transport: httpx.BaseTransport | None = None, *,
                  policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,),
                  catalog: Catalog | None = None, preflight: Preflight | None = None) -> None:
         self.preflight = preflight or Preflight(policy, base_url=base_url,
                                                 gateway_hosts=gateway_hosts, catalog=catalog)
@@ -428,7 +432,7 @@ class AsyncPreflightTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *,
                  policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,),
                  catalog: Catalog | None = None, preflight: Preflight | None = None) -> None:
         self.preflight = preflight or Preflight(policy, base_url=base_url,
                                                 gateway_hosts=gateway_hosts, catalog=catalog)
@@ -462,14 +466,14 @@ Lib = Literal["httpx", "httpx2"]
 
 @overload
 def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx"] = ...,
-           gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+           gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
            transport: Any = ..., **kwargs: Any) -> httpx.Client: ...
 @overload
 def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
-           gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+           gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
            transport: Any = ..., **kwargs: Any) -> Any: ...
 def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
-           gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
+           gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
            transport: Any = None, **kwargs: Any) -> Any:
     """An ``httpx.Client`` whose requests to the gateway are checked before they are sent.
 
@@ -488,15 +492,15 @@ def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = 
 
 @overload
 def async_client(policy: Policy = ..., base_url: str | None = ..., *,
-                 lib: Literal["httpx"] = ..., gateway_hosts: Iterable[str] = ...,
+                 lib: Literal["httpx"] = ..., gateway_hosts: str | Iterable[str] = ...,
                  catalog: Catalog | None = ..., transport: Any = ...,
                  **kwargs: Any) -> httpx.AsyncClient: ...
 @overload
 def async_client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
-                 gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+                 gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
                  transport: Any = ..., **kwargs: Any) -> Any: ...
 def async_client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
                  transport: Any = None, **kwargs: Any) -> Any:
     """The ``httpx.AsyncClient`` twin of :func:`client` (for ``AsyncOpenAI``, ``AsyncAnthropic``)."""
     return _make(True, policy, base_url, lib, gateway_hosts, catalog, transport, kwargs)
@@ -506,7 +510,7 @@ _TRANSPORT_OPTIONS = ("verify", "cert", "http1", "http2", "limits", "proxy", "re
 
 
 def _make(asynchronous: bool, policy: Policy, base_url: str | None, lib: str,
-          gateway_hosts: Iterable[str], catalog: Catalog | None, transport: Any,
+          gateway_hosts: str | Iterable[str], catalog: Catalog | None, transport: Any,
           kwargs: dict[str, Any]) -> Any:
     mod: Any
     if lib == "httpx":
@@ -531,7 +535,7 @@ def _make(asynchronous: bool, policy: Policy, base_url: str | None, lib: str,
     wrapper: Any = AsyncPreflightTransport if asynchronous else PreflightTransport
     wrapped = wrapper(transport, preflight=preflight)
     if base_url is not None:
-        kwargs.setdefault("base_url", base_url)
+        kwargs.setdefault("base_url", with_scheme(base_url.strip())[0])
     return (mod.AsyncClient if asynchronous else mod.Client)(transport=wrapped, **kwargs)
 
 
@@ -573,19 +577,16 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     if not text:
         return [BaseUrlProblem("not-a-url", f"the base URL is empty: use {_default_for(sdk)}",
                                _default_for(sdk))]
-    if "://" not in text:
-        head = text.split("/", 1)[0].lower()
-        local = head.split(":")[0] in ("localhost", "127.0.0.1", "[::1]")
-        scheme = "http" if local else "https"
-        found.append(("missing-scheme", f"the base URL has no scheme ({scheme}://)"))
-        text = f"{scheme}://{text}"
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
+    text, added = with_scheme(text)
+    if added:
+        found.append(("missing-scheme", f"the base URL has no scheme ({added}://)"))
     try:
+        parts = urlsplit(text)
         host = (parts.hostname or "").lower()
         port = parts.port
-    except ValueError:
-        host, port = "", None
+    except ValueError:  # "https://[::1/v1", a port out of range
+        parts, host, port = urlsplit(""), "", None
+    scheme = parts.scheme.lower()
     if not host or scheme not in ("http", "https"):
         return [BaseUrlProblem("not-a-url", f"the base URL is not an http(s) URL: use "
                                f"{_default_for(sdk)}", _default_for(sdk))]
@@ -628,9 +629,29 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
 
     if not found:
         return []
-    netloc = host if port is None else f"{host}:{port}"
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
+    if port is not None:
+        netloc += f":{port}"
     right = f"{scheme}://{netloc}" + "".join("/" + s for s in segments)
     return [BaseUrlProblem(code, f"{what}: use {right}", right) for code, what in found]
+
+
+#: Hosts of this machine: a base URL naming one without a scheme means http.
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+def with_scheme(url: str) -> tuple[str, str | None]:
+    """``url`` with a scheme, and the scheme added (None when it had one).
+
+    The one rule for a base URL given without a scheme, used by the pre-flight
+    check and by :func:`check_base_url` alike: ``http`` for this machine
+    (``localhost``, ``127.0.0.1``, ``[::1]``), ``https`` for any other host."""
+    if "://" in url:
+        return url, None
+    head = url.split("/", 1)[0].rpartition("@")[2].lower()
+    host = head[1:head.find("]")] if head.startswith("[") else head.split(":", 1)[0]
+    scheme = "http" if host in _LOCAL_HOSTS or host.endswith(".localhost") else "https"
+    return f"{scheme}://{url}", scheme
 
 
 def _default_for(sdk: SDK | None) -> str:

@@ -687,6 +687,10 @@ def test_async_anthropic_sdk(server: Server) -> None:
     ("api.openai.com/v1", "openai", ["missing-scheme", "other-provider"],
      "https://api.aimlapi.com/v1"),
     ("localhost:8000/v1/v1", None, ["missing-scheme", "doubled-v1"], "http://localhost:8000/v1"),
+    ("https://[::1]:8000/v1", "anthropic", ["sdk-adds-v1"], "https://[::1]:8000"),
+    ("[::1]:8000/v1", "openai", ["missing-scheme"], "http://[::1]:8000/v1"),
+    ("https://[::1/v1", None, ["not-a-url"], "https://api.aimlapi.com/v1"),
+    ("http://127.0.0.1:99999/v1", None, ["not-a-url"], "https://api.aimlapi.com/v1"),
 ])
 def test_check_base_url(url: str, sdk: Any, codes: list[str], right: str | None) -> None:
     problems = check_base_url(url, sdk=sdk)
@@ -707,6 +711,38 @@ def test_a_client_with_a_wrong_base_url_warns_naming_the_right_one(
     with caplog.at_level(logging.WARNING, logger="aimlcat"):
         aimlcat.client(base_url="https://api.aimlapi.com/v1/v1").close()
     assert "use https://api.aimlapi.com/v1" in caplog.text
+
+
+def test_a_base_url_without_scheme_is_checked_under_the_scheme_the_check_names(
+        server: Server, openai: Any, caplog: pytest.LogCaptureFixture) -> None:
+    bare = f"localhost:{server.port}/v1"
+    with caplog.at_level(logging.WARNING, logger="aimlcat"):
+        http_client = aimlcat.client(base_url=bare)
+    assert f"no scheme (http://): use http://{bare}" in caplog.text
+    sdk = openai.OpenAI(base_url=f"http://{bare}", api_key=SECRET, max_retries=0,
+                        http_client=http_client)
+    with sdk:
+        with pytest.raises(PreflightError):
+            sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES,
+                                        extra_body={"temperatur": 0.2})
+        assert server.arrived == []
+        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        # the client's own base URL got the same scheme
+        http_client.post("/chat/completions", json={"model": "gpt-4o", "messages": MESSAGES})
+    assert [a.path for a in server.arrived] == ["/v1/chat/completions"] * 2
+
+
+def test_gateway_hosts_may_be_one_host(server: Server) -> None:
+    with aimlcat.client(gateway_hosts=server.host) as http, pytest.raises(PreflightError):
+        http.post(server.v1 + "/chat/completions", headers=_headers(),
+                  json={"model": "gpt-4o", "messages": MESSAGES, "temperatur": 1})
+    assert server.arrived == []
+
+
+def test_a_base_url_that_is_no_url_is_a_usage_error() -> None:
+    for bad in ("https://[::1/v1", "http://127.0.0.1:99999/v1"):
+        with pytest.raises(aimlcat.UsageError, match="base_url is not a URL"):
+            aimlcat.client(base_url=bad)
 
 
 def test_transport_options_build_the_wrapped_transport(server: Server) -> None:
