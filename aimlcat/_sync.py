@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -82,7 +83,12 @@ def models_url(base_url: str) -> str:
     text = base_url.strip()
     if "://" not in text:
         raise SyncError(f"--base-url needs a scheme: https://{text}")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError as exc:  # "http://[::1", "http://host:99999"
+        raise SyncError(f"--base-url is not a URL ({str(exc).lower()}); use one such as "
+                        + DEFAULT_BASE_URL) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SyncError("--base-url must be an http(s) URL such as " + DEFAULT_BASE_URL)
     path = parts.path.rstrip("/").removesuffix("/models").removesuffix("/v1")
@@ -100,9 +106,18 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
     Retries on 429 and 5xx answers and on timeouts, ``retries`` times at most,
     waiting :data:`BACKOFF` seconds, then twice as long each time (or what a
     429's ``Retry-After`` asks, up to :data:`MAX_RETRY_AFTER`). A host that
-    refuses the connection or cannot be resolved fails at once."""
+    refuses the connection or cannot be resolved fails at once.
+
+    ``timeout`` bounds each try as a whole, not each read: the answer is streamed
+    and a try that has not ended ``timeout`` seconds after it began is given up
+    at its next chunk (a server trickling one byte a second cannot hold it; one
+    that sends nothing at all is cut by the read timeout, the same ``timeout``)."""
     import httpx
 
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not math.isfinite(timeout) or timeout <= 0:
+        shown = f"{timeout:g}" if isinstance(timeout, (int, float)) else repr(timeout)
+        raise SyncError(f"--timeout must be a number of seconds above 0, not {shown}")
     url = models_url(base_url)
     host = urlsplit(url).netloc
     headers = {"Accept": "application/json", "User-Agent": _user_agent()}
@@ -120,15 +135,17 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
                 sleep(wait)
             wait = BACKOFF * 2 ** attempt  # 0.5, 1, 2, ... s unless the server says
             try:
-                response = http.get(url, params={"include": INCLUDE})
-            except httpx.TimeoutException:
+                response, content = _get(http, url, time.monotonic() + timeout)
+            except (httpx.TimeoutException, _Late):
                 last = f"did not answer within {timeout:g} s"
                 continue
             except httpx.ConnectError as exc:
-                raise SyncError(f"cannot reach {host} ({_reason(exc)}); check --base-url and "
-                                "the network") from None
+                raise SyncError(f"cannot reach {_host(exc, host)} ({_reason(exc)}); check "
+                                "--base-url and the network") from None
             except httpx.HTTPError as exc:
                 raise SyncError(f"{url}: the connection failed ({_reason(exc)})") from None
+            except httpx.InvalidURL as exc:  # a host httpx will not send to
+                raise SyncError(f"--base-url is not a URL ({exc})") from None
             status = response.status_code
             if status == 429 or status >= 500:
                 last = f"answered {status} {response.reason_phrase}".rstrip()
@@ -144,8 +161,35 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
                 hint = ": is --base-url the gateway?" if status in (404, 405) else ""
                 raise SyncError(f"{url} answered {status} {response.reason_phrase}".rstrip()
                                 + hint)
-            return url, parse_models(_json(response, url), url)
+            return url, parse_models(_json(response, content, url), url)
     raise SyncError(f"{url} {last} ({tries} {'try' if tries == 1 else 'tries'})")
+
+
+class _Late(Exception):
+    """A try outlived its deadline."""
+
+
+def _get(http: Any, url: str, deadline: float) -> tuple[Any, bytes]:
+    """GET ``url`` (following redirects); the response and, for a 2xx, its body, read by
+    chunks against a ``time.monotonic()`` ``deadline`` (:class:`_Late` past it)."""
+    with http.stream("GET", url, params={"include": INCLUDE}) as response:
+        chunks: list[bytes] = []
+        if 200 <= response.status_code < 300:
+            for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise _Late
+                chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _Late
+        return response, b"".join(chunks)
+
+
+def _host(exc: Any, default: str) -> str:
+    """The host the failed request went to (after redirects), else ``default``."""
+    try:
+        return str(exc.request.url.netloc.decode("ascii"))
+    except (RuntimeError, AttributeError):
+        return default
 
 
 def clean_key(key: str | None, source: str = "the API key") -> str | None:
@@ -188,15 +232,15 @@ def _retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def _json(response: Any, url: str) -> Any:
+def _json(response: Any, content: bytes, url: str) -> Any:
     import orjson
 
     try:
-        return orjson.loads(response.content)
+        return orjson.loads(content)
     except orjson.JSONDecodeError:
         ctype = response.headers.get("Content-Type", "no Content-Type")
         raise SyncError(f"{url}: the answer is not JSON ({ctype.split(';')[0]}, "
-                        f"{len(response.content)} bytes); is --base-url the gateway?") from None
+                        f"{len(content)} bytes); is --base-url the gateway?") from None
 
 
 def parse_models(doc: Any, where: str = "the answer") -> list[LiveModel]:
@@ -433,7 +477,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-key", metavar="KEY",
                    help=f"sent as a Bearer token (default: ${ENV_KEY}); never printed")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="per request (default 10)")
+                   help="for each try as a whole, the answer read included (default 10)")
     p.add_argument("--retries", type=int, default=3, metavar="N",
                    help="retries on 429, 5xx and timeouts, with backoff (default 3)")
 

@@ -95,6 +95,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, FIXTURE.read_bytes())
         elif kind == "down":
             self._send(503, b'{"error": "unavailable"}')
+        elif kind == "trickle":  # the headers at once, then one byte every 50 ms, for ages
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                for _ in range(100_000):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up: the point
+                pass
         elif kind == "html":
             self._send(200, b"<html><body>Welcome</body></html>", "text/html; charset=utf-8")
         elif kind == "other":
@@ -315,6 +327,42 @@ def test_timeout(models_server: ModelsServer, capsys: pytest.CaptureFixture[str]
     assert code == 2
     assert err.strip() == (f"aimlcat: sync: {models_server.base(scenario)}/v1/models did not "
                            "answer within 0.2 s (2 tries)")
+
+
+def test_timeout_bounds_the_whole_answer_not_each_read(
+        models_server: ModelsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    # Every read gets a byte within 50 ms, so a per-read timeout never fires.
+    scenario = _fresh("trickle")
+    started = time.monotonic()
+    code, _ = _sync_cli("--base-url", models_server.base(scenario), "--timeout", "0.3",
+                        "--retries", "1")
+    took = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert code == 2 and took < 3, took  # two tries of 0.3 s (and a chunk), not 100,000 s
+    assert err == (f"aimlcat: sync: {models_server.base(scenario)}/v1/models did not answer "
+                   "within 0.3 s (2 tries)\n")
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--base-url", "http://127.0.0.1:99999"], "--base-url is not a URL (port out of range"),
+    (["--base-url", "http://[::1"], "--base-url is not a URL (invalid ipv6 url)"),
+    (["--timeout", "-1"], "--timeout must be a number of seconds above 0, not -1\n"),
+    (["--timeout", "0"], "--timeout must be a number of seconds above 0, not 0\n"),
+    (["--timeout", "nan"], "--timeout must be a number of seconds above 0, not nan\n"),
+    (["--timeout", "inf"], "--timeout must be a number of seconds above 0, not inf\n"),
+])
+def test_bad_arguments_are_one_usage_line(capsys: pytest.CaptureFixture[str],
+                                          argv: list[str], expected: str) -> None:
+    with socket.socket() as s:  # nothing listens there: a good URL would fail otherwise
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    full = argv if argv[0] == "--base-url" else ["--base-url", f"http://127.0.0.1:{port}",
+                                                 *argv]
+    for run in (lambda: _sync_cli(*full)[0], lambda: cli_run(["sync", *full], io.StringIO())):
+        assert run() == 2
+        err = capsys.readouterr().err
+        assert err.startswith("aimlcat: sync: ") and expected in err
+        assert err.count("\n") == 1 and "Traceback" not in err
 
 
 @pytest.mark.parametrize(("scenario", "expected"), [
