@@ -170,15 +170,15 @@ class _Late(Exception):
 
 
 def _get(http: Any, url: str, deadline: float) -> tuple[Any, bytes]:
-    """GET ``url`` (following redirects); the response and, for a 2xx, its body, read by
-    chunks against a ``time.monotonic()`` ``deadline`` (:class:`_Late` past it)."""
+    """GET ``url`` (following redirects); the response and its body, read by chunks
+    against a ``time.monotonic()`` ``deadline`` (:class:`_Late` past it). An error
+    answer is read too, so its connection can serve the retry."""
     with http.stream("GET", url, params={"include": INCLUDE}) as response:
         chunks: list[bytes] = []
-        if 200 <= response.status_code < 300:
-            for chunk in response.iter_bytes():
-                if time.monotonic() > deadline:
-                    raise _Late
-                chunks.append(chunk)
+        for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise _Late
+            chunks.append(chunk)
         if time.monotonic() > deadline:
             raise _Late
         return response, b"".join(chunks)
@@ -437,10 +437,20 @@ def _compare_abilities(report: SyncReport, cat: Any, info: Any, entry: LiveModel
 
 # -- output ----------------------------------------------------------------------------------------
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: every character that is not printable (newlines,
+    escape sequences, bidi overrides such as U+202E) written as its Python escape. What
+    the gateway sends (model ids, aliases, types) passes here before it is shown."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def write_text(report: SyncReport, out: IO[str]) -> None:
     w = out.write
-    w(f"{report.source}: {report.served} models served; catalog {report.catalog_version}: "
-      f"{report.catalog_models} models\n")
+    w(f"{printable(report.source)}: {report.served} models served; catalog "
+      f"{report.catalog_version}: {report.catalog_models} models\n")
     sections: list[tuple[str, list[str]]] = [
         ("Served, not in the catalog",
          [m["id"] + (f"  (aliases: {', '.join(m['aliases'])})" if m["aliases"] else "")
@@ -458,7 +468,7 @@ def write_text(report: SyncReport, out: IO[str]) -> None:
         if lines:
             w(f"\n{title} ({len(lines)}):\n")
             for line in lines:
-                w(f"  {line}\n")
+                w(f"  {printable(line)}\n")
     n = report.differences
     w("\nNo differences.\n" if n == 0 else f"\n{n} difference{'' if n == 1 else 's'}.\n")
 
@@ -498,7 +508,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str] | None = None) -> i
         message = str(exc)
         if given:
             message = redact_known(message, [given, given.strip()])
-        print(f"aimlcat: sync: {message}", file=err)
+        print(f"aimlcat: sync: {printable(message)}", file=err)
         return EXIT_ERROR
     report = compare(load_catalog(), live, source)
     (write_json if args.format == "json" else write_text)(report, out)

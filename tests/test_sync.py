@@ -66,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            pass
+            self.close_connection = True
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
@@ -106,7 +106,13 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     time.sleep(0.05)
             except (BrokenPipeError, ConnectionResetError):  # the client gave up: the point
-                pass
+                self.close_connection = True
+        elif kind == "evil":  # ids that would drive a terminal
+            self._send(200, json.dumps({"object": "list", "data": [
+                {"id": "evil/\u202egpt", "aliases": ["a\nFAKE LINE"], "type": "x\x1b[31m"},
+                {"id": "gpt-4o"}]}).encode())
+        elif kind == "moved":  # to a port where nothing listens
+            self._send(302, b"", headers={"Location": self.headers["X-Dead-Target"]})
         elif kind == "html":
             self._send(200, b"<html><body>Welcome</body></html>", "text/html; charset=utf-8")
         elif kind == "other":
@@ -391,6 +397,43 @@ def test_unreachable_host_is_one_line_and_not_retried(capsys: pytest.CaptureFixt
     assert code == 2
     assert err == (f"aimlcat: sync: cannot reach 127.0.0.1:{port} (connection refused); "
                    "check --base-url and the network\n")
+
+
+def test_server_ids_are_escaped_in_the_text_report(models_server: ModelsServer) -> None:
+    code, out = _sync_cli("--base-url", models_server.base(_fresh("evil")))
+    assert code == 1
+    assert all(c.isprintable() for c in out.replace("\n", ""))
+    assert "\x1b" not in out and "\u202e" not in out
+    assert ("  evil/\\u202egpt  (aliases: a\\nFAKE LINE)  [x\\x1b[31m]\n" in out)
+    code, out = _sync_cli("--base-url", models_server.base(_fresh("evil")), "--format", "json")
+    assert json.loads(out)["missing"][0]["id"] == "evil/\u202egpt"  # JSON keeps the data
+
+
+def test_a_redirect_to_a_dead_host_names_that_host(
+        models_server: ModelsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    target = f"http://127.0.0.1:{port}/v1/models"
+    fetch = _sync.fetch_models
+    with pytest.raises(SyncError) as caught:
+        fetch(models_server.base(_fresh("moved")), retries=0,
+              transport=_with_header("X-Dead-Target", target))
+    assert str(caught.value) == (f"cannot reach 127.0.0.1:{port} (connection refused); check "
+                                 "--base-url and the network")
+
+
+def _with_header(name: str, value: str) -> Any:
+    """A real HTTP transport that adds one header (the test server reads its redirect
+    target from it)."""
+    import httpx
+
+    class Adding(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            request.headers[name] = value
+            return super().handle_request(request)
+
+    return Adding()
 
 
 def test_api_key_is_sent_as_bearer_and_never_printed(
