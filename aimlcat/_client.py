@@ -177,7 +177,7 @@ class Preflight:
                     fixed = report.apply_fixes(doc)
                     if cat.validate(fixed, endpoint).ok and not duplicates:
                         self._log(request, report, fixed=True)
-                        return _dumps(fixed)
+                        return _fixed_body(body, report, fixed)
         if not report.findings:
             return None
         if self.policy != "warn" and not report.ok:
@@ -320,6 +320,22 @@ def _wrong_path(url: Any, path: str, served: str) -> Finding:
                    f"OpenAI SDK, client.post(\"{right}\", body=..., cast_to=object)).")
 
 
+def _fixed_body(body: bytes, report: Report, fixed: Any) -> bytes:
+    """``body`` with the report's fixes made in its text, as ``lint --fix`` makes them
+    (:func:`aimlcat._fixer.fix_json_text`): every member not fixed goes out byte for byte
+    (a 30-digit seed stays one, where a parse and a dump would make it a float). When a
+    fix cannot be made in place, ``fixed`` is written out whole."""
+    from ._fixer import fix_json_text
+
+    try:
+        outcome = fix_json_text(body.decode("utf-8"), [f.fix for f in report.fixable if f.fix])
+    except (UnicodeDecodeError, PayloadError):
+        outcome = None
+    if outcome is not None and outcome.text is not None and outcome.problem is None:
+        return outcome.text.encode("utf-8")
+    return _dumps(fixed)
+
+
 def _dumps(doc: Any) -> bytes:
     import orjson
 
@@ -380,14 +396,20 @@ def _redact(report: Report, secrets: Sequence[str]) -> Report:
     return Report(model=report.model, endpoint=report.endpoint, findings=findings)
 
 
-def _with_body(request: Any, body: bytes) -> Any:
-    """A copy of ``request`` with another body: Content-Length set, every other header kept."""
-    headers = request.headers.copy()
+def _send_instead(request: Any, body: bytes) -> None:
+    """Make ``request`` carry ``body``: ``Content-Length`` set, every other header kept.
+
+    In place, not a copy: the client sets ``response.request`` to the request it gave the
+    transport, so with a copy ``response.request`` (and the OpenAI SDK's
+    ``.http_request``) would show the body before the fix, not the one sent. ``read()``
+    already turned the stream into a ``ByteStream`` and cached the body in ``_content``
+    (httpx and httpx2 alike): both are replaced."""
+    headers = request.headers
     headers["Content-Length"] = str(len(body))
     if "transfer-encoding" in headers:
         del headers["transfer-encoding"]
-    return type(request)(request.method, request.url, headers=headers, content=body,
-                         extensions=request.extensions)
+    request.stream = type(request.stream)(body)
+    request._content = body
 
 
 # -- transports ---------------------------------------------------------------------------------
@@ -411,7 +433,7 @@ class PreflightTransport(httpx.BaseTransport):
         if path is not None:
             fixed = self.preflight.check(request, path, request.read())
             if fixed is not None:
-                request = _with_body(request, fixed)
+                _send_instead(request, fixed)
         return self.transport.handle_request(request)
 
     def __enter__(self) -> Self:
@@ -443,7 +465,7 @@ class AsyncPreflightTransport(httpx.AsyncBaseTransport):
         if path is not None:
             fixed = self.preflight.check(request, path, await request.aread())
             if fixed is not None:
-                request = _with_body(request, fixed)
+                _send_instead(request, fixed)
         return await self.transport.handle_async_request(request)
 
     async def __aenter__(self) -> Self:

@@ -495,7 +495,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: IO[str], err: IO[str] | None = None) -> int:
     """Run ``aimlcat sync`` with parsed arguments; the exit code."""
     from ._catalog import load_catalog
-
     from ._secrets import redact_known
 
     err = err or sys.stderr

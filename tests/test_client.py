@@ -272,6 +272,55 @@ def test_fix_sends_the_fixed_body_with_a_right_content_length(
     _no_secret(caplog.text)
 
 
+def test_fix_edits_only_what_it_fixes_and_the_rest_arrives_byte_for_byte(
+        server: Server) -> None:
+    # A 30-digit seed and a float with all its digits: a parse and a dump would change
+    # the first (orjson reads it as 1.2345678901234568e+29); spacing shows the edit is
+    # made in the text.
+    raw = (b'{"model": "gpt-4o",  "messages": [{"role":"user","content":"Say hi"}],\n'
+           b' "seed": 123456789012345678901234567890, "max_tokens": 10,'
+           b' "temperature": 0.30000000000000004}')
+    removed = (b'{"model":"o3-mini","temperature":0.5,"seed":123456789012345678901234567890,'
+               b'"messages":[{"role":"user","content":"Say hi"}]}')
+    with aimlcat.client("fix", base_url=server.v1) as http:
+        for body in (raw, removed):
+            http.post(server.v1 + "/chat/completions", content=body, headers=_headers())
+    first, second = server.arrived
+    assert first.body == raw.replace(b'"max_tokens"', b'"max_completion_tokens"')
+    assert second.body == removed.replace(b'"temperature":0.5,', b"")
+    assert json.loads(first.body)["seed"] == 123456789012345678901234567890
+
+
+def test_the_response_carries_the_request_that_was_sent(server: Server, openai: Any) -> None:
+    body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10}
+    fixed = {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 10}
+    libs = ["httpx"] + (["httpx2"] if _has("httpx2") else [])
+    for lib in libs:
+        with aimlcat.client("fix", base_url=server.v1, lib=lib) as http:  # type: ignore[call-overload]
+            r = http.post(server.v1 + "/chat/completions", json=body, headers=_headers())
+        assert r.request.content == server.arrived[-1].body
+        assert json.loads(r.request.content) == fixed
+        assert r.request.headers["Content-Length"] == str(len(server.arrived[-1].body))
+
+    async def run() -> Any:
+        async with aimlcat.async_client("fix", base_url=server.v1) as http:
+            return await http.post(server.v1 + "/chat/completions", json=body,
+                                   headers=_headers())
+
+    assert asyncio.run(run()).request.content == server.arrived[-1].body
+    with _openai(server, "fix") as sdk:
+        raw = sdk.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES,
+                                                            max_tokens=10)
+    assert raw.http_request.content == server.arrived[-1].body
+    assert json.loads(raw.http_request.content)["max_completion_tokens"] == 10
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def test_fix_still_raises_when_errors_remain_after_fixing(server: Server) -> None:
     body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10, "temperatur": 0.2}
     with aimlcat.client("fix", base_url=server.v1) as http, pytest.raises(PreflightError) as c:
