@@ -21,7 +21,8 @@ or use ``aimlcat.client(lib="httpx2")``.
 
 Secrets: a header's value is never read into a message. Findings quote body
 values; should a body carry the request's API key, it is replaced by
-``[redacted]`` in the error and in log lines.
+``[redacted]`` in the error and in log lines (pointers, escaped forms and quotes
+cut short included: :func:`aimlcat._secrets.redact_known`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import httpx
 
 from ._catalog import Catalog, load_catalog
 from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
-from ._findings import INFO, RULES, Finding, Report
+from ._findings import INFO, RULES, WARNING, Finding, Report
 from ._payloads import load_json
 
 __all__ = ["GATEWAY_HOST", "GATEWAY_URL", "AsyncPreflightTransport", "BaseUrlProblem",
@@ -67,7 +68,6 @@ OTHER_PROVIDERS = {
 }
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "api-key", "cookie",
                    "x-goog-api-key")
-_REDACTED = "[redacted]"
 
 
 # -- the check itself (one per transport; no I/O) --------------------------------------------
@@ -78,25 +78,31 @@ class Preflight:
     ``base_url`` (one or several) names extra places that are "the gateway": a
     URL's scheme, host and port must match, and its path must start with the base
     path (a trailing ``/v1`` aside, since SDKs and docs differ on where it goes).
-    ``gateway_hosts`` are matched on the host alone."""
+    ``gateway_hosts`` (one host, or several) are matched on the host alone. A base URL
+    without a scheme gets the one :func:`with_scheme` gives (http for this machine)."""
 
     def __init__(self, policy: Policy = "raise", *,
                  base_url: str | Iterable[str] | None = None,
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,),
                  catalog: Catalog | None = None) -> None:
         if policy not in POLICIES:
             raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
         self.policy: Policy = policy
         self._catalog = catalog
-        self._hosts = frozenset(h.strip().lower() for h in gateway_hosts)
+        hosts = [gateway_hosts] if isinstance(gateway_hosts, str) else gateway_hosts
+        self._hosts = frozenset(h.strip().lower() for h in hosts)
         self._bases: list[tuple[str, str, int | None, str]] = []
         bases = [base_url] if isinstance(base_url, str) else list(base_url or ())
         for base in bases:
-            text = base.strip()
-            if "://" not in text:
-                text = "https://" + text
-            url = httpx.URL(text)
-            prefix = url.path.rstrip("/").removesuffix("/v1")
+            text = with_scheme(base.strip())[0]
+            try:
+                urlsplit(text).port  # noqa: B018 (raises for a bad IPv6 host, a port > 65535)
+                url = httpx.URL(text)
+            except (ValueError, httpx.InvalidURL) as exc:
+                raise UsageError(f"base_url is not a URL: {exc}") from None
+            prefix = url.path.rstrip("/")
+            while prefix.endswith("/v1"):  # …/v1/v1 too: the doubled /v1 is then AML204
+                prefix = prefix[:-3]
             self._bases.append((url.scheme, url.host, url.port, prefix))
         self._warned_hosts: set[str] = set()
 
@@ -161,6 +167,8 @@ class Preflight:
                     "The gateway would reject it; check how the body is built.")])
             else:
                 report = cat.validate(doc, endpoint)
+                if report.findings:
+                    _sdk_added(report, doc, endpoint, _sdk_of(request.headers))
                 if duplicates:
                     report.findings[:0] = duplicates
                 if not report.findings:
@@ -169,7 +177,7 @@ class Preflight:
                     fixed = report.apply_fixes(doc)
                     if cat.validate(fixed, endpoint).ok and not duplicates:
                         self._log(request, report, fixed=True)
-                        return _dumps(fixed)
+                        return _fixed_body(body, report, fixed)
         if not report.findings:
             return None
         if self.policy != "warn" and not report.ok:
@@ -195,6 +203,62 @@ class Preflight:
                         f.code, f.severity, f.message)
 
 
+def _sdk_of(headers: Any) -> str | None:
+    """Which SDK sent a request: ``"anthropic"`` (it sends ``anthropic-version``),
+    ``"openai"`` (its User-Agent is ``OpenAI/Python …`` or ``AsyncOpenAI/Python …``), or None."""
+    if "anthropic-version" in headers:
+        return "anthropic"
+    if "openai/" in headers.get("user-agent", "").lower():
+        return "openai"
+    return None
+
+
+#: Keys an SDK writes into a body on its own: (SDK, endpoint, key) -> (the value it writes
+#: when the caller names none, the value a model without the key gives anyway).
+#: The OpenAI SDK's ``embeddings.create()`` asks for ``"base64"`` and decodes it, or takes
+#: the floats that come back as they are. The Anthropic SDK adds no key of its own.
+SDK_ADDED: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("openai", "/v1/embeddings", "encoding_format"): ("base64", "float"),
+}
+_NOT_TAKEN = ("AML301", "AML303")  # not a parameter of the model / removed from it
+
+
+def _sdk_added(report: Report, doc: Any, endpoint: str, sdk: str | None) -> None:
+    """Soften, in place, the findings about a key the calling SDK added itself.
+
+    The SDK's own default (``encoding_format: "base64"``) on a model that does not
+    take the key becomes an info finding: the gateway ignores it, and the call must
+    work. The value such a model gives anyway (``"float"``), which only the caller can
+    have asked for, becomes a warning: harmless, but worth removing. Both carry a
+    safe fix (remove the key); any other value keeps its error."""
+    if sdk is None or not isinstance(doc, dict):
+        return
+    for i, f in enumerate(report.findings):
+        if f.code not in _NOT_TAKEN or f.pointer.count("/") != 1:
+            continue
+        key = f.pointer[1:]
+        values = SDK_ADDED.get((sdk, endpoint, key))
+        if values is None or doc.get(key) not in values:
+            continue
+        added, anyway = values
+        model = report.model or "this model"
+        fix = {"op": "remove", "path": f.pointer}
+        if doc[key] == added:
+            report.findings[i] = replace(
+                f, severity=INFO, fix=fix,
+                message=(f"the {_SDK_NAMES[sdk]} SDK added `{key}: \"{added}\"` on its own; "
+                         f"the gateway ignores `{key}` for {model} on {endpoint}"),
+                hint=(f"Nothing to do: {model} answers with {anyway}s, which the SDK reads as "
+                      "they come. The fix policy removes the key before sending."))
+        else:
+            report.findings[i] = replace(
+                f, severity=WARNING, fix=fix,
+                message=(f"`{key}` is not a parameter of {model} on {endpoint}; the gateway "
+                         f"ignores it, and \"{anyway}\" is what {model} gives anyway"),
+                hint=f"Leave `{key}` out for {model}.")
+
+
+_SDK_NAMES = {"openai": "OpenAI", "anthropic": "Anthropic"}
 _SDK_ERRORS: dict[str, type[PreflightError]] = {}
 
 
@@ -208,12 +272,10 @@ def _error_class(headers: Any) -> type[PreflightError]:
     ``aimlcat.PreflightError`` and an ``anthropic.AnthropicError``; likewise for
     the OpenAI SDK (its User-Agent is ``OpenAI/Python …``, ``AsyncOpenAI/…``). The
     SDKs are never imported here."""
-    if "anthropic-version" in headers:
-        module, base = "anthropic", "AnthropicError"
-    elif "openai/" in headers.get("user-agent", "").lower():
-        module, base = "openai", "OpenAIError"
-    else:
+    module = _sdk_of(headers)
+    if module is None:
         return PreflightError
+    base = _SDK_NAMES[module] + "Error"
     cls = _SDK_ERRORS.get(module)
     if cls is None:
         sdk = sys.modules.get(module)
@@ -228,8 +290,10 @@ def _error_class(headers: Any) -> type[PreflightError]:
 
 
 def _doubled_version(path: str) -> str | None:
-    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often), the
-    path the gateway serves (``/v1/chat/completions``); else None."""
+    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often) or
+    ``/v1/v2/video/generations`` (a v2 endpoint reached under a base URL ending in /v1),
+    the path the gateway serves (``/v1/chat/completions``, ``/v2/video/generations``);
+    else None."""
     if path.startswith("/v1/v") and len(path) > 6 and path[5].isdigit():
         rest = path[3:]
         if rest[3:4] == "/" or (rest[3:4].isdigit() and rest[4:5] == "/"):
@@ -241,11 +305,35 @@ def _wrong_path(url: Any, path: str, served: str) -> Finding:
     base = f"{url.scheme}://{url.netloc.decode('ascii')}"
     prefix = str(url.path)[:-len(path)] if path and str(url.path).endswith(path) else ""
     right = base + prefix + served
+    if served.startswith("/v1/"):
+        return Finding("AML204", RULES["AML204"].severity, "",
+                       f"`{path}` is not an endpoint of the gateway: the path doubles /v1; "
+                       f"the gateway serves {right}",
+                       "Remove one /v1 from the client's base_url (the OpenAI SDK takes "
+                       f"{GATEWAY_URL}/v1, the Anthropic SDK {GATEWAY_URL}).")
+    version = served.split("/", 2)[1]
     return Finding("AML204", RULES["AML204"].severity, "",
-                   f"`{path}` is not an endpoint of the gateway: the path doubles /v1; "
-                   f"the gateway serves {right}",
-                   "Remove one /v1 from the client's base_url (the OpenAI SDK takes "
-                   f"{GATEWAY_URL}/v1, the Anthropic SDK {GATEWAY_URL}).")
+                   f"`{path}` is not an endpoint of the gateway: {version} endpoints are not "
+                   f"under /v1; the gateway serves {right}",
+                   f"Keep the base_url, and send {version} requests to the absolute URL {right} "
+                   f"(a path relative to a base URL ending in /v1 lands under /v1: with the "
+                   f"OpenAI SDK, client.post(\"{right}\", body=..., cast_to=object)).")
+
+
+def _fixed_body(body: bytes, report: Report, fixed: Any) -> bytes:
+    """``body`` with the report's fixes made in its text, as ``lint --fix`` makes them
+    (:func:`aimlcat._fixer.fix_json_text`): every member not fixed goes out byte for byte
+    (a 30-digit seed stays one, where a parse and a dump would make it a float). When a
+    fix cannot be made in place, ``fixed`` is written out whole."""
+    from ._fixer import fix_json_text
+
+    try:
+        outcome = fix_json_text(body.decode("utf-8"), [f.fix for f in report.fixable if f.fix])
+    except (UnicodeDecodeError, PayloadError):
+        outcome = None
+    if outcome is not None and outcome.text is not None and outcome.problem is None:
+        return outcome.text.encode("utf-8")
+    return _dumps(fixed)
 
 
 def _dumps(doc: Any) -> bytes:
@@ -286,37 +374,42 @@ def _secrets(headers: Any) -> list[str]:
 
 
 def _redact(report: Report, secrets: Sequence[str]) -> Report:
-    """The report with every secret replaced by ``[redacted]`` (the same object when clean)."""
+    """The report with every secret masked (see :func:`aimlcat._secrets.redact_known`) in
+    each finding's pointer, message, hint and fix (the same object when clean)."""
     if not secrets:
         return report
-    text = json.dumps(report.to_dict(), ensure_ascii=False)
-    if not any(s in text or json.dumps(s)[1:-1] in text for s in secrets):
-        return report
+    from ._secrets import redact_known
 
     def clean(value: Any) -> Any:
         if isinstance(value, str):
-            for s in secrets:
-                value = value.replace(s, _REDACTED)
-            return value
+            return redact_known(value, secrets)
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items()}
         if isinstance(value, list):
             return [clean(v) for v in value]
         return value
 
-    return Report(model=report.model, endpoint=report.endpoint, findings=[
-        replace(f, message=clean(f.message), hint=clean(f.hint), fix=clean(f.fix))
-        for f in report.findings])
+    findings = [replace(f, pointer=clean(f.pointer), message=clean(f.message),
+                        hint=clean(f.hint), fix=clean(f.fix)) for f in report.findings]
+    if findings == report.findings:
+        return report
+    return Report(model=report.model, endpoint=report.endpoint, findings=findings)
 
 
-def _with_body(request: Any, body: bytes) -> Any:
-    """A copy of ``request`` with another body: Content-Length set, every other header kept."""
-    headers = request.headers.copy()
+def _send_instead(request: Any, body: bytes) -> None:
+    """Make ``request`` carry ``body``: ``Content-Length`` set, every other header kept.
+
+    In place, not a copy: the client sets ``response.request`` to the request it gave the
+    transport, so with a copy ``response.request`` (and the OpenAI SDK's
+    ``.http_request``) would show the body before the fix, not the one sent. ``read()``
+    already turned the stream into a ``ByteStream`` and cached the body in ``_content``
+    (httpx and httpx2 alike): both are replaced."""
+    headers = request.headers
     headers["Content-Length"] = str(len(body))
     if "transfer-encoding" in headers:
         del headers["transfer-encoding"]
-    return type(request)(request.method, request.url, headers=headers, content=body,
-                         extensions=request.extensions)
+    request.stream = type(request.stream)(body)
+    request._content = body
 
 
 # -- transports ---------------------------------------------------------------------------------
@@ -329,7 +422,7 @@ class PreflightTransport(httpx.BaseTransport):
 
     def __init__(self, transport: httpx.BaseTransport | None = None, *,
                  policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,),
                  catalog: Catalog | None = None, preflight: Preflight | None = None) -> None:
         self.preflight = preflight or Preflight(policy, base_url=base_url,
                                                 gateway_hosts=gateway_hosts, catalog=catalog)
@@ -340,7 +433,7 @@ class PreflightTransport(httpx.BaseTransport):
         if path is not None:
             fixed = self.preflight.check(request, path, request.read())
             if fixed is not None:
-                request = _with_body(request, fixed)
+                _send_instead(request, fixed)
         return self.transport.handle_request(request)
 
     def __enter__(self) -> Self:
@@ -361,7 +454,7 @@ class AsyncPreflightTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *,
                  policy: Policy = "raise", base_url: str | Iterable[str] | None = None,
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,),
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,),
                  catalog: Catalog | None = None, preflight: Preflight | None = None) -> None:
         self.preflight = preflight or Preflight(policy, base_url=base_url,
                                                 gateway_hosts=gateway_hosts, catalog=catalog)
@@ -372,7 +465,7 @@ class AsyncPreflightTransport(httpx.AsyncBaseTransport):
         if path is not None:
             fixed = self.preflight.check(request, path, await request.aread())
             if fixed is not None:
-                request = _with_body(request, fixed)
+                _send_instead(request, fixed)
         return await self.transport.handle_async_request(request)
 
     async def __aenter__(self) -> Self:
@@ -395,14 +488,14 @@ Lib = Literal["httpx", "httpx2"]
 
 @overload
 def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx"] = ...,
-           gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+           gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
            transport: Any = ..., **kwargs: Any) -> httpx.Client: ...
 @overload
 def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
-           gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+           gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
            transport: Any = ..., **kwargs: Any) -> Any: ...
 def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
-           gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
+           gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
            transport: Any = None, **kwargs: Any) -> Any:
     """An ``httpx.Client`` whose requests to the gateway are checked before they are sent.
 
@@ -421,15 +514,15 @@ def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = 
 
 @overload
 def async_client(policy: Policy = ..., base_url: str | None = ..., *,
-                 lib: Literal["httpx"] = ..., gateway_hosts: Iterable[str] = ...,
+                 lib: Literal["httpx"] = ..., gateway_hosts: str | Iterable[str] = ...,
                  catalog: Catalog | None = ..., transport: Any = ...,
                  **kwargs: Any) -> httpx.AsyncClient: ...
 @overload
 def async_client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
-                 gateway_hosts: Iterable[str] = ..., catalog: Catalog | None = ...,
+                 gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
                  transport: Any = ..., **kwargs: Any) -> Any: ...
 def async_client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
-                 gateway_hosts: Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
+                 gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
                  transport: Any = None, **kwargs: Any) -> Any:
     """The ``httpx.AsyncClient`` twin of :func:`client` (for ``AsyncOpenAI``, ``AsyncAnthropic``)."""
     return _make(True, policy, base_url, lib, gateway_hosts, catalog, transport, kwargs)
@@ -439,7 +532,7 @@ _TRANSPORT_OPTIONS = ("verify", "cert", "http1", "http2", "limits", "proxy", "re
 
 
 def _make(asynchronous: bool, policy: Policy, base_url: str | None, lib: str,
-          gateway_hosts: Iterable[str], catalog: Catalog | None, transport: Any,
+          gateway_hosts: str | Iterable[str], catalog: Catalog | None, transport: Any,
           kwargs: dict[str, Any]) -> Any:
     mod: Any
     if lib == "httpx":
@@ -464,7 +557,7 @@ def _make(asynchronous: bool, policy: Policy, base_url: str | None, lib: str,
     wrapper: Any = AsyncPreflightTransport if asynchronous else PreflightTransport
     wrapped = wrapper(transport, preflight=preflight)
     if base_url is not None:
-        kwargs.setdefault("base_url", base_url)
+        kwargs.setdefault("base_url", with_scheme(base_url.strip())[0])
     return (mod.AsyncClient if asynchronous else mod.Client)(transport=wrapped, **kwargs)
 
 
@@ -506,19 +599,16 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     if not text:
         return [BaseUrlProblem("not-a-url", f"the base URL is empty: use {_default_for(sdk)}",
                                _default_for(sdk))]
-    if "://" not in text:
-        head = text.split("/", 1)[0].lower()
-        local = head.split(":")[0] in ("localhost", "127.0.0.1", "[::1]")
-        scheme = "http" if local else "https"
-        found.append(("missing-scheme", f"the base URL has no scheme ({scheme}://)"))
-        text = f"{scheme}://{text}"
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
+    text, added = with_scheme(text)
+    if added:
+        found.append(("missing-scheme", f"the base URL has no scheme ({added}://)"))
     try:
+        parts = urlsplit(text)
         host = (parts.hostname or "").lower()
         port = parts.port
-    except ValueError:
-        host, port = "", None
+    except ValueError:  # "https://[::1/v1", a port out of range
+        parts, host, port = urlsplit(""), "", None
+    scheme = parts.scheme.lower()
     if not host or scheme not in ("http", "https"):
         return [BaseUrlProblem("not-a-url", f"the base URL is not an http(s) URL: use "
                                f"{_default_for(sdk)}", _default_for(sdk))]
@@ -561,9 +651,29 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
 
     if not found:
         return []
-    netloc = host if port is None else f"{host}:{port}"
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
+    if port is not None:
+        netloc += f":{port}"
     right = f"{scheme}://{netloc}" + "".join("/" + s for s in segments)
     return [BaseUrlProblem(code, f"{what}: use {right}", right) for code, what in found]
+
+
+#: Hosts of this machine: a base URL naming one without a scheme means http.
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+def with_scheme(url: str) -> tuple[str, str | None]:
+    """``url`` with a scheme, and the scheme added (None when it had one).
+
+    The one rule for a base URL given without a scheme, used by the pre-flight
+    check and by :func:`check_base_url` alike: ``http`` for this machine
+    (``localhost``, ``127.0.0.1``, ``[::1]``), ``https`` for any other host."""
+    if "://" in url:
+        return url, None
+    head = url.split("/", 1)[0].rpartition("@")[2].lower()
+    host = head[1:head.find("]")] if head.startswith("[") else head.split(":", 1)[0]
+    scheme = "http" if host in _LOCAL_HOSTS or host.endswith(".localhost") else "https"
+    return f"{scheme}://{url}", scheme
 
 
 def _default_for(sdk: SDK | None) -> str:

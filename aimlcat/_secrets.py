@@ -3,17 +3,21 @@
 Keys do not belong in payload files (they end up in repositories and CI
 logs), and a report must never repeat one. :func:`find_secrets` gives the
 AML005 findings for a parsed file; :func:`redact` masks anything key-shaped
-in text that quotes a payload (a finding's message or hint).
+in text that quotes a payload (a finding's message or hint);
+:func:`redact_known` masks a key known by value (the one a request carries),
+in every form a message can hold it.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ._findings import RULES, Finding, escape_pointer
 
-__all__ = ["find_secrets", "redact", "redact_pointer"]
+__all__ = ["REDACTED", "find_secrets", "redact", "redact_known", "redact_pointer"]
 
 #: Field names that carry credentials, in the spellings clients use.
 _SECRET_NAMES = frozenset({
@@ -43,6 +47,41 @@ def redact_pointer(pointer: str) -> str:
         return pointer
     return "/".join(escape_pointer(redact(part.replace("~1", "/").replace("~0", "~")))
                     for part in pointer.split("/"))
+
+
+REDACTED = "[redacted]"
+#: The mark a quote cut short ends with (aimlcat's messages cut long values with it).
+_CUT = "…"
+#: The fewest leading characters of a key, before a cut, that are masked.
+_MIN_CUT = 4
+
+
+def _forms(secret: str) -> list[str]:
+    """``secret`` as a text can hold it: as it is, JSON-escaped, as a Python repr (of the
+    str and of its UTF-8 bytes: error messages quote header values so) and as a JSON
+    Pointer segment. Longest first, so a form is masked before a part of it."""
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+             repr(secret)[1:-1], repr(secret.encode("utf-8", "surrogatepass"))[2:-1],
+             secret.replace("~", "~0").replace("/", "~1")}
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact_known(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``[redacted]``, in any of its
+    :func:`_forms`, and with a quote cut short that ends in the start of one (at least
+    four characters, then ``…``) masked the same way."""
+    for secret in secrets:
+        if not secret:
+            continue
+        forms = _forms(secret)
+        for form in forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        if _CUT in text:
+            starts = {form[:n] for form in forms for n in range(_MIN_CUT, len(form))}
+            pattern = "|".join(re.escape(p) for p in sorted(starts, key=len, reverse=True))
+            text = re.sub(f"(?:{pattern}){_CUT}", REDACTED + _CUT, text)
+    return text
 
 
 def find_secrets(doc: Any, serialized: bytes | None = None) -> list[Finding]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -40,7 +41,8 @@ from ._exceptions import AimlcatError
 from ._tokens import OUTPUT_LIMIT_PARAMS
 
 __all__ = ["DEFAULT_BASE_URL", "LiveModel", "SyncError", "SyncReport", "add_arguments",
-           "cli_main", "compare", "fetch_models", "models_url", "parse_models", "run"]
+           "clean_key", "cli_main", "compare", "fetch_models", "models_url", "parse_models",
+           "run"]
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 ENV_KEY = "AIMLAPI_KEY"
@@ -81,7 +83,12 @@ def models_url(base_url: str) -> str:
     text = base_url.strip()
     if "://" not in text:
         raise SyncError(f"--base-url needs a scheme: https://{text}")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError as exc:  # "http://[::1", "http://host:99999"
+        raise SyncError(f"--base-url is not a URL ({str(exc).lower()}); use one such as "
+                        + DEFAULT_BASE_URL) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SyncError("--base-url must be an http(s) URL such as " + DEFAULT_BASE_URL)
     path = parts.path.rstrip("/").removesuffix("/models").removesuffix("/v1")
@@ -99,12 +106,22 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
     Retries on 429 and 5xx answers and on timeouts, ``retries`` times at most,
     waiting :data:`BACKOFF` seconds, then twice as long each time (or what a
     429's ``Retry-After`` asks, up to :data:`MAX_RETRY_AFTER`). A host that
-    refuses the connection or cannot be resolved fails at once."""
+    refuses the connection or cannot be resolved fails at once.
+
+    ``timeout`` bounds each try as a whole, not each read: the answer is streamed
+    and a try that has not ended ``timeout`` seconds after it began is given up
+    at its next chunk (a server trickling one byte a second cannot hold it; one
+    that sends nothing at all is cut by the read timeout, the same ``timeout``)."""
     import httpx
 
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not math.isfinite(timeout) or timeout <= 0:
+        shown = f"{timeout:g}" if isinstance(timeout, (int, float)) else repr(timeout)
+        raise SyncError(f"--timeout must be a number of seconds above 0, not {shown}")
     url = models_url(base_url)
     host = urlsplit(url).netloc
     headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+    api_key = clean_key(api_key)
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
     limits = httpx.Timeout(timeout, connect=min(timeout, 5.0))
@@ -118,15 +135,17 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
                 sleep(wait)
             wait = BACKOFF * 2 ** attempt  # 0.5, 1, 2, ... s unless the server says
             try:
-                response = http.get(url, params={"include": INCLUDE})
-            except httpx.TimeoutException:
+                response, content = _get(http, url, time.monotonic() + timeout)
+            except (httpx.TimeoutException, _Late):
                 last = f"did not answer within {timeout:g} s"
                 continue
             except httpx.ConnectError as exc:
-                raise SyncError(f"cannot reach {host} ({_reason(exc)}); check --base-url and "
-                                "the network") from None
+                raise SyncError(f"cannot reach {_host(exc, host)} ({_reason(exc)}); check "
+                                "--base-url and the network") from None
             except httpx.HTTPError as exc:
                 raise SyncError(f"{url}: the connection failed ({_reason(exc)})") from None
+            except httpx.InvalidURL as exc:  # a host httpx will not send to
+                raise SyncError(f"--base-url is not a URL ({exc})") from None
             status = response.status_code
             if status == 429 or status >= 500:
                 last = f"answered {status} {response.reason_phrase}".rstrip()
@@ -142,8 +161,48 @@ def fetch_models(base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None
                 hint = ": is --base-url the gateway?" if status in (404, 405) else ""
                 raise SyncError(f"{url} answered {status} {response.reason_phrase}".rstrip()
                                 + hint)
-            return url, parse_models(_json(response, url), url)
+            return url, parse_models(_json(response, content, url), url)
     raise SyncError(f"{url} {last} ({tries} {'try' if tries == 1 else 'tries'})")
+
+
+class _Late(Exception):
+    """A try outlived its deadline."""
+
+
+def _get(http: Any, url: str, deadline: float) -> tuple[Any, bytes]:
+    """GET ``url`` (following redirects); the response and its body, read by chunks
+    against a ``time.monotonic()`` ``deadline`` (:class:`_Late` past it). An error
+    answer is read too, so its connection can serve the retry."""
+    with http.stream("GET", url, params={"include": INCLUDE}) as response:
+        chunks: list[bytes] = []
+        for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise _Late
+            chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _Late
+        return response, b"".join(chunks)
+
+
+def _host(exc: Any, default: str) -> str:
+    """The host the failed request went to (after redirects), else ``default``."""
+    try:
+        return str(exc.request.url.netloc.decode("ascii"))
+    except (RuntimeError, AttributeError):
+        return default
+
+
+def clean_key(key: str | None, source: str = "the API key") -> str | None:
+    """``key`` without surrounding whitespace (a pasted key often ends in a newline), or
+    None when nothing is left. Raises :class:`SyncError`, never quoting the key, when it
+    still cannot go into a header: a space, a control or a non-ASCII character in it."""
+    if key is None:
+        return None
+    key = key.strip()
+    if key and not (key.isascii() and key.isprintable() and " " not in key):
+        raise SyncError(f"{source} holds a character an HTTP header cannot carry (a space, a "
+                        "control character or a non-ASCII letter); check how it was set")
+    return key or None
 
 
 def _user_agent() -> str:
@@ -173,15 +232,15 @@ def _retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def _json(response: Any, url: str) -> Any:
+def _json(response: Any, content: bytes, url: str) -> Any:
     import orjson
 
     try:
-        return orjson.loads(response.content)
+        return orjson.loads(content)
     except orjson.JSONDecodeError:
         ctype = response.headers.get("Content-Type", "no Content-Type")
         raise SyncError(f"{url}: the answer is not JSON ({ctype.split(';')[0]}, "
-                        f"{len(response.content)} bytes); is --base-url the gateway?") from None
+                        f"{len(content)} bytes); is --base-url the gateway?") from None
 
 
 def parse_models(doc: Any, where: str = "the answer") -> list[LiveModel]:
@@ -378,10 +437,20 @@ def _compare_abilities(report: SyncReport, cat: Any, info: Any, entry: LiveModel
 
 # -- output ----------------------------------------------------------------------------------------
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: every character that is not printable (newlines,
+    escape sequences, bidi overrides such as U+202E) written as its Python escape. What
+    the gateway sends (model ids, aliases, types) passes here before it is shown."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def write_text(report: SyncReport, out: IO[str]) -> None:
     w = out.write
-    w(f"{report.source}: {report.served} models served; catalog {report.catalog_version}: "
-      f"{report.catalog_models} models\n")
+    w(f"{printable(report.source)}: {report.served} models served; catalog "
+      f"{report.catalog_version}: {report.catalog_models} models\n")
     sections: list[tuple[str, list[str]]] = [
         ("Served, not in the catalog",
          [m["id"] + (f"  (aliases: {', '.join(m['aliases'])})" if m["aliases"] else "")
@@ -399,7 +468,7 @@ def write_text(report: SyncReport, out: IO[str]) -> None:
         if lines:
             w(f"\n{title} ({len(lines)}):\n")
             for line in lines:
-                w(f"  {line}\n")
+                w(f"  {printable(line)}\n")
     n = report.differences
     w("\nNo differences.\n" if n == 0 else f"\n{n} difference{'' if n == 1 else 's'}.\n")
 
@@ -418,7 +487,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-key", metavar="KEY",
                    help=f"sent as a Bearer token (default: ${ENV_KEY}); never printed")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="per request (default 10)")
+                   help="for each try as a whole, the answer read included (default 10)")
     p.add_argument("--retries", type=int, default=3, metavar="N",
                    help="retries on 429, 5xx and timeouts, with backoff (default 3)")
 
@@ -426,17 +495,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: IO[str], err: IO[str] | None = None) -> int:
     """Run ``aimlcat sync`` with parsed arguments; the exit code."""
     from ._catalog import load_catalog
+    from ._secrets import redact_known
 
     err = err or sys.stderr
-    key = args.api_key or os.environ.get(ENV_KEY) or None
+    given = args.api_key or os.environ.get(ENV_KEY) or None
     try:
+        key = clean_key(given, "--api-key" if args.api_key else f"${ENV_KEY}")
         source, live = fetch_models(args.base_url, api_key=key, timeout=args.timeout,
                                     retries=args.retries)
     except SyncError as exc:
         message = str(exc)
-        if key:
-            message = message.replace(key, "[redacted]")
-        print(f"aimlcat: sync: {message}", file=err)
+        if given:
+            message = redact_known(message, [given, given.strip()])
+        print(f"aimlcat: sync: {printable(message)}", file=err)
         return EXIT_ERROR
     report = compare(load_catalog(), live, source)
     (write_json if args.format == "json" else write_text)(report, out)

@@ -130,6 +130,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(_chat_completion(model))
         elif path.endswith("/messages"):
             self._send(_message(model))
+        elif path.endswith("/embeddings"):
+            self._send({"object": "list", "model": model, "data": [
+                {"object": "embedding", "index": 0, "embedding": [0.25, -0.5]}],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1}})
         else:
             self._send({"ok": True})
 
@@ -268,6 +272,55 @@ def test_fix_sends_the_fixed_body_with_a_right_content_length(
     _no_secret(caplog.text)
 
 
+def test_fix_edits_only_what_it_fixes_and_the_rest_arrives_byte_for_byte(
+        server: Server) -> None:
+    # A 30-digit seed and a float with all its digits: a parse and a dump would change
+    # the first (orjson reads it as 1.2345678901234568e+29); spacing shows the edit is
+    # made in the text.
+    raw = (b'{"model": "gpt-4o",  "messages": [{"role":"user","content":"Say hi"}],\n'
+           b' "seed": 123456789012345678901234567890, "max_tokens": 10,'
+           b' "temperature": 0.30000000000000004}')
+    removed = (b'{"model":"o3-mini","temperature":0.5,"seed":123456789012345678901234567890,'
+               b'"messages":[{"role":"user","content":"Say hi"}]}')
+    with aimlcat.client("fix", base_url=server.v1) as http:
+        for body in (raw, removed):
+            http.post(server.v1 + "/chat/completions", content=body, headers=_headers())
+    first, second = server.arrived
+    assert first.body == raw.replace(b'"max_tokens"', b'"max_completion_tokens"')
+    assert second.body == removed.replace(b'"temperature":0.5,', b"")
+    assert json.loads(first.body)["seed"] == 123456789012345678901234567890
+
+
+def test_the_response_carries_the_request_that_was_sent(server: Server, openai: Any) -> None:
+    body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10}
+    fixed = {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 10}
+    libs = ["httpx"] + (["httpx2"] if _has("httpx2") else [])
+    for lib in libs:
+        with aimlcat.client("fix", base_url=server.v1, lib=lib) as http:  # type: ignore[call-overload]
+            r = http.post(server.v1 + "/chat/completions", json=body, headers=_headers())
+        assert r.request.content == server.arrived[-1].body
+        assert json.loads(r.request.content) == fixed
+        assert r.request.headers["Content-Length"] == str(len(server.arrived[-1].body))
+
+    async def run() -> Any:
+        async with aimlcat.async_client("fix", base_url=server.v1) as http:
+            return await http.post(server.v1 + "/chat/completions", json=body,
+                                   headers=_headers())
+
+    assert asyncio.run(run()).request.content == server.arrived[-1].body
+    with _openai(server, "fix") as sdk:
+        raw = sdk.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES,
+                                                            max_tokens=10)
+    assert raw.http_request.content == server.arrived[-1].body
+    assert json.loads(raw.http_request.content)["max_completion_tokens"] == 10
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def test_fix_still_raises_when_errors_remain_after_fixing(server: Server) -> None:
     body = {"model": "gpt-4o", "messages": MESSAGES, "max_tokens": 10, "temperatur": 0.2}
     with aimlcat.client("fix", base_url=server.v1) as http, pytest.raises(PreflightError) as c:
@@ -360,6 +413,38 @@ def test_a_doubled_v1_is_stopped_naming_the_url_the_gateway_serves(server: Serve
     assert f"the gateway serves {server.v1}/chat/completions" in finding.message
 
 
+def test_a_doubled_v1_in_the_base_url_itself_is_stopped(server: Server, openai: Any) -> None:
+    # docs/clients.md has the same base URL go to the SDK and to aimlcat.client().
+    base = server.v1 + "/v1"
+    sdk = openai.OpenAI(base_url=base, api_key=SECRET, max_retries=0,
+                        http_client=aimlcat.client(base_url=base))
+    with sdk:
+        for extra in ({}, {"extra_body": {"temperatur": 0.2}}):
+            with pytest.raises(PreflightError) as caught:
+                sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, **extra)
+            [finding] = caught.value.report.findings
+            assert finding.code == "AML204"
+            assert f"the gateway serves {server.v1}/chat/completions" in finding.message
+    assert server.arrived == []
+
+
+def test_a_v2_endpoint_under_v1_is_told_to_use_an_absolute_url(server: Server,
+                                                               openai: Any) -> None:
+    body = {"model": "google/veo3", "prompt": "a cat"}
+    right = server.root + "/v2/video/generations"
+    with _openai(server) as sdk:
+        with pytest.raises(PreflightError) as caught:
+            sdk.post("/v2/video/generations", body=body, cast_to=object)
+        assert server.arrived == []
+        [finding] = caught.value.report.findings
+        assert finding.code == "AML204" and "doubles" not in finding.message
+        assert finding.message.endswith(f"v2 endpoints are not under /v1; the gateway serves "
+                                        f"{right}")
+        assert finding.hint is not None and f'client.post("{right}"' in finding.hint
+        sdk.post(right, body=body, cast_to=object)  # the advice works
+    assert [(a.path, a.json()) for a in server.arrived] == [("/v2/video/generations", body)]
+
+
 def test_no_secret_in_errors_logs_or_reports(server: Server,
                                              caplog: pytest.LogCaptureFixture) -> None:
     # The key even leaks into the body, where findings quote values: it is redacted.
@@ -378,6 +463,31 @@ def test_no_secret_in_errors_logs_or_reports(server: Server,
                caplog.text, str(pickle.loads(pickle.dumps(exc))))
     assert "[redacted]" in caplog.text
     assert len(server.arrived) == 1  # the warn-mode request was sent as it was
+
+
+def test_a_key_quoted_cut_short_or_used_as_a_field_name_is_redacted(
+        server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    # AI/ML API keys are 32 hex characters. A message quotes a long value cut to 60
+    # characters, which kept 27 of them; a key used as a field name is the pointer.
+    key = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"model": "gpt-4o", "messages": MESSAGES, "temperature": f"api key is {key}",
+            key: True, "a/" + key: 1}
+    with caplog.at_level(logging.DEBUG, logger="aimlcat"):
+        with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as c:
+            http.post(server.v1 + "/chat/completions", json=body, headers=headers)
+        with aimlcat.client("warn", base_url=server.v1) as http:
+            http.post(server.v1 + "/chat/completions", json=body, headers=headers)
+    exc = c.value
+    pointers = [f.pointer for f in exc.report.findings]
+    assert sorted(pointers) == ["/[redacted]", "/a~1[redacted]", "/temperature"]
+    assert '"api key is [redacted]…' in str(exc)
+    for text in (str(exc), repr(exc), json.dumps(exc.report.to_dict()), caplog.text,
+                 str(pickle.loads(pickle.dumps(exc)))):
+        assert key[:4] not in text  # no start of the key, however short the quote
+    assert caplog.text.count("[redacted]") >= 3
+    assert len(server.arrived) == 1  # warn sent it, as it was
+    assert server.arrived[0].json()[key] is True
 
 
 def test_preflight_error_is_an_aimlcat_error_and_pickles() -> None:
@@ -513,6 +623,57 @@ def test_async_openai_sdk(server: Server, openai: Any) -> None:
     assert got.json()["max_completion_tokens"] == 10
 
 
+def test_openai_sdk_embeddings_with_its_own_encoding_format(
+        server: Server, openai: Any, caplog: pytest.LogCaptureFixture) -> None:
+    # embeddings.create() adds "encoding_format": "base64" when the caller names none;
+    # most embedding models do not take the key (text-embedding-004: not a parameter,
+    # voyage-2: removed) and the gateway ignores it. The call must work in raise mode.
+    with caplog.at_level(logging.INFO, logger="aimlcat"), _openai(server) as sdk:
+        for model in ("text-embedding-004", "voyage-2"):
+            reply = sdk.embeddings.create(model=model, input="hello")
+            assert reply.data[0].embedding == [0.25, -0.5]
+        # Asking for what such a model gives anyway: sent, with a warning.
+        sdk.embeddings.create(model="text-embedding-004", input="hello",
+                              encoding_format="float")
+        # A model that takes the key: nothing to say.
+        sdk.embeddings.create(model="text-embedding-3-small", input="hello")
+    assert [a.json().get("encoding_format") for a in server.arrived] == [
+        "base64", "base64", "float", "base64"]
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "aimlcat"]
+    assert [level for level, _ in logged] == [logging.INFO, logging.INFO, logging.WARNING]
+    assert all("/encoding_format" in m for _, m in logged)
+    assert "the OpenAI SDK added `encoding_format: \"base64\"` on its own; the gateway " \
+           "ignores `encoding_format` for text-embedding-004" in logged[0][1]
+    assert "\"float\" is what text-embedding-004 gives anyway" in logged[2][1]
+
+
+def test_fix_mode_drops_the_sdks_encoding_format_and_other_clients_still_fail(
+        server: Server, openai: Any) -> None:
+    with _openai(server, "fix") as sdk:
+        assert sdk.embeddings.create(model="voyage-2", input="hi").data[0].embedding == [
+            0.25, -0.5]
+        sdk.embeddings.create(model="text-embedding-004", input="hi", encoding_format="float")
+    assert [a.json() for a in server.arrived] == [
+        {"model": "voyage-2", "input": "hi"}, {"model": "text-embedding-004", "input": "hi"}]
+    # Not the SDK: a body that asks a model for base64 it will not give is an error.
+    body = {"model": "text-embedding-004", "input": "hi", "encoding_format": "base64"}
+    with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:
+        http.post(server.v1 + "/embeddings", json=body, headers=_headers())
+    assert [(f.code, f.severity) for f in caught.value.report.findings] == [("AML301", "error")]
+    assert len(server.arrived) == 2
+
+
+def test_async_openai_sdk_embeddings(server: Server, openai: Any) -> None:
+    async def run() -> None:
+        async with openai.AsyncOpenAI(
+                base_url=server.v1, api_key=SECRET,
+                http_client=aimlcat.async_client(base_url=server.v1)) as sdk:
+            await sdk.embeddings.create(model="alibaba/qwen-text-embedding-v4", input="x")
+
+    asyncio.run(run())
+    assert server.arrived[0].json()["encoding_format"] == "base64"
+
+
 # -- the real Anthropic SDK --------------------------------------------------------------------------
 
 def _anthropic_module() -> Any:
@@ -575,6 +736,10 @@ def test_async_anthropic_sdk(server: Server) -> None:
     ("api.openai.com/v1", "openai", ["missing-scheme", "other-provider"],
      "https://api.aimlapi.com/v1"),
     ("localhost:8000/v1/v1", None, ["missing-scheme", "doubled-v1"], "http://localhost:8000/v1"),
+    ("https://[::1]:8000/v1", "anthropic", ["sdk-adds-v1"], "https://[::1]:8000"),
+    ("[::1]:8000/v1", "openai", ["missing-scheme"], "http://[::1]:8000/v1"),
+    ("https://[::1/v1", None, ["not-a-url"], "https://api.aimlapi.com/v1"),
+    ("http://127.0.0.1:99999/v1", None, ["not-a-url"], "https://api.aimlapi.com/v1"),
 ])
 def test_check_base_url(url: str, sdk: Any, codes: list[str], right: str | None) -> None:
     problems = check_base_url(url, sdk=sdk)
@@ -595,6 +760,38 @@ def test_a_client_with_a_wrong_base_url_warns_naming_the_right_one(
     with caplog.at_level(logging.WARNING, logger="aimlcat"):
         aimlcat.client(base_url="https://api.aimlapi.com/v1/v1").close()
     assert "use https://api.aimlapi.com/v1" in caplog.text
+
+
+def test_a_base_url_without_scheme_is_checked_under_the_scheme_the_check_names(
+        server: Server, openai: Any, caplog: pytest.LogCaptureFixture) -> None:
+    bare = f"localhost:{server.port}/v1"
+    with caplog.at_level(logging.WARNING, logger="aimlcat"):
+        http_client = aimlcat.client(base_url=bare)
+    assert f"no scheme (http://): use http://{bare}" in caplog.text
+    sdk = openai.OpenAI(base_url=f"http://{bare}", api_key=SECRET, max_retries=0,
+                        http_client=http_client)
+    with sdk:
+        with pytest.raises(PreflightError):
+            sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES,
+                                        extra_body={"temperatur": 0.2})
+        assert server.arrived == []
+        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        # the client's own base URL got the same scheme
+        http_client.post("/chat/completions", json={"model": "gpt-4o", "messages": MESSAGES})
+    assert [a.path for a in server.arrived] == ["/v1/chat/completions"] * 2
+
+
+def test_gateway_hosts_may_be_one_host(server: Server) -> None:
+    with aimlcat.client(gateway_hosts=server.host) as http, pytest.raises(PreflightError):
+        http.post(server.v1 + "/chat/completions", headers=_headers(),
+                  json={"model": "gpt-4o", "messages": MESSAGES, "temperatur": 1})
+    assert server.arrived == []
+
+
+def test_a_base_url_that_is_no_url_is_a_usage_error() -> None:
+    for bad in ("https://[::1/v1", "http://127.0.0.1:99999/v1"):
+        with pytest.raises(aimlcat.UsageError, match="base_url is not a URL"):
+            aimlcat.client(base_url=bad)
 
 
 def test_transport_options_build_the_wrapped_transport(server: Server) -> None:

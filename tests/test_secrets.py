@@ -11,7 +11,7 @@ import pytest
 
 from aimlcat._cli import run
 from aimlcat._payloads import parse_payload
-from aimlcat._secrets import find_secrets, redact
+from aimlcat._secrets import find_secrets, redact, redact_known
 
 KEY = "sk-proj-Zq8mN2vL5xR7tY1wB4cD6fH9"
 TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9xyzxyzxyz"
@@ -51,6 +51,19 @@ def test_redact() -> None:
     assert KEY not in redact(f"model `{KEY}` is unknown")
     assert "eyJhbGciOiJIUzI1NiJ9" not in redact(TOKEN)
     assert redact("no secrets here") == "no secrets here"
+
+
+def test_redact_known_masks_every_form_of_a_key() -> None:
+    key = 'k3y/with~"odd\\chars-é'
+    texts = [f"Illegal header value {('Bearer ' + key + chr(10)).encode()!r}",
+             f"repr {key!r}", json.dumps({"v": key}), json.dumps({"v": key}, ensure_ascii=False),
+             "/" + key.replace("~", "~0").replace("/", "~1"), f"cut {json.dumps(key)[:9]}…"]
+    for text in texts:
+        masked = redact_known(text, [key])
+        assert "[redacted]" in masked and "k3y" not in masked, (text, masked)
+    # A short start before the cut mark is no key; other text is left alone.
+    assert redact_known("k3y… and more", [key]) == "k3y… and more"
+    assert redact_known("nothing here", [key]) == "nothing here"
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "junit"])

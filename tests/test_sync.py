@@ -66,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            pass
+            self.close_connection = True
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
@@ -95,6 +95,24 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, FIXTURE.read_bytes())
         elif kind == "down":
             self._send(503, b'{"error": "unavailable"}')
+        elif kind == "trickle":  # the headers at once, then one byte every 50 ms, for ages
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                for _ in range(100_000):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up: the point
+                self.close_connection = True
+        elif kind == "evil":  # ids that would drive a terminal
+            self._send(200, json.dumps({"object": "list", "data": [
+                {"id": "evil/\u202egpt", "aliases": ["a\nFAKE LINE"], "type": "x\x1b[31m"},
+                {"id": "gpt-4o"}]}).encode())
+        elif kind == "moved":  # to a port where nothing listens
+            self._send(302, b"", headers={"Location": self.headers["X-Dead-Target"]})
         elif kind == "html":
             self._send(200, b"<html><body>Welcome</body></html>", "text/html; charset=utf-8")
         elif kind == "other":
@@ -317,6 +335,42 @@ def test_timeout(models_server: ModelsServer, capsys: pytest.CaptureFixture[str]
                            "answer within 0.2 s (2 tries)")
 
 
+def test_timeout_bounds_the_whole_answer_not_each_read(
+        models_server: ModelsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    # Every read gets a byte within 50 ms, so a per-read timeout never fires.
+    scenario = _fresh("trickle")
+    started = time.monotonic()
+    code, _ = _sync_cli("--base-url", models_server.base(scenario), "--timeout", "0.3",
+                        "--retries", "1")
+    took = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert code == 2 and took < 3, took  # two tries of 0.3 s (and a chunk), not 100,000 s
+    assert err == (f"aimlcat: sync: {models_server.base(scenario)}/v1/models did not answer "
+                   "within 0.3 s (2 tries)\n")
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--base-url", "http://127.0.0.1:99999"], "--base-url is not a URL (port out of range"),
+    (["--base-url", "http://[::1"], "--base-url is not a URL (invalid ipv6 url)"),
+    (["--timeout", "-1"], "--timeout must be a number of seconds above 0, not -1\n"),
+    (["--timeout", "0"], "--timeout must be a number of seconds above 0, not 0\n"),
+    (["--timeout", "nan"], "--timeout must be a number of seconds above 0, not nan\n"),
+    (["--timeout", "inf"], "--timeout must be a number of seconds above 0, not inf\n"),
+])
+def test_bad_arguments_are_one_usage_line(capsys: pytest.CaptureFixture[str],
+                                          argv: list[str], expected: str) -> None:
+    with socket.socket() as s:  # nothing listens there: a good URL would fail otherwise
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    full = argv if argv[0] == "--base-url" else ["--base-url", f"http://127.0.0.1:{port}",
+                                                 *argv]
+    for run in (lambda: _sync_cli(*full)[0], lambda: cli_run(["sync", *full], io.StringIO())):
+        assert run() == 2
+        err = capsys.readouterr().err
+        assert err.startswith("aimlcat: sync: ") and expected in err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
 @pytest.mark.parametrize(("scenario", "expected"), [
     ("html", "the answer is not JSON (text/html, 33 bytes); is --base-url the gateway?"),
     ("other", "not the gateway's model list: no `data` array"),
@@ -345,6 +399,43 @@ def test_unreachable_host_is_one_line_and_not_retried(capsys: pytest.CaptureFixt
                    "check --base-url and the network\n")
 
 
+def test_server_ids_are_escaped_in_the_text_report(models_server: ModelsServer) -> None:
+    code, out = _sync_cli("--base-url", models_server.base(_fresh("evil")))
+    assert code == 1
+    assert all(c.isprintable() for c in out.replace("\n", ""))
+    assert "\x1b" not in out and "\u202e" not in out
+    assert ("  evil/\\u202egpt  (aliases: a\\nFAKE LINE)  [x\\x1b[31m]\n" in out)
+    code, out = _sync_cli("--base-url", models_server.base(_fresh("evil")), "--format", "json")
+    assert json.loads(out)["missing"][0]["id"] == "evil/\u202egpt"  # JSON keeps the data
+
+
+def test_a_redirect_to_a_dead_host_names_that_host(
+        models_server: ModelsServer, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    target = f"http://127.0.0.1:{port}/v1/models"
+    fetch = _sync.fetch_models
+    with pytest.raises(SyncError) as caught:
+        fetch(models_server.base(_fresh("moved")), retries=0,
+              transport=_with_header("X-Dead-Target", target))
+    assert str(caught.value) == (f"cannot reach 127.0.0.1:{port} (connection refused); check "
+                                 "--base-url and the network")
+
+
+def _with_header(name: str, value: str) -> Any:
+    """A real HTTP transport that adds one header (the test server reads its redirect
+    target from it)."""
+    import httpx
+
+    class Adding(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            request.headers[name] = value
+            return super().handle_request(request)
+
+    return Adding()
+
+
 def test_api_key_is_sent_as_bearer_and_never_printed(
         models_server: ModelsServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -368,6 +459,40 @@ def test_api_key_is_sent_as_bearer_and_never_printed(
     assert code == 2 and "the API key was refused" in err2
     for text in (out, out2, err, err2):
         assert KEY not in text and "wrong-key-0123456789" not in text
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", " ", "\t"])
+def test_a_key_ending_in_a_newline_is_stripped(
+        models_server: ModelsServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], ending: str) -> None:
+    scenario = _fresh("auth")
+    monkeypatch.setenv("AIMLAPI_KEY", KEY + ending)
+    code, out = _sync_cli("--base-url", models_server.base(scenario), "--format", "json")
+    code2, _ = _sync_cli("--base-url", models_server.base(scenario), "--api-key", KEY + ending)
+    assert (code, code2) == (1, 1)
+    with models_server.lock:
+        auth = [a for p, a in models_server.hits if p.startswith(f"/{scenario}/")]
+    assert auth == [f"Bearer {KEY}"] * 2
+    assert KEY not in out + capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("key", "flag"), [
+    (KEY[:10] + "\n" + KEY[10:], False), (KEY + "\u00e9", True), (KEY[:8] + " " + KEY[8:], True),
+    (KEY[:5] + "\x00" + KEY[5:], True)])
+def test_a_key_no_header_can_carry_is_one_usage_error(
+        models_server: ModelsServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], key: str, flag: bool) -> None:
+    scenario = _fresh("auth")
+    if flag:
+        code, out = _sync_cli("--base-url", models_server.base(scenario), "--api-key", key)
+    else:
+        monkeypatch.setenv("AIMLAPI_KEY", key)
+        code, out = _sync_cli("--base-url", models_server.base(scenario))
+    err = capsys.readouterr().err
+    assert code == 2 and out == "" and models_server.count(scenario) == 0
+    source = "--api-key" if flag else "$AIMLAPI_KEY"
+    assert err == (f"aimlcat: sync: {source} holds a character an HTTP header cannot carry (a "
+                   "space, a control character or a non-ASCII letter); check how it was set\n")
 
 
 # -- pieces -----------------------------------------------------------------------------------------
