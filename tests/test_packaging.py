@@ -140,6 +140,17 @@ def _build_wheel(dest: Path, **env: str) -> Path:
     return wheel
 
 
+def _install_wheel(wheel: Path, tmp_path: Path) -> Path:
+    """Install ``wheel`` (no dependencies) into a directory of its own; that directory."""
+    site = tmp_path / "site"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-q",
+         "--target", str(site), str(wheel)],
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return site
+
+
 @pytest.mark.slow
 def test_wheel_contents_and_installed_cli(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
@@ -177,12 +188,7 @@ def test_wheel_contents_and_installed_cli(tmp_path: Path) -> None:
         assert built == ([f"aimlcat/_verdict{sysconfig.get_config_var('EXT_SUFFIX')}"]
                          if _compiler() else []), names
 
-    site = tmp_path / "site"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-q",
-         "--target", str(site), str(wheel)],
-        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = _install_wheel(wheel, tmp_path)
 
     work = tmp_path / "elsewhere"
     work.mkdir()
@@ -238,12 +244,7 @@ def test_without_a_c_compiler_the_wheel_is_pure_python_and_works(tmp_path: Path)
     with zipfile.ZipFile(wheel) as zf:
         assert not [n for n in zf.namelist() if n.startswith("aimlcat/_verdict.")
                     and not n.endswith(".pyi")]
-    site = tmp_path / "site"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-q",
-         "--target", str(site), str(wheel)],
-        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = _install_wheel(wheel, tmp_path)
     proc = python(
         "import json, aimlcat, aimlcat._compact as k\n"
         "r = aimlcat.validate({'model': 'gpt-4o', 'messages': [{'role': 'user', 'content': 1}],"
