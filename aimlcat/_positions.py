@@ -2,8 +2,9 @@
 
 Positions are found after validation, and only for files that have findings,
 so a clean file costs nothing here. For JSON the text is walked along the
-pointers wanted only: a value off every wanted path is skipped with the
-standard library's C decoder (``raw_decode``), so the Python-level work is
+pointers wanted only: a value off every wanted path is passed over in C
+(aimlcat._verdict's ``skip_json``, else the standard library's decoder, which
+makes the value on the way), so the Python-level work is
 proportional to the depth of the pointers, not to the size of the file. For
 YAML the positions :mod:`aimlcat._yamlio` records while parsing are read.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import json.scanner
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,9 +73,23 @@ _MEMBER = re.compile(r"[ \t\n\r]*" + _KEY, re.DOTALL)
 # one match (no match: the object ends there); and the comma between array items.
 _NEXT = re.compile(r"[ \t\n\r]*,[ \t\n\r]*" + _KEY, re.DOTALL)
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
-# The C scanner behind JSONDecoder.raw_decode, called directly: (value, end). It is how
-# values off every wanted path are passed over.
-_skip: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
+# The C scanner behind JSONDecoder.raw_decode, called directly: (value, end).
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (typeshed)
+
+
+def _skip_py(text: str, pos: int) -> int:
+    return int(_scan(text, pos)[1])
+
+
+# How values off every wanted path are passed over: the offset just past the value at
+# ``pos``. aimlcat._verdict's skip_json finds it without making the value (a chat
+# file's messages array: about 1 µs against 15 for the scanner, which builds it);
+# without the extension, the standard library's scanner.
+_skip: Callable[[str, int], int]
+try:
+    from ._verdict import skip_json as _skip
+except ImportError:
+    _skip = _skip_py
 
 
 def _ws(text: str, pos: int) -> int:
@@ -153,7 +168,7 @@ class _JsonWalk:
                 vstart = m.end()
                 child = kids.get(key)
                 if child is None:
-                    pos = _skip(text, vstart)[1]  # off every wanted path: passed over in C
+                    pos = _skip(text, vstart)  # off every wanted path: passed over in C
                 else:
                     # A repeated key: the last one is the one parsers keep.
                     cnode = self.nodes.get(child)
@@ -175,7 +190,7 @@ class _JsonWalk:
                 while True:
                     vstart = pos
                     child = kids.get(i)
-                    pos = _skip(text, pos)[1] if child is None else self.value(pos, child)
+                    pos = _skip(text, pos) if child is None else self.value(pos, child)
                     if members is not None:
                         members.append((str(i), -1, vstart, pos))
                     i += 1
@@ -187,7 +202,7 @@ class _JsonWalk:
             node.value_end = pos + 1
             self._closed(ptr)
             return pos + 1
-        end: int = _skip(text, pos)[1]
+        end = _skip(text, pos)
         node.value_end = end
         self._closed(ptr)
         return end

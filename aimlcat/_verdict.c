@@ -719,7 +719,61 @@ static PyObject *plain_bound(PyObject *mod, PyObject *args) {
     return PyLong_FromLongLong(n);
 }
 
+/* -- passing over a JSON value in a text (aimlcat/_positions.py) ------------------------ */
+
+/* skip_json(text, pos) -> int: the offset just past the JSON value that starts at ``pos``
+ * in ``text`` (a str holding valid JSON there), without making the value: the
+ * positions walk passes over every value off the pointers it wants. ValueError when
+ * the text ends first. */
+static PyObject *skip_json(PyObject *mod, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t pos;
+    if (!PyArg_ParseTuple(args, "Un:skip_json", &text, &pos)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    if (pos < 0 || pos >= n) goto truncated;
+    Py_UCS4 c = PyUnicode_READ(kind, data, pos);
+    Py_ssize_t i = pos;
+    if (c == '"' || c == '{' || c == '[') {
+        Py_ssize_t depth = 0;
+        int in_string = 0;
+        for (; i < n; i++) {
+            c = PyUnicode_READ(kind, data, i);
+            if (in_string) {
+                if (c == '\\') i++;
+                else if (c == '"') {
+                    in_string = 0;
+                    if (depth == 0) return PyLong_FromSsize_t(i + 1);
+                }
+            } else if (c == '"') {
+                in_string = 1;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) return PyLong_FromSsize_t(i + 1);
+                if (depth < 0) break;
+            }
+        }
+        goto truncated;
+    }
+    /* a number, true, false or null: up to the next delimiter */
+    for (; i < n; i++) {
+        c = PyUnicode_READ(kind, data, i);
+        if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' ||
+            c == '\r')
+            break;
+    }
+    if (i == pos) goto truncated;
+    return PyLong_FromSsize_t(i);
+truncated:
+    PyErr_Format(PyExc_ValueError, "no JSON value ends after offset %zd", pos);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
+    {"skip_json", skip_json, METH_VARARGS,
+     "skip_json(text, pos) -> int: the offset just past the JSON value at pos"},
     {"plain_bound", plain_bound, METH_VARARGS,
      "plain_bound(items, roles, wide, per_string, image_upper, role_bytes) -> int | None"},
     {NULL, NULL, 0, NULL},

@@ -12,6 +12,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aimlcat._findings import escape_pointer
 from aimlcat._positions import Span, json_nodes, json_spans, offset_span, yaml_spans
@@ -154,3 +156,75 @@ def test_yaml_positions() -> None:
                                                    (5, 1), (2, 1)]
     assert spans[0].end_column == len("model") + 1
     assert spans[1].end_column == len("'quoted key'") + 1
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False,
+                                                                 allow_infinity=False),
+              st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+              st.sampled_from(['a"b', "a\\b", "[{", "}]", "\\u", '\\"', "😀", "é", "\u2028"])),
+    lambda kids: st.one_of(st.lists(kids, max_size=4),
+                           st.dictionaries(st.text(max_size=6), kids, max_size=4)),
+    max_leaves=20)
+
+
+def _dump_marking_values(value: Any, sep: str, ascii_only: bool) -> tuple[str, list[int]]:
+    """JSON text of ``value`` (items and members joined by ``sep``: "," or ", \n ") and the
+    offset where each value in it starts."""
+    starts: list[int] = []
+    out: list[str] = []
+    size = 0
+
+    def put(text: str) -> None:
+        nonlocal size
+        out.append(text)
+        size += len(text)
+
+    def dump(v: Any) -> None:
+        starts.append(size)
+        if isinstance(v, list):
+            put("[")
+            for i, item in enumerate(v):
+                if i:
+                    put(sep)
+                dump(item)
+            put("]")
+        elif isinstance(v, dict):
+            put("{ ")
+            for i, (k, item) in enumerate(v.items()):
+                if i:
+                    put(sep)
+                put(json.dumps(k, ensure_ascii=ascii_only) + " :\t")
+                dump(item)
+            put(" }")
+        else:
+            put(json.dumps(v, ensure_ascii=ascii_only))
+
+    dump(value)
+    return "".join(out), starts
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.sampled_from([",", ", \n ", "\r\n,"]), st.booleans())
+def test_passing_over_a_value_in_c_ends_where_the_decoder_does(
+        value: Any, sep: str, ascii_only: bool) -> None:
+    """_positions passes over values with aimlcat._verdict.skip_json where it is built: at
+    every value in the text, the same end offset as the standard library's scanner."""
+    from aimlcat import _positions
+
+    if _positions._skip is _positions._skip_py:
+        pytest.skip("aimlcat._verdict is not built")
+    text, starts = _dump_marking_values(value, sep, ascii_only)
+    for start in starts:
+        assert _positions._skip(text, start) == _positions._skip_py(text, start), (text, start)
+
+
+@pytest.mark.parametrize(("text", "pos"), [('"abc', 0), ("[1, 2", 0), ("{", 0), ("", 0),
+                                           ("1", 5), ("1", -1), ("]", 0)])
+def test_passing_over_a_truncated_value_is_an_error(text: str, pos: int) -> None:
+    from aimlcat import _positions
+
+    if _positions._skip is _positions._skip_py:
+        pytest.skip("aimlcat._verdict is not built")
+    with pytest.raises(ValueError):
+        _positions._skip(text, pos)
