@@ -264,3 +264,34 @@ def test_odd_python_values_in_real_bodies() -> None:
             same_outcome(prog, exact, value)
             checked += 1
     assert checked == 900
+
+
+def test_threads_sharing_a_program_get_the_verdicts_one_thread_gets() -> None:
+    """A props node's key cache changes as bodies are read; threads that share a catalog
+    (Dask workers' threads, a web server's) must still get every verdict right."""
+    import json
+    import threading
+    from pathlib import Path
+
+    cat = load_catalog()
+    plan = cat.plan("gpt-4o", "/v1/chat/completions")
+    data = Path(__file__).resolve().parent.parent / "bench" / "data"
+    good = json.loads((data / "chat_valid.json").read_text(encoding="utf-8"))
+    bodies = [good, {**good, "temperature": "hot"}, {**good, "messages": [{"role": "robot"}]},
+              {**good, "n": 2, "seed": 3}, {**good, "tools": [{"type": "function"}]}]
+    want = [plan.fast.is_valid(b) for b in bodies]
+    assert want == [True, False, False, True, False]
+    wrong: list[int] = []
+
+    def work(shift: int) -> None:
+        for i in range(3000):
+            k = (i + shift) % len(bodies)
+            if plan.fast.is_valid(bodies[k]) != want[k]:
+                wrong.append(k)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
