@@ -7,6 +7,11 @@ directory (otherwise it matches a name at any depth), ``*``, ``?``, ``[...]``
 and ``**`` (``**/x``, ``x/**``, ``a/**/b``). Within one source the last match
 wins; a deeper ``.gitignore`` wins over a shallower one, as in git.
 
+The reports a lint writes (``-o FILE``) are never read as payloads: a walk passes
+over them (``aimlcat lint . -o report.json`` works every time, as with ruff's
+``--output-file``), and :meth:`Walker.is_report` lets the caller refuse one named
+as an input.
+
 Paths named on the command line are always read, unless ``force_exclude``
 (what the pre-commit hook passes, since pre-commit names every file); a
 directory named on the command line is walked even when a pattern matches it,
@@ -168,8 +173,19 @@ class Walker:
 
     def __init__(self, *, suffixes: Sequence[str] | None = None,
                  exclude: Sequence[IgnoreRules] = (), respect_gitignore: bool = False,
-                 force_exclude: bool = False) -> None:
+                 force_exclude: bool = False, reports: Sequence[str] = ()) -> None:
         self.suffixes = tuple(suffixes or DEFAULT_SUFFIXES)
+        # The report files that exist now, as (device, inode): a hard link or another
+        # spelling of the path is the same file. A walk stats only entries of those names.
+        self._reports: set[tuple[int, int]] = set()
+        self._report_names: set[str] = set()
+        for path in reports:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            self._reports.add((st.st_dev, st.st_ino))
+            self._report_names.add(os.path.basename(path))
         self.exclude = [r for r in exclude if r]
         self.respect_gitignore = respect_gitignore
         self.force_exclude = force_exclude
@@ -238,6 +254,16 @@ class Walker:
             if self._excluded(d, True, self._chain(parent)):
                 return True
             d = parent
+
+    def is_report(self, path: str) -> bool:
+        """Whether ``path`` is one of the report files this lint writes."""
+        if not self._reports or path == "-":
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in self._reports
 
     # -- the walk -----------------------------------------------------------------------
     def files(self, paths: Sequence[str]) -> Iterator[str]:
@@ -309,6 +335,9 @@ class Walker:
         suffixes = self.suffixes
         # Per directory, not per file: this loop sees every file of a large lint.
         names = [f for f in files if f.endswith(suffixes) and f[:1] != "."]
+        if self._report_names and not self._report_names.isdisjoint(names):
+            names = [f for f in names if f not in self._report_names
+                     or not self.is_report(os.path.join(absroot, f))]
         if check:
             # Sources whose patterns are all for directories say nothing about a file.
             file_excludes = [x for x in excludes if x[0].matches_files]

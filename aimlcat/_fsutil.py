@@ -1,13 +1,14 @@
 """Atomic file writes: a temporary file in the same directory, then os.replace.
 
-Every file aimlcat writes (``lint --fix``, ``build``, ``import-openapi``) goes
-through :func:`atomic_binary`: a reader, or a process killed half-way, sees
-the old file or the new one, never half of it. Permissions are kept; a
-symbolic link or a read-only file is refused with a clear message.
+Every file aimlcat writes (``lint --fix``, ``lint -o``, ``build``,
+``import-openapi``) goes through :func:`atomic_binary`: a reader, or a process
+killed half-way, sees the old file or the new one, never half of it. Permissions
+are kept; a symbolic link or a read-only file is refused with a clear message.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_binary", "atomic_write_text", "check_target", "write_error"]
+__all__ = ["atomic_binary", "atomic_text", "atomic_write_text", "check_target",
+           "write_error"]
 
 
 def _target_mode(path: str) -> int:
@@ -64,14 +66,19 @@ def atomic_binary(path: str | Path) -> Iterator[IO[bytes]]:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
                                dir=directory)
+    fh = os.fdopen(fd, "wb")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
+        try:
+            fh.close()  # flushes what is buffered: a disk that is full fails again here
+        except OSError:
+            pass  # the error on its way says it first
         try:
             os.unlink(tmp)
         except FileNotFoundError:
@@ -83,3 +90,47 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8), atomically; see :func:`atomic_binary`."""
     with atomic_binary(path) as fh:
         fh.write(text.encode("utf-8"))
+
+
+class _NamedText(io.TextIOWrapper):
+    """A text stream whose write errors name its file (``exc.filename``), however far
+    from the write they are caught: a report's disk-full is then ``cannot write FILE``."""
+
+    path = ""
+
+    def write(self, s: str) -> int:
+        try:
+            return super().write(s)
+        except OSError as exc:
+            raise _named(exc, self.path) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise _named(exc, self.path) from None
+
+
+def _named(exc: OSError, path: str) -> OSError:
+    if exc.filename is None:
+        exc.filename = path
+    return exc
+
+
+@contextmanager
+def atomic_text(path: str | Path) -> Iterator[IO[str]]:
+    """:func:`atomic_binary` as a UTF-8 text stream (``\\n`` line ends), written as it
+    comes (a lint report of millions of files keeps nothing in memory). An OSError
+    of a write carries ``path`` as its ``filename``."""
+    path = str(path)
+    with atomic_binary(path) as raw:
+        text = _NamedText(raw, encoding="utf-8", newline="\n", write_through=False)
+        text.path = path
+        try:
+            yield text
+            text.flush()
+        finally:
+            try:
+                text.detach()  # atomic_binary closes the file, not the wrapper
+            except (OSError, ValueError):
+                pass  # an error already on its way says what went wrong

@@ -246,7 +246,8 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
         result.diff = unified_diff(old, outcome.text, result.path)
         return result
     if path == "-":
-        result.fix_skipped = "standard input cannot be rewritten; use --diff"
+        # A file that cannot be written (exit 2), as docs/linting.md says.
+        result.fix_error = "standard input cannot be rewritten; use --diff"
         return result
     try:
         _write_document(path, outcome.text)

@@ -82,3 +82,84 @@ def test_yaml_without_a_json_form_on_stdin() -> None:
     code, out = cli("lint", "-", stdin="model: gpt-4o\nstop: !!binary aGk=\n")
     assert code == 2
     assert out.startswith("<stdin>:2:7: invalid YAML: `!!binary` has no JSON form")
+
+
+# -- -o reports ---------------------------------------------------------------------------
+
+def test_a_report_named_as_an_input_is_refused_and_the_input_kept(tmp_path: Path) -> None:
+    req = write(tmp_path / "req.json", DEPRECATED)
+    before = Path(req).read_bytes()
+    code, _ = cli("lint", req, "--format", "json", "-o", req)
+    assert code == 2
+    assert Path(req).read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_report_inside_the_walked_tree_is_never_linted(tmp_path: Path) -> None:
+    write(tmp_path / "req.json", DEPRECATED)
+    runs = [run_module("lint", ".", "--format", "json", "-o", "report.json", cwd=tmp_path)
+            for _ in range(2)]
+    assert [p.returncode for p in runs] == [0, 0], runs[1].stderr
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert [f["path"] for f in doc["files"]] == ["./req.json"]
+    # Named twice through another spelling, it is refused before anything is written.
+    proc = run_module("lint", "./report.json", "--format", "json", "-o", "report.json",
+                      cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "report.json is both a file to check and the report (-o)" in proc.stderr
+    assert json.loads((tmp_path / "report.json").read_text()) == doc
+
+
+@pytest.mark.slow
+def test_a_report_that_cannot_be_written_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import resource
+
+    write(tmp_path / "req.json", DEPRECATED)
+    (tmp_path / "report.json").write_text("the old report\n")
+
+    def small_files() -> None:  # a full disk, as the process meets it: EFBIG on write
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    env = {k: v for k, v in os.environ.items() if k != "AIMLCAT_SCHEMAS"}
+    proc = subprocess.run([sys.executable, "-m", "aimlcat", "lint", "req.json", "--format",
+                           "json", "-o", "report.json"], cwd=tmp_path, env=env, check=False,
+                          capture_output=True, text=True, preexec_fn=small_files, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == "aimlcat: cannot write report.json: File too large\n"
+    assert (tmp_path / "report.json").read_text() == "the old report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "req.json"]
+
+
+def test_the_same_report_file_twice_is_refused(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    req = write(tmp_path / "req.json", CLEAN)
+    out = str(tmp_path / "r.out")
+    code, _ = cli("lint", req, "--format", "sarif", "-o", out, "--format", "json",
+                  "-o", str(tmp_path / "." / "r.out"))
+    assert code == 2
+    assert "is given twice" in capsys.readouterr().err
+    assert not os.path.exists(out)
+
+
+# -- --diff and --fix exit codes ----------------------------------------------------------
+
+def test_diff_writes_the_reports_given_files(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    req = write(tmp_path / "req.json", DEPRECATED)
+    report = tmp_path / "r.json"
+    code, out = cli("lint", "--diff", req, "--format", "json", "-o", str(report))
+    assert code == 1
+    assert out.startswith("---") and "+  \"max_completion_tokens\"" in out
+    assert json.loads(report.read_text())["summary"]["warnings"] == 1
+    # A report on standard output would be mixed into the diff.
+    code, _ = cli("lint", "--diff", req, "--format", "json")
+    assert code == 2
+    assert "--diff prints the diff on standard output" in capsys.readouterr().err
+    code, _ = cli("lint", "--diff", "--exit-zero", req)
+    assert code == 0
+
+
+def test_fix_of_standard_input_is_a_file_that_cannot_be_written() -> None:
+    code, out = cli("lint", "--fix", "-", stdin=json.dumps(DEPRECATED))
+    assert code == 2
+    assert "<stdin>: cannot write the fixes: standard input cannot be rewritten; use --diff" in out
