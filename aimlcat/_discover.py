@@ -23,11 +23,29 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Self
 
-__all__ = ["DEFAULT_SUFFIXES", "IgnoreRules", "Walker", "compile_pattern", "find_git_root"]
+__all__ = ["DEFAULT_SUFFIXES", "IgnoreRules", "Unreadable", "Walker", "compile_pattern",
+           "find_git_root"]
 
 #: What a directory walk picks up (``*.json.gz`` is read when named, not found by default).
 DEFAULT_SUFFIXES = (".json", ".yaml", ".yml", ".jsonl", ".jsonl.gz")
+
+
+class Unreadable(str):
+    """A path a walk found but cannot give as a payload file: a directory it cannot list,
+    a symbolic link to nothing. The lint reports it as an unreadable input (exit 2) in
+    its place in the order, ``f"{path}: {reason}"``."""
+
+    reason: str
+
+    def __new__(cls, path: str, reason: str) -> Self:
+        self = super().__new__(cls, path)
+        self.reason = reason
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to a worker process and back
+        return Unreadable, (str(self), self.reason)
 
 
 def compile_pattern(pattern: str) -> tuple[str, bool, bool] | None:
@@ -299,15 +317,19 @@ class Walker:
 
     def _entries(self, root: str, absroot: str) -> list[tuple[str, str | None]]:
         """One directory's payload files (path, None) and subdirectories (path, absolute
-        path) to descend into, in order. Like :func:`os.walk`: unreadable directories are
-        passed over, and symbolic links to directories are not followed."""
+        path) to descend into, in order. Symbolic links to directories are not followed.
+        A directory that cannot be listed is an :class:`Unreadable` path (a lint that
+        passed over it would pass without checking its files), and so is a symbolic
+        link to nothing; FIFOs, sockets and devices are passed over (reading a FIFO
+        would block the lint; name one on the command line to read it)."""
         try:
             with os.scandir(root) as it:
                 listing = list(it)
-        except OSError:
-            return []
+        except OSError as exc:
+            return [(Unreadable(root, f"cannot read: {exc.strerror or exc}"), None)]
         dirs: list[str] = []
         files: list[str] = []
+        odd: dict[str, str | None] = {}  # not a regular file: name -> why it is reported
         for e in listing:
             try:
                 is_dir = e.is_dir()
@@ -315,6 +337,8 @@ class Walker:
                 is_dir = False
             if not is_dir:
                 files.append(e.name)
+                if not _is_file(e):
+                    odd[e.name] = _dangling(e)
             elif not _is_link(e):
                 dirs.append(e.name)
         # Each source's patterns, with this directory's path relative to its base: the
@@ -335,6 +359,8 @@ class Walker:
         suffixes = self.suffixes
         # Per directory, not per file: this loop sees every file of a large lint.
         names = [f for f in files if f.endswith(suffixes) and f[:1] != "."]
+        if odd:
+            names = [f for f in names if f not in odd or odd[f] is not None]
         if self._report_names and not self._report_names.isdisjoint(names):
             names = [f for f in names if f not in self._report_names
                      or not self.is_report(os.path.join(absroot, f))]
@@ -351,8 +377,39 @@ class Walker:
         names += [d + "/" for d in dirs
                   if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
         names.sort()
-        return [(prefix + n, None) if n[-1] != "/"
-                else (prefix + n[:-1], os.path.join(absroot, n[:-1])) for n in names]
+        out: list[tuple[str, str | None]] = [
+            (prefix + n, None) if n[-1] != "/"
+            else (prefix + n[:-1], os.path.join(absroot, n[:-1])) for n in names]
+        if odd:
+            out = [(Unreadable(p, why), None) if a is None and (why := odd.get(p[len(prefix):]))
+                   else (p, a) for p, a in out]
+        return out
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file, or a symbolic link to one (no system call for a plain entry)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _dangling(entry: os.DirEntry[str]) -> str | None:
+    """Why a symbolic link that leads to no file is reported; None for what is passed
+    over (a FIFO, a socket, a device, or a link to one)."""
+    try:
+        if not entry.is_symlink():
+            return None
+        os.stat(entry.path)
+    except FileNotFoundError:
+        try:
+            target = os.readlink(entry.path)
+        except OSError:
+            target = "?"
+        return f"a symbolic link to {target}, which does not exist"
+    except OSError as exc:  # a loop of links, a directory that cannot be searched
+        return f"cannot read: {exc.strerror or exc}"
+    return None
 
 
 def _is_link(entry: os.DirEntry[str]) -> bool:

@@ -122,6 +122,8 @@ def _locate(payload: Payload, findings: list[Finding], shift: int = 0) -> list[L
 def check_file(path: str, ctx: LintContext, *, stdin_text: str | None = None) -> FileResult:
     """Lint one file (``-``: ``stdin_text``), fixing it when ``ctx`` says so."""
     kind = None
+    if path.__class__ is not str:  # what a walk found but cannot read (_discover.Unreadable)
+        return FileResult(path=str(path), error=f"{path}: {getattr(path, 'reason', '?')}")
     if path != "-":
         kind = file_kind(path)
         if kind == "jsonl":
@@ -192,7 +194,7 @@ def _check_batch(paths: Sequence[str], ctx: LintContext,
     for path in paths:
         if held > _BATCH_BYTES or len(read) == _BATCH:
             break
-        kind = None if path == "-" else file_kind(path)
+        kind = None if path == "-" or path.__class__ is not str else file_kind(path)
         if kind is None or kind == "jsonl":
             read.append(None)
             continue
@@ -490,7 +492,7 @@ def iter_lint(files: Iterable[str], ctx: LintContext, *, jobs: int = 1,
                     break
                 batch: list[str] = []
                 for path in chunk:  # standard input is read here, in this process
-                    if path == "-":
+                    if path == "-" or path.__class__ is not str:  # not for a worker
                         if batch:
                             pending.append(pool.submit(_worker_check, batch))
                             batch = []

@@ -163,3 +163,60 @@ def test_fix_of_standard_input_is_a_file_that_cannot_be_written() -> None:
     code, out = cli("lint", "--fix", "-", stdin=json.dumps(DEPRECATED))
     assert code == 2
     assert "<stdin>: cannot write the fixes: standard input cannot be rewritten; use --diff" in out
+
+
+# -- what a walk meets ---------------------------------------------------------------------
+
+def _refuse_listing(monkeypatch: pytest.MonkeyPatch, locked: Path) -> None:
+    # As root, chmod 000 does not stop a listing: the kernel's answer is made here instead.
+    real = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if os.path.abspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_directory_that_cannot_be_listed_is_unreadable(tmp_path: Path, jobs: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "t" / "a.json", CLEAN)
+    write(tmp_path / "t" / "locked" / "b.json", DEPRECATED)
+    write(tmp_path / "t" / "z.json", CLEAN)
+    _refuse_listing(monkeypatch, tmp_path / "t" / "locked")
+    monkeypatch.chdir(tmp_path)
+    code, out = cli("lint", "t", "-j", jobs)
+    assert code == 2
+    assert out.splitlines() == ["t/locked: cannot read: Permission denied",
+                                "3 files checked: 1 unreadable."]
+    code, out = cli("lint", "t/locked")
+    assert (code, out.splitlines()[0]) == (2, "t/locked: cannot read: Permission denied")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="permissions do not stop root from listing a directory")
+def test_a_directory_without_permissions_is_unreadable(tmp_path: Path) -> None:
+    write(tmp_path / "locked" / "b.json", DEPRECATED)
+    (tmp_path / "locked").chmod(0)
+    try:
+        code, out = cli("lint", str(tmp_path))
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert code == 2
+    assert f"{tmp_path / 'locked'}: cannot read: Permission denied" in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_walk_passes_over_a_fifo_and_names_a_dangling_link(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    write(d / "a.json", CLEAN)
+    os.mkfifo(d / "pipe.json")  # reading it would wait for a writer forever
+    (d / "gone.json").symlink_to("nowhere.json")
+    proc = run_module("lint", "d", "-j", "2", cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == [
+        "d/gone.json: a symbolic link to nowhere.json, which does not exist",
+        "2 files checked: 1 unreadable."]
