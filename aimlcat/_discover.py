@@ -211,6 +211,9 @@ class Walker:
         self._roots: dict[str, str | None] = {}
         #: Files named on the command line that an exclude pattern skipped (force_exclude).
         self.skipped: list[str] = []
+        self._named_ids: set[tuple[int, int]] = set()
+        self._named_names: set[str] = set()
+        self._done: set[tuple[int, int]] = set()
 
     # -- the rules that apply --------------------------------------------------------
     def _gitignore(self, directory: str, names: Iterable[str] | None = None) -> IgnoreRules | None:
@@ -273,6 +276,17 @@ class Walker:
                 return True
             d = parent
 
+    def _first_time(self, path: str) -> bool:
+        """False for an entry of a walk already checked as, or below, a path named before;
+        True otherwise (and a path named later is then not checked again)."""
+        ident = _file_id(path)
+        if ident is None or ident not in self._named_ids:
+            return True
+        if ident in self._done:
+            return False
+        self._done.add(ident)
+        return True
+
     def is_report(self, path: str) -> bool:
         """Whether ``path`` is one of the report files this lint writes."""
         if not self._reports or path == "-":
@@ -289,10 +303,35 @@ class Walker:
 
         Lazily, and in the order of a sort of the paths, without holding them:
         a lint of millions of files starts at once and keeps memory flat."""
+        # Each file once, in the place it comes first (as ruff does): `lint g.json ./g.json`,
+        # `lint - -`, `lint d d/a.json` and `lint d/a.json d` check it once. What is named
+        # on the command line is known by (device, inode); a walk asks only for entries
+        # with one of those names, so nothing is kept per file of a walk.
+        named: dict[str, tuple[int, int] | None] = {}
+        for raw in paths:
+            if raw != "-" and raw not in named:
+                named[raw] = _file_id(raw)
+        self._named_ids = {i for i in named.values() if i is not None}
+        self._named_names = {os.path.basename(os.path.normpath(p)) for p, i in named.items()
+                             if i is not None} if len(named) > 1 else set()
+        self._done = set()
+        missing: set[str] = set()
+        stdin = False
         for raw in paths:
             if raw == "-":
-                yield raw
+                if not stdin:
+                    stdin = True
+                    yield raw
                 continue
+            ident = named[raw]
+            if ident is None:  # not there: said once, as given first
+                if os.path.normpath(raw) not in missing:
+                    missing.add(os.path.normpath(raw))
+                    yield raw
+                continue
+            if ident in self._done:
+                continue
+            self._done.add(ident)
             if os.path.isdir(raw):
                 yield from self._walk(raw)
             elif self.force_exclude and (self.exclude or self.respect_gitignore) \
@@ -376,6 +415,9 @@ class Walker:
         # name holds no "/", so the one at the end marks a subdirectory.
         names += [d + "/" for d in dirs
                   if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
+        if self._named_names and not self._named_names.isdisjoint(n.rstrip("/") for n in names):
+            names = [n for n in names if n.rstrip("/") not in self._named_names
+                     or self._first_time(os.path.join(absroot, n.rstrip("/")))]
         names.sort()
         out: list[tuple[str, str | None]] = [
             (prefix + n, None) if n[-1] != "/"
@@ -384,6 +426,14 @@ class Walker:
             out = [(Unreadable(p, why), None) if a is None and (why := odd.get(p[len(prefix):]))
                    else (p, a) for p, a in out]
         return out
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:

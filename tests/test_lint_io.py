@@ -220,3 +220,26 @@ def test_a_walk_passes_over_a_fifo_and_names_a_dangling_link(tmp_path: Path) -> 
     assert proc.stdout.splitlines() == [
         "d/gone.json: a symbolic link to nowhere.json, which does not exist",
         "2 files checked: 1 unreadable."]
+
+
+# -- a file named twice ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [["g.json", "g.json", "./g.json"], ["d", "d/a.json", "g.json"],
+                                  ["d/a.json", "d", ".", "g.json"]])
+def test_a_file_named_twice_is_checked_once(tmp_path: Path, args: list[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "g.json", DEPRECATED)
+    write(tmp_path / "d" / "a.json", DEPRECATED)
+    monkeypatch.chdir(tmp_path)
+    code, out = cli("lint", *args, "--format", "json")
+    paths = [os.path.normpath(f["path"]) for f in json.loads(out)["files"]]
+    assert len(paths) == len(set(paths)), paths
+    assert set(paths) <= {"g.json", os.path.join("d", "a.json")}
+    code, out = cli("lint", "--diff", *args)
+    assert code == 1
+    assert out.count("@@") == 2 * len(paths)  # one hunk per file
+
+
+def test_standard_input_named_twice_is_read_once() -> None:
+    code, out = cli("lint", "-", "-", stdin=json.dumps(CLEAN))
+    assert (code, out.splitlines()[-1]) == (0, "1 file checked: no problems.")
