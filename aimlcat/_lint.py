@@ -254,7 +254,7 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
     try:
         _write_document(path, outcome.text)
     except OSError as exc:
-        result.fix_error = exc.strerror or str(exc)
+        result.fix_error = (exc.strerror or str(exc)).removeprefix(f"{path}: ")
         return result
     again = check_file(path, replace(ctx, fix=False, diff=False), stdin_text=stdin_text)
     again.fixed = outcome.applied
@@ -373,7 +373,7 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
             if gz:
                 sink.close()
     except OSError as exc:
-        result.fix_error = exc.strerror or str(exc)
+        result.fix_error = (exc.strerror or str(exc)).removeprefix(f"{path}: ")
         return result
     again = _check_jsonl(path, replace(ctx, fix=False, diff=False))
     again.fixed = applied
