@@ -36,6 +36,7 @@ from ._payloads import (
     read_payload,
 )
 from ._results import FileResult, Located
+from ._secrets import redact_source
 
 __all__ = ["LintContext", "Progress", "check_file", "check_files", "iter_lint", "lint_files"]
 
@@ -245,7 +246,8 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
     if outcome.text is None:
         return result
     if ctx.diff:
-        result.diff = unified_diff(old, outcome.text, result.path)
+        # Printed, so through _secrets as every finding's text is: keys never shown.
+        result.diff = redact_source(unified_diff(old, outcome.text, result.path))
         return result
     if path == "-":
         # A file that cannot be written (exit 2), as docs/linting.md says.
@@ -358,7 +360,7 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
         return result
     if ctx.diff:
         name = os.path.normpath(path).replace(os.sep, "/")
-        result.diff = f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks)
+        result.diff = redact_source(f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks))
         return result
     # Second pass: copy the file with those lines replaced, streaming.
     try:

@@ -243,3 +243,23 @@ def test_a_file_named_twice_is_checked_once(tmp_path: Path, args: list[str],
 def test_standard_input_named_twice_is_read_once() -> None:
     code, out = cli("lint", "-", "-", stdin=json.dumps(CLEAN))
     assert (code, out.splitlines()[-1]) == (0, "1 file checked: no problems.")
+
+
+# -- what the output shows -------------------------------------------------------------------
+
+KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8J9k0"
+
+
+@pytest.mark.parametrize(("name", "text", "secret"), [
+    ("key.json", json.dumps({**DEPRECATED, "metadata": {"k": KEY}}), KEY),
+    ("key.yaml", "model: gpt-4o\napi_key: hunter2-not-key-shaped\nmessages:\n"
+     "  - {role: user, content: Hello}\nmax_tokens: 64\n", "hunter2-not-key-shaped"),
+    ("key.jsonl", json.dumps({**DEPRECATED, "api_key": "hunter2-in-a-log"}) + "\n",
+     "hunter2-in-a-log"),
+])
+def test_diff_never_prints_a_key(tmp_path: Path, name: str, text: str, secret: str) -> None:
+    f = write(tmp_path / name, text)
+    code, out = cli("lint", "--diff", f)
+    assert code == 1
+    assert "max_completion_tokens" in out and "[redacted]" in out
+    assert secret not in out
