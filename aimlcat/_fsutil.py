@@ -146,7 +146,10 @@ def atomic_text(path: str | Path) -> Iterator[IO[str]]:
     of a write carries ``path`` as its ``filename``."""
     path = str(path)
     with atomic_binary(path) as raw:
-        text = _NamedText(raw, encoding="utf-8", newline="\n", write_through=False)
+        # surrogateescape: a file name that is not UTF-8 is written as its bytes, as on
+        # a terminal (the text and github formats); the others make it valid first.
+        text = _NamedText(raw, encoding="utf-8", errors="surrogateescape", newline="\n",
+                          write_through=False)
         text.path = path
         try:
             yield text

@@ -8,6 +8,7 @@ every result to one stream. Nothing here reads files or decides exit codes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
@@ -136,6 +137,22 @@ def _indented(text: str, indent: str) -> str:
     return indent + text.replace("\n", "\n" + indent)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: What XML 1.0 cannot hold at all, even escaped (C0 controls but tab and line ends).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def unicode_text(text: str) -> str:
+    """``text`` as valid Unicode: a file name that is not UTF-8 comes from the OS with
+    lone surrogates (``\\udcff``), which no UTF-8 report can hold; each becomes U+FFFD.
+    (SARIF's artifact URIs keep the name's bytes, percent-encoded.)"""
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 class _JsonArray:
     """One array of a JSON document written element by element, so that the document
     reads exactly as ``json.dumps(doc, indent=2)`` would have written it whole. The
@@ -157,7 +174,7 @@ class _JsonArray:
         out.write(self.head + "[")
 
     def item(self, value: Any, out: IO[str]) -> None:
-        text = json.dumps(value, indent=2, ensure_ascii=False)
+        text = unicode_text(json.dumps(value, indent=2, ensure_ascii=False))
         out.write(("\n" if self.first else ",\n") + _indented(text, self.indent + "  "))
         self.first = False
 
@@ -369,7 +386,7 @@ class SarifReporter(_Reporter):
     def _end(self, out: IO[str]) -> None:
         invocations = [{"executionSuccessful": not self._notes,
                         "toolExecutionNotifications": self._notes}]
-        text = json.dumps(invocations, indent=2, ensure_ascii=False)
+        text = unicode_text(json.dumps(invocations, indent=2, ensure_ascii=False))
         indent = self._results.indent
         self._results.close(out, self._results.tail.replace(
             "null", text.replace("\n", "\n" + indent), 1))
@@ -379,7 +396,8 @@ def _fingerprint(path: str, f: Finding) -> str:
     """Stable across runs and line moves: file, code and pointer."""
     import hashlib
 
-    return hashlib.sha256(f"{path}\0{f.code}\0{f.pointer}".encode()).hexdigest()[:32]
+    key = f"{path}\0{f.code}\0{f.pointer}".encode("utf-8", "surrogateescape")  # a name's bytes
+    return hashlib.sha256(key).hexdigest()[:32]
 
 
 # -- GitHub Actions workflow commands ---------------------------------------------------
@@ -472,10 +490,12 @@ class JunitReporter(_Reporter):
         attrs = (f"classname=\"aimlcat.lint\" name={quoteattr(r.path)} "
                  f"file={quoteattr(r.path)} time=\"0\"")
         if body:
-            self._spool.write(f"    <testcase {attrs}>\n" + "\n".join(body)
-                              + "\n    </testcase>\n")
+            case = f"    <testcase {attrs}>\n" + "\n".join(body) + "\n    </testcase>\n"
         else:
-            self._spool.write(f"    <testcase {attrs}/>\n")
+            case = f"    <testcase {attrs}/>\n"
+        # A file name that is not UTF-8, a control character in a payload's key: what
+        # XML cannot hold becomes U+FFFD (escaping adds none, so the whole case at once).
+        self._spool.write(_xml_text(case))
 
     def _end(self, out: IO[str]) -> None:
         import shutil

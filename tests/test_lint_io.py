@@ -263,3 +263,31 @@ def test_diff_never_prints_a_key(tmp_path: Path, name: str, text: str, secret: s
     assert code == 1
     assert "max_completion_tokens" in out and "[redacted]" in out
     assert secret not in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="file names must be UTF-8 there")
+def test_a_file_name_that_is_not_utf8_in_every_format(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    d = tmp_path / "nu"
+    d.mkdir()
+    (d / os.fsdecode(b"\xff\xfe.json")).write_text(json.dumps(DEPRECATED))
+    (d / os.fsdecode(b"\xff\xfe.yaml")).write_text("model: [")  # an error quotes the name
+    args = ["lint", "nu"]
+    for fmt in ("text", "json", "sarif", "github", "junit"):
+        args += ["--format", fmt, "-o", f"r.{fmt}"]
+    proc = run_module(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == ""
+    sarif = json.loads((tmp_path / "r.sarif").read_text(encoding="utf-8"))
+    results = sarif["runs"][0]["results"]
+    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] \
+        == "nu/%FF%FE.json"
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [f["path"] for f in doc["files"]] == ["nu/\ufffd\ufffd.json", "nu/\ufffd\ufffd.yaml"]
+    cases = ET.parse(tmp_path / "r.junit").getroot().iter("testcase")
+    assert [c.get("file") for c in cases] == ["nu/\ufffd\ufffd.json", "nu/\ufffd\ufffd.yaml"]
+    # The text formats write the name's bytes, as a terminal shows them.
+    assert (tmp_path / "r.text").read_bytes().startswith(b"nu/\xff\xfe.json:")
+    assert b"file=nu/\xff\xfe.json" in (tmp_path / "r.github").read_bytes()
