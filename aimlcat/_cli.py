@@ -347,7 +347,7 @@ def _lint_files(settings: LintSettings, formats: Sequence[str], targets: Sequenc
     naming the file) leaves no part of one behind."""
     from ._fsutil import atomic_text
     from ._lint import iter_lint
-    from ._reporters import REPORTERS, ReportContext
+    from ._reporters import REPORTERS, ReportContext, terminal_text
     from ._results import SEVERITY_RANK
 
     with contextlib.ExitStack() as opened:
@@ -381,9 +381,10 @@ def _lint_files(settings: LintSettings, formats: Sequence[str], targets: Sequenc
                         changed += 1
                         out.write(r.diff)
                     if r.error is not None:
-                        print(r.error, file=sys.stderr)
+                        print(terminal_text(r.error), file=sys.stderr)
                     if r.fix_skipped is not None:
-                        print(f"{r.path}: not fixed: {r.fix_skipped}", file=sys.stderr)
+                        print(terminal_text(f"{r.path}: not fixed: {r.fix_skipped}"),
+                              file=sys.stderr)
                 for reporter in reporters:
                     reporter.add(r)
         finally:

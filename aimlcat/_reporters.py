@@ -18,7 +18,8 @@ from ._results import SEVERITY_RANK, FileResult, Located, Summary
 from ._secrets import redact_pointer
 from ._version import __version__
 
-__all__ = ["REPORTERS", "FileResult", "ReportContext", "Reporter", "Summary", "fix_text"]
+__all__ = ["REPORTERS", "FileResult", "ReportContext", "Reporter", "Summary", "fix_text",
+           "terminal_text"]
 
 @dataclass(frozen=True, slots=True)
 class ReportContext:
@@ -153,6 +154,25 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+#: Control characters (C0, DEL, C1) and the invisible marks that reorder or hide text
+#: (bidi embeddings, overrides and isolates, zero-width and direction marks).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
+                     "\u2060-\u2069\ufeff]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` for one line of a terminal or CI log: each control character or
+    bidirectional override written as its Python escape (``\\x1b``, ``\\n``,
+    ``\\u202e``). Other text, a file name that is not UTF-8 too, is left as it is."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    return m.group(0).encode("unicode_escape").decode("ascii")
+
+
 class _JsonArray:
     """One array of a JSON document written element by element, so that the document
     reads exactly as ``json.dumps(doc, indent=2)`` would have written it whole. The
@@ -196,22 +216,25 @@ class TextReporter(_Reporter):
         return f"{code}{text}{_RESET}" if self.ctx.color else text
 
     def _file(self, r: FileResult, out: IO[str]) -> None:
+        # Everything but the colours comes from the files (names, keys, model ids): shown
+        # through terminal_text, a key holding ESC or a newline cannot forge output lines.
         paint = self._paint
         if r.error is not None:
-            out.write(paint(_BOLD, r.error) + "\n")
+            out.write(paint(_BOLD, terminal_text(r.error)) + "\n")
         if r.fix_error is not None:
-            out.write(paint(_BOLD, f"{r.path}: cannot write the fixes: {r.fix_error}") + "\n")
+            out.write(paint(_BOLD, terminal_text(f"{r.path}: cannot write the fixes: "
+                                                 f"{r.fix_error}")) + "\n")
         if r.fix_skipped is not None:
-            out.write(f"{r.path}: not fixed: {r.fix_skipped}\n")
+            out.write(terminal_text(f"{r.path}: not fixed: {r.fix_skipped}") + "\n")
         for lf in r.findings:
             f = lf.finding
-            head = paint(_BOLD, _where(r, lf) + ":")
+            head = paint(_BOLD, terminal_text(_where(r, lf)) + ":")
             code = paint(_SEVERITY_COLOR[f.severity], f"{f.code} {f.severity}:")
-            out.write(f"{head} {code} {f.message}\n")
+            out.write(f"{head} {code} {terminal_text(f.message)}\n")
             if f.hint:
-                out.write(paint(_DIM, f"    hint: {f.hint}") + "\n")
+                out.write(paint(_DIM, f"    hint: {terminal_text(f.hint)}") + "\n")
             if f.fix:
-                out.write(paint(_DIM, f"    fix: {fix_text(f.fix)}") + "\n")
+                out.write(paint(_DIM, f"    fix: {terminal_text(fix_text(f.fix))}") + "\n")
 
     def _end(self, out: IO[str]) -> None:
         out.write(summary_line(self.summary, self.ctx) + "\n")

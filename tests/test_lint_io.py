@@ -291,3 +291,17 @@ def test_a_file_name_that_is_not_utf8_in_every_format(tmp_path: Path) -> None:
     # The text formats write the name's bytes, as a terminal shows them.
     assert (tmp_path / "r.text").read_bytes().startswith(b"nu/\xff\xfe.json:")
     assert b"file=nu/\xff\xfe.json" in (tmp_path / "r.github").read_bytes()
+
+
+def test_text_output_escapes_control_characters_and_bidi_overrides() -> None:
+    body = {"x\u001b[2Jy\nz": 1, "model": "gpt-4o",
+            "messages": [{"role": "user", "content": "hi"}], "a\u202eb": 2}
+    code, out = cli("lint", "-", "--endpoint", "/v1/chat/completions", "--format", "text",
+                    stdin=json.dumps(body))
+    assert code == 1
+    assert "\x1b" not in out and "\u202e" not in out
+    lines = out.splitlines()
+    assert lines[0].endswith("`x\\x1b[2Jy\\nz` is not a parameter of gpt-4o on "
+                             "/v1/chat/completions")
+    assert any("`a\\u202eb` is not a parameter" in line for line in lines)
+    assert lines[-1] == "1 file checked: 2 errors."
