@@ -439,6 +439,11 @@ def _isatty(stream: IO[str]) -> bool:
 
 def _init_worker(ctx: LintContext) -> None:
     global _WORKER_CTX
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent stops the pool (quietly, exit
+    # 130); a worker that raised KeyboardInterrupt too would print its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_CTX = ctx
     _CATALOG.clear()  # a forked worker rebuilds from ctx (the parent's may hold state)
     _catalog(ctx)
@@ -478,38 +483,59 @@ def iter_lint(files: Iterable[str], ctx: LintContext, *, jobs: int = 1,
                 if progress is not None:
                     progress.advance()
         return
-    from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     it = iter(files)
-    pending: deque[Future[list[FileResult]] | FileResult] = deque()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                              initargs=(ctx,)) as pool:
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < 4 * jobs:
-                chunk = list(islice(it, _CHUNK_FILES))
-                if not chunk:
-                    exhausted = True
-                    break
-                batch: list[str] = []
-                for path in chunk:  # standard input is read here, in this process
-                    if path == "-" or path.__class__ is not str:  # not for a worker
-                        if batch:
-                            pending.append(pool.submit(_worker_check, batch))
-                            batch = []
-                        pending.append(check_file(path, ctx, stdin_text=stdin_text))
-                    else:
-                        batch.append(path)
-                if batch:
-                    pending.append(pool.submit(_worker_check, batch))
-            if not pending:
-                return
-            head = pending.popleft()
-            done = [head] if isinstance(head, FileResult) else head.result()
-            yield from done
-            if progress is not None:
-                progress.advance(len(done))
+        try:
+            yield from _pooled(pool, it, ctx, jobs, progress, stdin_text)
+        except BaseException:  # Ctrl-C, a closed output: stop now, not after the queue
+            _stop(pool)
+            raise
+
+
+def _stop(pool: Any) -> None:
+    """Cancel what is queued and end the workers (they ignore SIGINT), so an interrupted
+    lint exits at once instead of waiting for the chunks in flight."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # gone after shutdown
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+
+
+def _pooled(pool: Any, it: Iterator[str], ctx: LintContext, jobs: int,
+            progress: Progress | None, stdin_text: str | None) -> Iterator[FileResult]:
+    from collections import deque
+    from concurrent.futures import Future
+    from itertools import islice
+
+    pending: deque[Future[list[FileResult]] | FileResult] = deque()
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < 4 * jobs:
+            chunk = list(islice(it, _CHUNK_FILES))
+            if not chunk:
+                exhausted = True
+                break
+            batch: list[str] = []
+            for path in chunk:  # standard input is read here, in this process
+                if path == "-" or path.__class__ is not str:  # not for a worker
+                    if batch:
+                        pending.append(pool.submit(_worker_check, batch))
+                        batch = []
+                    pending.append(check_file(path, ctx, stdin_text=stdin_text))
+                else:
+                    batch.append(path)
+            if batch:
+                pending.append(pool.submit(_worker_check, batch))
+        if not pending:
+            return
+        head = pending.popleft()
+        done = [head] if isinstance(head, FileResult) else head.result()
+        yield from done
+        if progress is not None:
+            progress.advance(len(done))
 
 
 def lint_files(files: Sequence[str], ctx: LintContext, *, jobs: int = 1,

@@ -305,3 +305,52 @@ def test_text_output_escapes_control_characters_and_bidi_overrides() -> None:
                              "/v1/chat/completions")
     assert any("`a\\u202eb` is not a parameter" in line for line in lines)
     assert lines[-1] == "1 file checked: 2 errors."
+
+
+# -- Ctrl-C ---------------------------------------------------------------------------------
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                found += [int(x) for x in fh.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux's /proc")
+def test_ctrl_c_with_workers_is_quiet_and_prompt(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    line = json.dumps(DEPRECATED) + "\n"
+    for name in ("a.jsonl", "b.jsonl"):  # tens of seconds of work
+        (tmp_path / name).write_text(line * 100_000)
+    env = {k: v for k, v in os.environ.items() if k != "AIMLCAT_SCHEMAS"}
+    with open(tmp_path / "err.txt", "w") as err:
+        # A session of its own: Ctrl-C at a terminal signals the whole process group.
+        proc = subprocess.Popen([sys.executable, "-m", "aimlcat", "lint", ".", "-j", "2"],
+                                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)
+        workers: list[int] = []
+        try:
+            deadline = time.monotonic() + 60
+            while len(workers) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+                workers = _children(proc.pid)
+            time.sleep(1.0)  # the workers are checking lines now
+            os.killpg(proc.pid, signal.SIGINT)
+            code = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for pid in workers:  # none should be left; never leave one behind
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    continue
+    assert code == 130
+    assert (tmp_path / "err.txt").read_text() == ""
