@@ -8,6 +8,7 @@ error or unreadable input (2 wins over 1; the other files are still checked).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -235,9 +236,7 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     from ._config import Selector, configured_catalog, effective, read_config
     from ._discover import IgnoreRules, Walker
     from ._exceptions import UsageError
-    from ._lint import LintContext, Progress, iter_lint, use_catalog
-    from ._reporters import REPORTERS, ReportContext
-    from ._results import SEVERITY_RANK
+    from ._lint import LintContext, Progress, use_catalog
 
     # Settings: flags over the configuration file over the defaults (shared with audit).
     cfg = read_config(settings.config, settings.no_config)
@@ -256,6 +255,10 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
                          "but one an -o/--output file")
     if settings.fix and settings.diff:
         raise UsageError("--fix writes the fixes and --diff only shows them: choose one")
+    targets = _report_targets(settings.outputs)
+    if settings.diff and settings.formats and len(settings.outputs) < len(formats):
+        raise UsageError("--diff prints the diff on standard output: give each --format "
+                         "an -o/--output file")
 
     import orjson  # noqa: F401  (parsing needs it; imported first, it reads the index too)
 
@@ -275,7 +278,11 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     respect = cfg.respect_gitignore if settings.respect_gitignore is None \
         else settings.respect_gitignore
     walker = Walker(exclude=excludes, respect_gitignore=respect,
-                    force_exclude=settings.force_exclude)
+                    force_exclude=settings.force_exclude, reports=targets)
+    for path in settings.paths if targets else ():
+        if walker.is_report(path):
+            raise UsageError(f"{path} is both a file to check and the report (-o): write "
+                             "the report elsewhere")
     found = walker.files(list(settings.paths))
     first = next(found, None)
     if first is None:
@@ -297,24 +304,65 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
         progress = Progress(len(files), enabled=None if settings.progress else False)
     stdin_text = (stdin or sys.stdin).read() if "-" in settings.paths else None
 
-    # Reports are written as results come (memory stays flat with the number of files);
-    # every output file is opened first, so a bad -o path fails before any work.
-    reporters: list[Any] = []
-    opened: list[IO[str]] = []
     try:
-        for i, fmt in enumerate(() if settings.diff else formats):
-            target = settings.outputs[i] if i < len(settings.outputs) else None
+        return _lint_files(settings, formats, targets, out, cat.version, ctx, files, jobs,
+                           progress, stdin_text, fail_level)
+    except OSError as exc:
+        if exc.filename is None or exc.filename not in targets:
+            raise
+        from ._fsutil import write_error
+
+        print(f"aimlcat: {write_error(exc.filename, exc)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _report_targets(outputs: Sequence[str]) -> tuple[str, ...]:
+    """The -o files, checked before any work: each writable (see ``_fsutil.check_target``)
+    and each named once (two reports into one file would lose one)."""
+    import os
+
+    from ._exceptions import UsageError
+    from ._fsutil import check_target, write_error
+
+    seen: dict[str, str] = {}
+    for target in outputs:
+        real = os.path.realpath(target)
+        if real in seen:
+            raise UsageError(f"-o {target} is given twice (as {seen[real]} before): give "
+                             "each report its own file")
+        seen[real] = target
+        try:
+            check_target(target)
+        except OSError as exc:
+            raise UsageError(write_error(target, exc)) from None
+    return tuple(outputs)
+
+
+def _lint_files(settings: LintSettings, formats: Sequence[str], targets: Sequence[str],
+                out: IO[str], catalog_version: str, ctx: Any, files: Iterable[str], jobs: int,
+                progress: Any, stdin_text: str | None, fail_level: str) -> int:
+    """Check ``files`` into the reports and return the exit code. Reports are written as
+    results come (memory stays flat with the number of files), each -o file atomically:
+    the old report stays until the new one is whole, and a write error (an OSError
+    naming the file) leaves no part of one behind."""
+    from ._fsutil import atomic_text
+    from ._lint import iter_lint
+    from ._reporters import REPORTERS, ReportContext, terminal_text
+    from ._results import SEVERITY_RANK
+
+    with contextlib.ExitStack() as opened:
+        reporters: list[Any] = []
+        for i, fmt in enumerate(formats):
+            target = targets[i] if i < len(targets) else None
             stream = out
             if target is not None:
-                try:
-                    stream = open(target, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
-                except OSError as exc:
-                    raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-                opened.append(stream)
+                stream = opened.enter_context(atomic_text(target))
+            elif settings.diff:
+                continue  # the diff has standard output
             color = (_use_color(settings.color, out) if target is None
                      else settings.color == "always") and fmt == "text"
             reporter = REPORTERS[fmt](ReportContext(
-                color=color, fail_level=fail_level, catalog_version=cat.version,
+                color=color, fail_level=fail_level, catalog_version=catalog_version,
                 fixing=settings.fix))
             reporter.start(stream)
             reporters.append(reporter)
@@ -333,25 +381,23 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
                         changed += 1
                         out.write(r.diff)
                     if r.error is not None:
-                        print(r.error, file=sys.stderr)
+                        print(terminal_text(r.error), file=sys.stderr)
                     if r.fix_skipped is not None:
-                        print(f"{r.path}: not fixed: {r.fix_skipped}", file=sys.stderr)
+                        print(terminal_text(f"{r.path}: not fixed: {r.fix_skipped}"),
+                              file=sys.stderr)
                 for reporter in reporters:
                     reporter.add(r)
         finally:
             progress.close()
         for reporter in reporters:
             reporter.finish()
-    finally:
-        for fh in opened:
-            fh.close()
 
     if settings.diff:
         print(f"aimlcat: {changed} file{'' if changed == 1 else 's'} would be changed by --fix",
               file=sys.stderr)
         if broken:
             return EXIT_USAGE
-        return EXIT_FINDINGS if changed else EXIT_OK
+        return EXIT_FINDINGS if changed and not settings.exit_zero else EXIT_OK
     if broken:
         return EXIT_USAGE
     if settings.exit_zero:

@@ -7,6 +7,11 @@ directory (otherwise it matches a name at any depth), ``*``, ``?``, ``[...]``
 and ``**`` (``**/x``, ``x/**``, ``a/**/b``). Within one source the last match
 wins; a deeper ``.gitignore`` wins over a shallower one, as in git.
 
+The reports a lint writes (``-o FILE``) are never read as payloads: a walk passes
+over them (``aimlcat lint . -o report.json`` works every time, as with ruff's
+``--output-file``), and :meth:`Walker.is_report` lets the caller refuse one named
+as an input.
+
 Paths named on the command line are always read, unless ``force_exclude``
 (what the pre-commit hook passes, since pre-commit names every file); a
 directory named on the command line is walked even when a pattern matches it,
@@ -18,11 +23,29 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Self
 
-__all__ = ["DEFAULT_SUFFIXES", "IgnoreRules", "Walker", "compile_pattern", "find_git_root"]
+__all__ = ["DEFAULT_SUFFIXES", "IgnoreRules", "Unreadable", "Walker", "compile_pattern",
+           "find_git_root"]
 
 #: What a directory walk picks up (``*.json.gz`` is read when named, not found by default).
 DEFAULT_SUFFIXES = (".json", ".yaml", ".yml", ".jsonl", ".jsonl.gz")
+
+
+class Unreadable(str):
+    """A path a walk found but cannot give as a payload file: a directory it cannot list,
+    a symbolic link to nothing. The lint reports it as an unreadable input (exit 2) in
+    its place in the order, ``f"{path}: {reason}"``."""
+
+    reason: str
+
+    def __new__(cls, path: str, reason: str) -> Self:
+        self = super().__new__(cls, path)
+        self.reason = reason
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to a worker process and back
+        return Unreadable, (str(self), self.reason)
 
 
 def compile_pattern(pattern: str) -> tuple[str, bool, bool] | None:
@@ -168,8 +191,19 @@ class Walker:
 
     def __init__(self, *, suffixes: Sequence[str] | None = None,
                  exclude: Sequence[IgnoreRules] = (), respect_gitignore: bool = False,
-                 force_exclude: bool = False) -> None:
+                 force_exclude: bool = False, reports: Sequence[str] = ()) -> None:
         self.suffixes = tuple(suffixes or DEFAULT_SUFFIXES)
+        # The report files that exist now, as (device, inode): a hard link or another
+        # spelling of the path is the same file. A walk stats only entries of those names.
+        self._reports: set[tuple[int, int]] = set()
+        self._report_names: set[str] = set()
+        for path in reports:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            self._reports.add((st.st_dev, st.st_ino))
+            self._report_names.add(os.path.basename(path))
         self.exclude = [r for r in exclude if r]
         self.respect_gitignore = respect_gitignore
         self.force_exclude = force_exclude
@@ -177,6 +211,9 @@ class Walker:
         self._roots: dict[str, str | None] = {}
         #: Files named on the command line that an exclude pattern skipped (force_exclude).
         self.skipped: list[str] = []
+        self._named_ids: set[tuple[int, int]] = set()
+        self._named_names: set[str] = set()
+        self._done: set[tuple[int, int]] = set()
 
     # -- the rules that apply --------------------------------------------------------
     def _gitignore(self, directory: str, names: Iterable[str] | None = None) -> IgnoreRules | None:
@@ -239,16 +276,62 @@ class Walker:
                 return True
             d = parent
 
+    def _first_time(self, path: str) -> bool:
+        """False for an entry of a walk already checked as, or below, a path named before;
+        True otherwise (and a path named later is then not checked again)."""
+        ident = _file_id(path)
+        if ident is None or ident not in self._named_ids:
+            return True
+        if ident in self._done:
+            return False
+        self._done.add(ident)
+        return True
+
+    def is_report(self, path: str) -> bool:
+        """Whether ``path`` is one of the report files this lint writes."""
+        if not self._reports or path == "-":
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) in self._reports
+
     # -- the walk -----------------------------------------------------------------------
     def files(self, paths: Sequence[str]) -> Iterator[str]:
         """Every payload file under ``paths``; paths that do not exist are yielded as given.
 
         Lazily, and in the order of a sort of the paths, without holding them:
         a lint of millions of files starts at once and keeps memory flat."""
+        # Each file once, in the place it comes first (as ruff does): `lint g.json ./g.json`,
+        # `lint - -`, `lint d d/a.json` and `lint d/a.json d` check it once. What is named
+        # on the command line is known by (device, inode); a walk asks only for entries
+        # with one of those names, so nothing is kept per file of a walk.
+        named: dict[str, tuple[int, int] | None] = {}
+        for raw in paths:
+            if raw != "-" and raw not in named:
+                named[raw] = _file_id(raw)
+        self._named_ids = {i for i in named.values() if i is not None}
+        self._named_names = {os.path.basename(os.path.normpath(p)) for p, i in named.items()
+                             if i is not None} if len(named) > 1 else set()
+        self._done = set()
+        missing: set[str] = set()
+        stdin = False
         for raw in paths:
             if raw == "-":
-                yield raw
+                if not stdin:
+                    stdin = True
+                    yield raw
                 continue
+            ident = named[raw]
+            if ident is None:  # not there: said once, as given first
+                if os.path.normpath(raw) not in missing:
+                    missing.add(os.path.normpath(raw))
+                    yield raw
+                continue
+            if ident in self._done:
+                continue
+            self._done.add(ident)
             if os.path.isdir(raw):
                 yield from self._walk(raw)
             elif self.force_exclude and (self.exclude or self.respect_gitignore) \
@@ -273,15 +356,19 @@ class Walker:
 
     def _entries(self, root: str, absroot: str) -> list[tuple[str, str | None]]:
         """One directory's payload files (path, None) and subdirectories (path, absolute
-        path) to descend into, in order. Like :func:`os.walk`: unreadable directories are
-        passed over, and symbolic links to directories are not followed."""
+        path) to descend into, in order. Symbolic links to directories are not followed.
+        A directory that cannot be listed is an :class:`Unreadable` path (a lint that
+        passed over it would pass without checking its files), and so is a symbolic
+        link to nothing; FIFOs, sockets and devices are passed over (reading a FIFO
+        would block the lint; name one on the command line to read it)."""
         try:
             with os.scandir(root) as it:
                 listing = list(it)
-        except OSError:
-            return []
+        except OSError as exc:
+            return [(Unreadable(root, f"cannot read: {exc.strerror or exc}"), None)]
         dirs: list[str] = []
         files: list[str] = []
+        odd: dict[str, str | None] = {}  # not a regular file: name -> why it is reported
         for e in listing:
             try:
                 is_dir = e.is_dir()
@@ -289,6 +376,8 @@ class Walker:
                 is_dir = False
             if not is_dir:
                 files.append(e.name)
+                if not _is_file(e):
+                    odd[e.name] = _dangling(e)
             elif not _is_link(e):
                 dirs.append(e.name)
         # Each source's patterns, with this directory's path relative to its base: the
@@ -309,6 +398,11 @@ class Walker:
         suffixes = self.suffixes
         # Per directory, not per file: this loop sees every file of a large lint.
         names = [f for f in files if f.endswith(suffixes) and f[:1] != "."]
+        if odd:
+            names = [f for f in names if f not in odd or odd[f] is not None]
+        if self._report_names and not self._report_names.isdisjoint(names):
+            names = [f for f in names if f not in self._report_names
+                     or not self.is_report(os.path.join(absroot, f))]
         if check:
             # Sources whose patterns are all for directories say nothing about a file.
             file_excludes = [x for x in excludes if x[0].matches_files]
@@ -321,9 +415,51 @@ class Walker:
         # name holds no "/", so the one at the end marks a subdirectory.
         names += [d + "/" for d in dirs
                   if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
+        if self._named_names and not self._named_names.isdisjoint(n.rstrip("/") for n in names):
+            names = [n for n in names if n.rstrip("/") not in self._named_names
+                     or self._first_time(os.path.join(absroot, n.rstrip("/")))]
         names.sort()
-        return [(prefix + n, None) if n[-1] != "/"
-                else (prefix + n[:-1], os.path.join(absroot, n[:-1])) for n in names]
+        out: list[tuple[str, str | None]] = [
+            (prefix + n, None) if n[-1] != "/"
+            else (prefix + n[:-1], os.path.join(absroot, n[:-1])) for n in names]
+        if odd:
+            out = [(Unreadable(p, why), None) if a is None and (why := odd.get(p[len(prefix):]))
+                   else (p, a) for p, a in out]
+        return out
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file, or a symbolic link to one (no system call for a plain entry)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _dangling(entry: os.DirEntry[str]) -> str | None:
+    """Why a symbolic link that leads to no file is reported; None for what is passed
+    over (a FIFO, a socket, a device, or a link to one)."""
+    try:
+        if not entry.is_symlink():
+            return None
+        os.stat(entry.path)
+    except FileNotFoundError:
+        try:
+            target = os.readlink(entry.path)
+        except OSError:
+            target = "?"
+        return f"a symbolic link to {target}, which does not exist"
+    except OSError as exc:  # a loop of links, a directory that cannot be searched
+        return f"cannot read: {exc.strerror or exc}"
+    return None
 
 
 def _is_link(entry: os.DirEntry[str]) -> bool:

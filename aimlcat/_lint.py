@@ -36,6 +36,7 @@ from ._payloads import (
     read_payload,
 )
 from ._results import FileResult, Located
+from ._secrets import redact_source
 
 __all__ = ["LintContext", "Progress", "check_file", "check_files", "iter_lint", "lint_files"]
 
@@ -122,6 +123,8 @@ def _locate(payload: Payload, findings: list[Finding], shift: int = 0) -> list[L
 def check_file(path: str, ctx: LintContext, *, stdin_text: str | None = None) -> FileResult:
     """Lint one file (``-``: ``stdin_text``), fixing it when ``ctx`` says so."""
     kind = None
+    if path.__class__ is not str:  # what a walk found but cannot read (_discover.Unreadable)
+        return FileResult(path=str(path), error=f"{path}: {getattr(path, 'reason', '?')}")
     if path != "-":
         kind = file_kind(path)
         if kind == "jsonl":
@@ -192,7 +195,7 @@ def _check_batch(paths: Sequence[str], ctx: LintContext,
     for path in paths:
         if held > _BATCH_BYTES or len(read) == _BATCH:
             break
-        kind = None if path == "-" else file_kind(path)
+        kind = None if path == "-" or path.__class__ is not str else file_kind(path)
         if kind is None or kind == "jsonl":
             read.append(None)
             continue
@@ -243,15 +246,17 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
     if outcome.text is None:
         return result
     if ctx.diff:
-        result.diff = unified_diff(old, outcome.text, result.path)
+        # Printed, so through _secrets as every finding's text is: keys never shown.
+        result.diff = redact_source(unified_diff(old, outcome.text, result.path))
         return result
     if path == "-":
-        result.fix_skipped = "standard input cannot be rewritten; use --diff"
+        # A file that cannot be written (exit 2), as docs/linting.md says.
+        result.fix_error = "standard input cannot be rewritten; use --diff"
         return result
     try:
         _write_document(path, outcome.text)
     except OSError as exc:
-        result.fix_error = exc.strerror or str(exc)
+        result.fix_error = (exc.strerror or str(exc)).removeprefix(f"{path}: ")
         return result
     again = check_file(path, replace(ctx, fix=False, diff=False), stdin_text=stdin_text)
     again.fixed = outcome.applied
@@ -355,7 +360,7 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
         return result
     if ctx.diff:
         name = os.path.normpath(path).replace(os.sep, "/")
-        result.diff = f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks)
+        result.diff = redact_source(f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks))
         return result
     # Second pass: copy the file with those lines replaced, streaming.
     try:
@@ -370,7 +375,7 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
             if gz:
                 sink.close()
     except OSError as exc:
-        result.fix_error = exc.strerror or str(exc)
+        result.fix_error = (exc.strerror or str(exc)).removeprefix(f"{path}: ")
         return result
     again = _check_jsonl(path, replace(ctx, fix=False, diff=False))
     again.fixed = applied
@@ -434,6 +439,11 @@ def _isatty(stream: IO[str]) -> bool:
 
 def _init_worker(ctx: LintContext) -> None:
     global _WORKER_CTX
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent stops the pool (quietly, exit
+    # 130); a worker that raised KeyboardInterrupt too would print its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_CTX = ctx
     _CATALOG.clear()  # a forked worker rebuilds from ctx (the parent's may hold state)
     _catalog(ctx)
@@ -473,38 +483,59 @@ def iter_lint(files: Iterable[str], ctx: LintContext, *, jobs: int = 1,
                 if progress is not None:
                     progress.advance()
         return
-    from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     it = iter(files)
-    pending: deque[Future[list[FileResult]] | FileResult] = deque()
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                              initargs=(ctx,)) as pool:
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < 4 * jobs:
-                chunk = list(islice(it, _CHUNK_FILES))
-                if not chunk:
-                    exhausted = True
-                    break
-                batch: list[str] = []
-                for path in chunk:  # standard input is read here, in this process
-                    if path == "-":
-                        if batch:
-                            pending.append(pool.submit(_worker_check, batch))
-                            batch = []
-                        pending.append(check_file(path, ctx, stdin_text=stdin_text))
-                    else:
-                        batch.append(path)
-                if batch:
-                    pending.append(pool.submit(_worker_check, batch))
-            if not pending:
-                return
-            head = pending.popleft()
-            done = [head] if isinstance(head, FileResult) else head.result()
-            yield from done
-            if progress is not None:
-                progress.advance(len(done))
+        try:
+            yield from _pooled(pool, it, ctx, jobs, progress, stdin_text)
+        except BaseException:  # Ctrl-C, a closed output: stop now, not after the queue
+            _stop(pool)
+            raise
+
+
+def _stop(pool: Any) -> None:
+    """Cancel what is queued and end the workers (they ignore SIGINT), so an interrupted
+    lint exits at once instead of waiting for the chunks in flight."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # gone after shutdown
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+
+
+def _pooled(pool: Any, it: Iterator[str], ctx: LintContext, jobs: int,
+            progress: Progress | None, stdin_text: str | None) -> Iterator[FileResult]:
+    from collections import deque
+    from concurrent.futures import Future
+    from itertools import islice
+
+    pending: deque[Future[list[FileResult]] | FileResult] = deque()
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < 4 * jobs:
+            chunk = list(islice(it, _CHUNK_FILES))
+            if not chunk:
+                exhausted = True
+                break
+            batch: list[str] = []
+            for path in chunk:  # standard input is read here, in this process
+                if path == "-" or path.__class__ is not str:  # not for a worker
+                    if batch:
+                        pending.append(pool.submit(_worker_check, batch))
+                        batch = []
+                    pending.append(check_file(path, ctx, stdin_text=stdin_text))
+                else:
+                    batch.append(path)
+            if batch:
+                pending.append(pool.submit(_worker_check, batch))
+        if not pending:
+            return
+        head = pending.popleft()
+        done = [head] if isinstance(head, FileResult) else head.result()
+        yield from done
+        if progress is not None:
+            progress.advance(len(done))
 
 
 def lint_files(files: Sequence[str], ctx: LintContext, *, jobs: int = 1,

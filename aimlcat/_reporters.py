@@ -8,6 +8,7 @@ every result to one stream. Nothing here reads files or decides exit codes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
@@ -17,7 +18,8 @@ from ._results import SEVERITY_RANK, FileResult, Located, Summary
 from ._secrets import redact_pointer
 from ._version import __version__
 
-__all__ = ["REPORTERS", "FileResult", "ReportContext", "Reporter", "Summary", "fix_text"]
+__all__ = ["REPORTERS", "FileResult", "ReportContext", "Reporter", "Summary", "fix_text",
+           "terminal_text"]
 
 @dataclass(frozen=True, slots=True)
 class ReportContext:
@@ -136,6 +138,41 @@ def _indented(text: str, indent: str) -> str:
     return indent + text.replace("\n", "\n" + indent)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: What XML 1.0 cannot hold at all, even escaped (C0 controls but tab and line ends).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def unicode_text(text: str) -> str:
+    """``text`` as valid Unicode: a file name that is not UTF-8 comes from the OS with
+    lone surrogates (``\\udcff``), which no UTF-8 report can hold; each becomes U+FFFD.
+    (SARIF's artifact URIs keep the name's bytes, percent-encoded.)"""
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+#: Control characters (C0, DEL, C1) and the invisible marks that reorder or hide text
+#: (bidi embeddings, overrides and isolates, zero-width and direction marks).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
+                     "\u2060-\u2069\ufeff]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` for one line of a terminal or CI log: each control character or
+    bidirectional override written as its Python escape (``\\x1b``, ``\\n``,
+    ``\\u202e``). Other text, a file name that is not UTF-8 too, is left as it is."""
+    if text.isascii() and text.isprintable():
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    return m.group(0).encode("unicode_escape").decode("ascii")
+
+
 class _JsonArray:
     """One array of a JSON document written element by element, so that the document
     reads exactly as ``json.dumps(doc, indent=2)`` would have written it whole. The
@@ -157,7 +194,7 @@ class _JsonArray:
         out.write(self.head + "[")
 
     def item(self, value: Any, out: IO[str]) -> None:
-        text = json.dumps(value, indent=2, ensure_ascii=False)
+        text = unicode_text(json.dumps(value, indent=2, ensure_ascii=False))
         out.write(("\n" if self.first else ",\n") + _indented(text, self.indent + "  "))
         self.first = False
 
@@ -179,22 +216,25 @@ class TextReporter(_Reporter):
         return f"{code}{text}{_RESET}" if self.ctx.color else text
 
     def _file(self, r: FileResult, out: IO[str]) -> None:
+        # Everything but the colours comes from the files (names, keys, model ids): shown
+        # through terminal_text, a key holding ESC or a newline cannot forge output lines.
         paint = self._paint
         if r.error is not None:
-            out.write(paint(_BOLD, r.error) + "\n")
+            out.write(paint(_BOLD, terminal_text(r.error)) + "\n")
         if r.fix_error is not None:
-            out.write(paint(_BOLD, f"{r.path}: cannot write the fixes: {r.fix_error}") + "\n")
+            out.write(paint(_BOLD, terminal_text(f"{r.path}: cannot write the fixes: "
+                                                 f"{r.fix_error}")) + "\n")
         if r.fix_skipped is not None:
-            out.write(f"{r.path}: not fixed: {r.fix_skipped}\n")
+            out.write(terminal_text(f"{r.path}: not fixed: {r.fix_skipped}") + "\n")
         for lf in r.findings:
             f = lf.finding
-            head = paint(_BOLD, _where(r, lf) + ":")
+            head = paint(_BOLD, terminal_text(_where(r, lf)) + ":")
             code = paint(_SEVERITY_COLOR[f.severity], f"{f.code} {f.severity}:")
-            out.write(f"{head} {code} {f.message}\n")
+            out.write(f"{head} {code} {terminal_text(f.message)}\n")
             if f.hint:
-                out.write(paint(_DIM, f"    hint: {f.hint}") + "\n")
+                out.write(paint(_DIM, f"    hint: {terminal_text(f.hint)}") + "\n")
             if f.fix:
-                out.write(paint(_DIM, f"    fix: {fix_text(f.fix)}") + "\n")
+                out.write(paint(_DIM, f"    fix: {terminal_text(fix_text(f.fix))}") + "\n")
 
     def _end(self, out: IO[str]) -> None:
         out.write(summary_line(self.summary, self.ctx) + "\n")
@@ -369,7 +409,7 @@ class SarifReporter(_Reporter):
     def _end(self, out: IO[str]) -> None:
         invocations = [{"executionSuccessful": not self._notes,
                         "toolExecutionNotifications": self._notes}]
-        text = json.dumps(invocations, indent=2, ensure_ascii=False)
+        text = unicode_text(json.dumps(invocations, indent=2, ensure_ascii=False))
         indent = self._results.indent
         self._results.close(out, self._results.tail.replace(
             "null", text.replace("\n", "\n" + indent), 1))
@@ -379,7 +419,8 @@ def _fingerprint(path: str, f: Finding) -> str:
     """Stable across runs and line moves: file, code and pointer."""
     import hashlib
 
-    return hashlib.sha256(f"{path}\0{f.code}\0{f.pointer}".encode()).hexdigest()[:32]
+    key = f"{path}\0{f.code}\0{f.pointer}".encode("utf-8", "surrogateescape")  # a name's bytes
+    return hashlib.sha256(key).hexdigest()[:32]
 
 
 # -- GitHub Actions workflow commands ---------------------------------------------------
@@ -472,10 +513,12 @@ class JunitReporter(_Reporter):
         attrs = (f"classname=\"aimlcat.lint\" name={quoteattr(r.path)} "
                  f"file={quoteattr(r.path)} time=\"0\"")
         if body:
-            self._spool.write(f"    <testcase {attrs}>\n" + "\n".join(body)
-                              + "\n    </testcase>\n")
+            case = f"    <testcase {attrs}>\n" + "\n".join(body) + "\n    </testcase>\n"
         else:
-            self._spool.write(f"    <testcase {attrs}/>\n")
+            case = f"    <testcase {attrs}/>\n"
+        # A file name that is not UTF-8, a control character in a payload's key: what
+        # XML cannot hold becomes U+FFFD (escaping adds none, so the whole case at once).
+        self._spool.write(_xml_text(case))
 
     def _end(self, out: IO[str]) -> None:
         import shutil

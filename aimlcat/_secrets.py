@@ -17,7 +17,8 @@ from typing import Any
 
 from ._findings import RULES, Finding, escape_pointer
 
-__all__ = ["REDACTED", "find_secrets", "redact", "redact_known", "redact_pointer"]
+__all__ = ["REDACTED", "find_secrets", "redact", "redact_known", "redact_pointer",
+           "redact_source"]
 
 #: Field names that carry credentials, in the spellings clients use.
 _SECRET_NAMES = frozenset({
@@ -38,6 +39,29 @@ def redact(text: str) -> str:
     if "sk-" not in text and "Bearer" not in text:
         return text
     return _KEY_SHAPE.sub(lambda m: m.group(0)[:6] + "…[redacted]", text)
+
+
+#: A credential-named member as JSON or YAML writes it, up to the end of its value: a
+#: quoted string, or a plain scalar up to a comma, a closing bracket, a comment or the
+#: end of the line.
+_NAMED_VALUE = re.compile(
+    r"""(?P<key>(?<!\w)(?P<q>["']?)(?:""" + "|".join(sorted(map(re.escape, _SECRET_NAMES), key=len,
+                                                     reverse=True))
+    + r""")(?P=q)[ \t]*:[ \t]*)(?P<value>"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'"""
+    r"""|[^\s,}\]#'"](?:[^\n,}\]#]*[^\s,}\]#])?)""")
+
+
+def redact_source(text: str) -> str:
+    """Payload text (a diff of it) with key-shaped tokens masked, and the value of every
+    member named like a credential (``"api_key": "..."``, ``api_key: ...``) hidden, as
+    the AML005 finding's "its value is not shown" promises."""
+    return _NAMED_VALUE.sub(_hide_value, redact(text))
+
+
+def _hide_value(m: re.Match[str]) -> str:
+    value = m.group("value")
+    quote = value[0] if value[0] in "\"'" else ""
+    return f"{m.group('key')}{quote}…[redacted]{quote}"
 
 
 def redact_pointer(pointer: str) -> str:

@@ -4,6 +4,11 @@ Mappings come back as :class:`PosDict`, a dict that remembers the line and
 column of each key, so errors can say ``file:line``. Dates stay strings,
 duplicate keys are an error (PyYAML would silently keep the last one), and
 only the safe loader is used (libyaml's when it is installed).
+
+What comes back is JSON's data model and nothing else: legal YAML that has no
+JSON form (``!!binary`` bytes, ``!!set``, ``!!omap``/``!!pairs``, a mapping or
+sequence as a key) and nesting past :data:`MAX_DEPTH` levels are a
+:class:`YamlError` at the node, never an object a caller cannot handle.
 """
 
 from __future__ import annotations
@@ -12,10 +17,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["PosDict", "PosList", "YamlError", "load_yaml", "plain"]
+__all__ = ["MAX_DEPTH", "PosDict", "PosList", "YamlError", "load_yaml", "plain"]
 
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
+
+#: Mappings and sequences nested deeper than this are refused (with the place): the
+#: constructor recurses, and a few hundred levels would exhaust Python's stack. No
+#: request or catalog file comes near it.
+MAX_DEPTH = 200
 
 
 class PosDict(dict[str, Any]):
@@ -51,14 +61,39 @@ class YamlError(Exception):
 
 
 class _Loader(_Base):  # type: ignore[misc,valid-type]
-    pass
+    depth = 0
+
+
+def _at(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _enter(loader: yaml.SafeLoader, node: yaml.Node) -> None:
+    depth = getattr(loader, "depth", 0) + 1
+    if depth > MAX_DEPTH:
+        raise YamlError(f"nests mappings and sequences more than {MAX_DEPTH} levels deep; "
+                        "no request needs that, so check how the file is produced",
+                        *_at(node))
+    loader.depth = depth  # type: ignore[attr-defined]
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDict:
+    _enter(loader, node)
+    try:
+        return _mapping(loader, node)
+    finally:
+        loader.depth -= 1  # type: ignore[attr-defined]
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDict:
     seen: set[object] = set()
     for key_node, _ in node.value:
         if key_node.tag == _MERGE:
             continue
+        if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: JSON keys are strings
+            raise YamlError("mapping keys must be strings, not a "
+                            f"{'sequence' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}",
+                            *_at(key_node))
         if key_node.value in seen:
             raise YamlError(f"duplicate key {key_node.value!r}", key_node.start_mark.line + 1,
                             key_node.start_mark.column + 1)
@@ -81,6 +116,14 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDi
 
 
 def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> PosList:
+    _enter(loader, node)
+    try:
+        return _sequence(loader, node)
+    finally:
+        loader.depth -= 1  # type: ignore[attr-defined]
+
+
+def _sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> PosList:
     out = PosList()
     out.line = node.start_mark.line + 1
     out.column = node.start_mark.column + 1
@@ -95,7 +138,16 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+def _construct_not_json(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    # Legal YAML the safe loader would turn into bytes, a set or a list of tuples.
+    tag = node.tag.rsplit(":", 1)[-1]
+    raise YamlError(f"`!!{tag}` has no JSON form: a request holds strings, numbers, "
+                    "booleans, null, lists and mappings only", *_at(node))
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_not_json)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
@@ -113,6 +165,9 @@ def load_yaml(text: str) -> Any:
                         mark.column + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc)) from None
+    except RecursionError:  # the pure-Python composer recurses too (no libyaml)
+        raise YamlError(f"nests mappings and sequences too deeply to read (more than "
+                        f"{MAX_DEPTH} levels); no request needs that") from None
 
 
 def plain(value: Any, *, budget: int | None = None) -> Any:

@@ -80,3 +80,40 @@ def test_killed_mid_run_leaves_every_file_whole(tmp_path: Path) -> None:
     # they are hidden and never take a payload file's name.
     strays = [p for p in tmp_path.rglob("*") if p.is_file() and p not in set(files)]
     assert all(p.name.startswith(".") and p.name.endswith(".tmp") for p in strays)
+
+
+def test_a_file_with_hard_links_is_refused(tmp_path: Path) -> None:
+    # A new file in its place would leave the other name with the old text.
+    first, other = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(ORIGINAL)
+    os.link(first, tmp_path / "a-link.data")
+    other.write_text(ORIGINAL)
+    out = io.StringIO()
+    code = run(["lint", "--fix", str(first), str(other)], out=out)
+    assert code == 2
+    assert (f"{first}: cannot write the fixes: the file has 2 hard links; not changed"
+            in out.getvalue())
+    assert first.read_text() == ORIGINAL and (tmp_path / "a-link.data").read_text() == ORIGINAL
+    assert other.read_text() == FIXED
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root may give a file to another user")
+def test_owner_and_group_are_kept(tmp_path: Path) -> None:
+    f = tmp_path / "theirs.json"
+    f.write_text(ORIGINAL)
+    os.chown(f, 4321, 4322)
+    assert run(["lint", "--fix", str(f)], out=io.StringIO()) == 0
+    assert f.read_text() == FIXED
+    assert (f.stat().st_uid, f.stat().st_gid) == (4321, 4322)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0 or len(os.getgroups()) < 2,
+                    reason="needs a user in two groups")
+def test_group_is_kept_where_the_user_may(tmp_path: Path) -> None:
+    f = tmp_path / "shared.json"
+    f.write_text(ORIGINAL)
+    group = next(g for g in os.getgroups() if g != os.getegid())
+    os.chown(f, -1, group)
+    assert run(["lint", "--fix", str(f)], out=io.StringIO()) == 0
+    assert f.stat().st_gid == group
