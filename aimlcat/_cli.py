@@ -326,8 +326,7 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
             for r in iter_lint(files, ctx, jobs=jobs, progress=progress, stdin_text=stdin_text):
                 broken = broken or r.error is not None or r.fix_error is not None
                 if r.findings and not failed:
-                    failed = any(SEVERITY_RANK[lf.finding.severity] >= floor
-                                 for lf in r.findings)
+                    failed = r.reaches(floor)
                 if settings.diff:
                     if r.diff:
                         changed += 1

@@ -35,7 +35,7 @@ from ._payloads import (
     read_bytes,
     read_payload,
 )
-from ._results import FileResult, Located
+from ._results import FileResult, FindingSpool, Located
 
 __all__ = ["LintContext", "Progress", "check_file", "check_files", "iter_lint", "lint_files"]
 
@@ -283,8 +283,12 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
     from ._positions import Span
 
     cat = _catalog(ctx)
-    result = FileResult(path=path, records=0)
-    out = result.findings
+    # Findings go to a spool (past a few thousand, to a temporary file): a log where
+    # every line has one keeps memory flat, and the reporters read them back in order.
+    out = FindingSpool()
+    result = FileResult(path=path, findings=out, records=0)
+    # Only --fix / --diff need each line's fixes again.
+    fixing = ctx.fix or ctx.diff
     fixable: dict[int, list[dict[str, Any]]] = {}
     records = 0
     try:
@@ -303,14 +307,15 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
                 continue
             located = _locate(item, findings, n - 1)
             out.extend(located)
-            fixes = [lf.finding.fix for lf in located if lf.finding.fix is not None]
-            if fixes:
-                fixable[n] = fixes
+            if fixing:
+                fixes = [lf.finding.fix for lf in located if lf.finding.fix is not None]
+                if fixes:
+                    fixable[n] = fixes
     except PayloadError as exc:
         result.error = str(exc)
         result.error_span = _error_span(exc)
     result.records = records
-    if fixable and (ctx.fix or ctx.diff) and result.error is None:
+    if fixable and result.error is None:
         return _fix_jsonl(path, result, fixable, ctx)
     return result
 

@@ -583,3 +583,90 @@ def test_memory_stays_flat_with_the_number_of_files(tmp_path: Path, fmt: str,
     # Holding a result per file would add well over 100 bytes per file (3,000 more files:
     # 300 kB or more); streaming adds nothing that grows with the count.
     assert large < small + 150_000, f"{fmt}: peak {small:,} B for 1,000 files, {large:,} B for 4,000"
+
+
+def _findings_log(path: Path, lines: int) -> Path:
+    """A JSON Lines log with findings on every line: AML302 (a warning, fixable) and
+    AML301 (an error) on alternate lines, and a line that is not JSON."""
+    with path.open("w") as fh:
+        for i in range(lines):
+            body = {"model": "gpt-4o", "messages": HELLO,
+                    **({"max_tokens": 64} if i % 2 else {"temperatur": 1})}
+            fh.write(("{broken" if i == 7 else json.dumps(body)) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_memory_stays_flat_with_the_findings_of_one_log(tmp_path: Path, fmt: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from aimlcat._reporters import JunitReporter
+    from aimlcat._results import FindingSpool
+
+    # A log where every line has a finding: the findings of one file go to a spool
+    # (small bounds here, to show it with few lines) and each report streams them.
+    monkeypatch.setattr(FindingSpool, "HOLD", 100)
+    monkeypatch.setattr(FindingSpool, "BLOCK", 50)
+    monkeypatch.setattr(JunitReporter, "SPOOL_BYTES", 32_000)
+    peaks = []
+    for n in (1_000, 8_000):
+        d = tmp_path / str(n)
+        d.mkdir()
+        _findings_log(d / "log.jsonl", n)
+        peaks.append(_lint_peak(d, fmt))
+    small, large = peaks
+    # Holding the findings adds about 600 bytes per line (7,000 more: over 4 MB); the
+    # spool adds little, and the rest is when the collector frees the cycles json's
+    # indenting encoder leaves per call (a few hundred kB either way).
+    assert large < small + 1_500_000, f"{fmt}: peak {small:,} B for 1,000 lines, {large:,} B for 8,000"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_spooled_log_reports_as_one_held_whole(tmp_path: Path, fmt: str, jobs: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from aimlcat._results import FindingSpool
+
+    log = _findings_log(tmp_path / "log.jsonl", 60)
+    (tmp_path / "other.json").write_text(json.dumps(GPT4O_MAX_TOKENS))
+    argv = ["lint", "--format", fmt, "-j", jobs, str(log), str(tmp_path / "other.json")]
+    whole, whole_strict = cli(*argv), cli(*argv, "--strict")
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spools))  # worker processes too
+    monkeypatch.setattr(tempfile, "tempdir", str(spools))
+    monkeypatch.setattr(FindingSpool, "HOLD", 5)
+    monkeypatch.setattr(FindingSpool, "BLOCK", 3)
+    # Byte for byte what the findings held in memory give; warnings below the fail level
+    # (JUnit's system-out) and the counts of the summary included.
+    assert cli(*argv) == whole
+    assert cli(*argv, "--strict") == whole_strict
+    # ... and the spool's temporary files are gone once the results are reported.
+    assert [p.name for p in spools.iterdir() if p.name.startswith("aimlcat-findings-")] == []
+
+
+def test_a_finding_spool_pickles_into_its_receiver(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import pickle
+
+    from aimlcat._findings import Finding
+    from aimlcat._results import FindingSpool, Located
+
+    monkeypatch.setattr(FindingSpool, "HOLD", 2)
+    monkeypatch.setattr(FindingSpool, "BLOCK", 2)
+    spool = FindingSpool()
+    made = [Located(Finding("AML301", "error", "/x", f"n{i}")) for i in range(7)]
+    spool.extend(made)
+    path = spool._path
+    assert path is not None and Path(path).exists()
+    assert list(spool) == made == list(spool)  # read back in order, as often as asked
+    got = pickle.loads(pickle.dumps(spool))  # what a worker process hands its parent
+    del spool
+    gc.collect()
+    assert Path(path).exists()  # handed over, not deleted by the sender
+    assert list(got) == made and len(got) == 7 and got.by_severity["error"] == 7
+    del got
+    gc.collect()
+    assert not Path(path).exists()
