@@ -67,3 +67,21 @@ def test_sampled_strings_match_their_pattern() -> None:
         "country": {"type": "string", "pattern": "^[A-Z]{2}$"}}}
     body = sample(schema, {"$defs": {}}, random.Random(0))
     assert body == {"day": "01/15/2025", "country": "US"}
+
+
+@pytest.mark.parametrize("mid", ["Austism/chronos-hermes-13b", "veed/fabric-1.0-fast"])
+def test_a_model_without_parameters_shows_its_id_and_no_schema(
+        mid: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # No document describes its parameters (AML105): the example is the id alone, with a
+    # note saying so; --schema says there is none, as `models` says when nothing matches.
+    assert not CAT.model_record(mid)["endpoints"]
+    out = io.StringIO()
+    assert run(["show", mid, "--example"], out=out) == 0
+    assert json.loads(out.getvalue()) == {"model": mid}
+    err = capsys.readouterr().err
+    assert f"only the id of {mid} is known" in err
+    assert ("is removed since" in err) == (CAT.model_record(mid)["status"] == "removed")
+    out = io.StringIO()
+    assert run(["show", mid, "--schema"], out=out) == 0
+    assert out.getvalue() == ""
+    assert f"aimlcat: no schema: the catalog has no parameters for {mid}" in capsys.readouterr().err
