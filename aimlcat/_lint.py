@@ -143,15 +143,37 @@ def _result(path: str, payload: Payload, report: Any, ctx: LintContext,
     """A read and validated file's result: its selected findings, placed (and fixed)."""
     shown = STDIN if path == "-" else path
     found = report.findings
-    if not found and not payload.file_findings:
+    twice = _named_twice(payload, _catalog(ctx)) if payload.also_named else ()
+    if not found and not payload.file_findings and not twice:
         return FileResult(shown, model=report.model, endpoint=report.endpoint)
-    findings = _selected([*payload.file_findings, *(payload.in_file(f) for f in found)],
-                         shown, ctx)
+    findings = _selected([*payload.file_findings, *twice,
+                          *(payload.in_file(f) for f in found)], shown, ctx)
     result = FileResult(path=shown, findings=_locate(payload, findings) if findings else [],
                         model=report.model, endpoint=report.endpoint)
     if (ctx.fix or ctx.diff) and any(lf.finding.fix for lf in result.findings):
         return _fix_document(path, payload, result, ctx, stdin_text)
     return result
+
+
+def _named_twice(payload: Payload, cat: Any) -> tuple[Finding, ...]:
+    """An envelope whose ``endpoint`` and ``url`` name different endpoints: AML204 on the
+    second (the body is checked against the first, ``endpoint``)."""
+    also = payload.also_named
+    if also is None or payload.endpoint is None:
+        return ()
+    first, second = cat.canonical_endpoint(payload.endpoint), cat.canonical_endpoint(also[1])
+    if first == second:  # the same endpoint (or two unknown ones: AML204 says so already)
+        return ()
+    from ._findings import RULES
+
+    key = also[0].lstrip("/")
+    named = payload.endpoint_pointer.lstrip("/")
+    return (Finding("AML204", RULES["AML204"].severity, also[0],
+                    f"the envelope's `{key}` names {second or also[1]} but its `{named}` "
+                    f"names {first or payload.endpoint}; the body is checked against "
+                    f"`{named}`",
+                    "Name the endpoint once, or make both agree (in an OpenAI Batch file "
+                    "every line's `url` is the batch's endpoint)."),)
 
 
 #: Files checked a batch at a time by :func:`check_files` (16 to 128 measure alike).
@@ -299,9 +321,10 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
                     out.append(Located(f, Span(n, item.column or 1)))
                 continue
             report = cat.validate(item.body, item.endpoint or ctx.endpoint)
-            if not report.findings and not item.file_findings:
+            twice = _named_twice(item, cat) if item.also_named else ()
+            if not report.findings and not item.file_findings and not twice:
                 continue
-            findings = _selected([*item.file_findings,
+            findings = _selected([*item.file_findings, *twice,
                                   *(item.in_file(f) for f in report.findings)], path, ctx)
             if not findings:
                 continue

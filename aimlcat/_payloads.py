@@ -1,8 +1,8 @@
 """Reading request payload files: JSON, YAML or JSONL, a bare body or an envelope.
 
-An envelope is an object with a ``body`` object and an ``endpoint`` or ``url``
-(other keys, such as an OpenAI Batch line's ``custom_id`` and ``method``, are
-allowed). Pointers in findings about an envelope's body are prefixed with
+An envelope is an object with a ``body`` and an ``endpoint`` or ``url`` key, or a
+``body`` and no ``model`` (other keys, such as an OpenAI Batch line's ``custom_id``
+and ``method``, are allowed). Pointers in findings about an envelope's body are prefixed with
 ``/body`` so they point into the file as written.
 
 JSON Lines files (request logs, OpenAI Batch input; ``.jsonl``, optionally
@@ -60,6 +60,10 @@ def file_kind(path: str) -> str:
     return "json"
 
 
+#: Findings about the endpoint a body is sent to (placed on the envelope's `endpoint`/`url`).
+_ENDPOINT_CODES = frozenset({"AML201", "AML203", "AML204"})
+
+
 @dataclass(slots=True)
 class Payload:
     """One request as read from a file (read-only by convention: not frozen, because a
@@ -78,12 +82,15 @@ class Payload:
     #: The envelope object around ``body`` (None for a bare body): its other keys, such as
     #: a request log's ``timestamp``, are what ``aimlcat audit`` reads besides the body.
     envelope: Any = None
+    #: An envelope naming its endpoint twice (``endpoint`` and ``url``): the second, as
+    #: (pointer, text), for a check that both name the same endpoint.
+    also_named: tuple[str, str] | None = None
 
     def in_file(self, finding: Finding) -> Finding:
         """The finding re-pointed from the body into the file as written."""
         if not self.prefix:
             return finding
-        if not finding.pointer and self.endpoint_pointer:
+        if not finding.pointer and self.endpoint_pointer and finding.code in _ENDPOINT_CODES:
             return replace(finding, pointer=self.endpoint_pointer)  # about the endpoint named
         fix = finding.fix
         if fix is not None:
@@ -466,10 +473,28 @@ def _unwrap(doc: Any, found: tuple[Finding, ...], source: bytes | str, kind: str
     secrets = find_secrets(doc, serialized)
     if secrets:
         found = (*found, *secrets)
-    if isinstance(doc, dict) and isinstance(doc.get("body"), dict):
-        key = "endpoint" if "endpoint" in doc else "url"
-        endpoint = doc.get(key)
-        if isinstance(endpoint, str):
-            return Payload(doc["body"], endpoint, "/body", "/" + key, found, source, kind, tree,
-                           doc)
+    if isinstance(doc, dict) and "body" in doc and (
+            "model" not in doc or "endpoint" in doc or "url" in doc):
+        # An envelope: a body, and the endpoint it goes to (`endpoint`, or `url` as in an
+        # OpenAI Batch line; null or absent: not named, --endpoint or the body decides).
+        # A request body always names its model, an envelope never does.
+        named: list[tuple[str, str]] = []
+        for key in ("endpoint", "url"):
+            value = doc.get(key)
+            if isinstance(value, str):
+                named.append(("/" + key, value))
+            elif value is not None:
+                found = (*found, Finding(
+                    "AML204", RULES["AML204"].severity, "/" + key,
+                    f"the envelope's `{key}` is {_shown_value(value)}, not an endpoint path "
+                    "or URL", "Give the endpoint as a path (/v1/chat/completions) or a URL, "
+                    "or leave it out and pass --endpoint."))
+        endpoint, pointer = (named[0][1], named[0][0]) if named else (None, "")
+        return Payload(doc["body"], endpoint, "/body", pointer, found, source, kind, tree, doc,
+                       (named[1][0], named[1][1]) if len(named) > 1 else None)
     return Payload(doc, None, "", "", found, source, kind, tree)
+
+
+def _shown_value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return redact(text if len(text) <= 40 else text[:39] + "…")

@@ -670,3 +670,33 @@ def test_a_finding_spool_pickles_into_its_receiver(tmp_path: Path,
     del got
     gc.collect()
     assert not Path(path).exists()
+
+
+@pytest.mark.parametrize(("doc", "expected"), [
+    # a body and no model: an envelope that names no endpoint (--endpoint decides)
+    ({"custom_id": "a", "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    # null is "not named": the url decides
+    ({"endpoint": None, "url": "/v1/chat/completions",
+      "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    ({"endpoint": 42, "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML204", "/endpoint", "the envelope's `endpoint` is 42, not an endpoint path or URL")]),
+    ({"endpoint": "/v1/chat/completions", "body": [1, 2]},
+     [("AML001", "/body", "the request body is an array, not a JSON object")]),
+    ({"endpoint": "/v1/chat/completions", "url": "https://api.aimlapi.com/v1/embeddings",
+      "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML204", "/url", "the envelope's `url` names /v1/embeddings but its `endpoint` names "
+                         "/v1/chat/completions; the body is checked against `endpoint`")]),
+    # the same endpoint spelled two ways agrees
+    ({"endpoint": "/chat/completions", "url": "https://api.aimlapi.com/v1/chat/completions",
+      "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+])
+@pytest.mark.parametrize("kind", ["json", "jsonl"])
+def test_envelopes_read_as_envelopes(tmp_path: Path, doc: dict[str, Any],
+                                     expected: list[tuple[str, str, str]], kind: str) -> None:
+    # Never "1:1 AML101 the body names no model" for an envelope: what is wrong with it is
+    # said where it stands, and --endpoint serves an envelope that names none.
+    f = tmp_path / f"req.{kind}"
+    f.write_text(json.dumps(doc) + "\n")
+    _, report = cli_json("lint", str(f), "--endpoint", "/v1/chat/completions")
+    got = [(x["code"], x["pointer"], x["message"]) for x in report["files"][0]["findings"]]
+    assert got == expected
