@@ -233,12 +233,22 @@ def _yaml_edit(lines: list[str], tree: Any, fix: dict[str, Any]) -> bool:
     return False
 
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their ends, split at ``\n`` only, as git, patch and
+    editors split them (``str.splitlines`` also splits at U+2028, form feeds and more,
+    which may stand raw inside a JSON or YAML string)."""
+    return _LINE.findall(text)
+
+
 def fix_yaml_text(text: str, fixes: Sequence[dict[str, Any]]) -> FixOutcome:
     """Apply ``fixes`` to a YAML text by editing lines, and check the result."""
     from ._yamlio import YamlError, load_yaml, plain
 
     original = plain(load_yaml(text))
-    lines = text.splitlines(keepends=True)
+    lines = physical_lines(text)
     applied = 0
     for fix in fixes:
         tree = load_yaml("".join(lines))  # positions of the text as edited so far
@@ -270,7 +280,7 @@ def unified_diff(old: str, new: str, path: str) -> str:
     import difflib
 
     name = os.path.normpath(path).replace(os.sep, "/")  # `./x.json` -> `a/x.json`
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+    lines = difflib.unified_diff(physical_lines(old), physical_lines(new),
                                  f"a/{name}", f"b/{name}")
     out = []
     for line in lines:

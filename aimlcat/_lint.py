@@ -85,7 +85,7 @@ def _inline_ignores(text: str) -> dict[int, tuple[str, ...]]:
     out: dict[int, tuple[str, ...]] = {}
     if "aimlcat:" not in text:
         return out
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # lines as positions count them
         m = _INLINE.search(line)
         if m:
             codes = m.group(1)

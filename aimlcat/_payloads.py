@@ -109,7 +109,8 @@ class Payload:
         from ._positions import json_spans, yaml_spans
 
         if self.kind == "yaml":
-            return yaml_spans(self.tree, self.text(), [f.pointer for f in findings])
+            return yaml_spans(self.tree, self.text(), [f.pointer for f in findings],
+                              [f.code for f in findings])
         return json_spans(self.text(), [(f.pointer, f.code) for f in findings],
                           exact=bool(self.file_findings))
 
@@ -224,7 +225,7 @@ def parse_payload(data: bytes | str, path: str, kind: str = "json") -> Payload:
     from ._yamlio import YamlError, load_yaml, plain
 
     try:
-        tree = load_yaml(data)
+        tree = load_yaml(data, allow_duplicates=True)  # a repeated key is AML002, as in JSON
     except YamlError as exc:
         raise PayloadError(path, f"invalid YAML: {exc.message}", line=exc.line,
                            column=exc.column) from None
@@ -232,7 +233,12 @@ def parse_payload(data: bytes | str, path: str, kind: str = "json") -> Payload:
         doc = plain(tree, budget=4 * len(data) + 1000)
     except YamlError as exc:
         raise PayloadError(path, exc.message) from None
-    return _unwrap(doc, (), data, "yaml", tree)
+    repeated: list[Finding] = []
+    try:
+        _duplicates(tree, "", repeated)
+    except RecursionError:
+        raise PayloadError(path, _TOO_DEEP) from None
+    return _unwrap(doc, tuple(repeated), data, "yaml", tree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +368,11 @@ def _decode(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PayloadError(path, f"not UTF-8 text (byte {exc.start})") from None
+        # Where, as line and column (characters, as every position), and the byte offset.
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start:exc.start].decode("utf-8", "replace")) + 1
+        raise PayloadError(path, f"not UTF-8 text (byte {exc.start})",
+                           line=data.count(b"\n", 0, exc.start) + 1, column=column) from None
 
 
 def load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...]]:
@@ -431,7 +441,8 @@ def _load_json_exact(raw: bytes, path: str) -> tuple[Any, tuple[Finding, ...]]:
         raise PayloadError(path, f"invalid JSON: {exc.msg}", line=exc.lineno,
                            column=exc.colno) from None
     except ValueError as exc:  # NaN, Infinity
-        raise PayloadError(path, f"invalid JSON: {exc}") from None
+        line, column = _constant_at(text)
+        raise PayloadError(path, f"invalid JSON: {exc}", line=line, column=column) from None
     except RecursionError:
         raise PayloadError(path, _TOO_DEEP) from None
     found: list[Finding] = []
@@ -442,19 +453,39 @@ def _load_json_exact(raw: bytes, path: str) -> tuple[Any, tuple[Finding, ...]]:
     return doc, tuple(found)
 
 
+_CONSTANT = None
+
+
+def _constant_at(text: str) -> tuple[int | None, int | None]:
+    """Line and column of the first NaN / Infinity / -Infinity outside a string."""
+    import re
+
+    global _CONSTANT
+    if _CONSTANT is None:
+        _CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
+    for m in _CONSTANT.finditer(text):
+        if m.group(1):
+            at = m.start(1)
+            return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+    return None, None
+
+
 _TOO_DEEP = ("nests arrays and objects too deeply to read (hundreds of levels); no request "
              "needs that, so check how the file is produced")
 
 
 def _duplicates(node: Any, here: str, out: list[Finding]) -> None:
-    if isinstance(node, _DupDict):
+    """AML002 for each key repeated in an object: a JSON :class:`_DupDict`, or a YAML
+    mapping read with its duplicates allowed (``PosDict.pairs``)."""
+    pairs = getattr(node, "pairs", None) if isinstance(node, dict) else None
+    if pairs is not None:
         counts: dict[str, list[Any]] = {}
-        for k, v in node.pairs:
+        for k, v in pairs:
             counts.setdefault(k, []).append(v)
         where = f"`{here}`" if here else "the body"
         for k, values in counts.items():
             if len(values) > 1:
-                shown = redact(", ".join(json.dumps(v, ensure_ascii=False)[:40]
+                shown = redact(", ".join(json.dumps(v, ensure_ascii=False, default=str)[:40]
                                          for v in values))
                 out.append(Finding(
                     "AML002", RULES["AML002"].severity, f"{here}/{escape_pointer(k)}",

@@ -138,9 +138,10 @@ def test_yaml_positions_and_inline_ignore(tmp_path: Path) -> None:
                  "guidance_scale: 99  # aimlcat: ignore[AML3]\n")
     code, doc = cli_json("lint", str(f))
     got = [(x["code"], x["line"], x["column"]) for x in doc["files"][0]["findings"]]
-    assert got == [("AML402", 4, 1), ("AML402", 6, 1)]  # AML3 does not cover AML402
+    # A finding about a value points at the value, as in JSON; AML3 does not cover AML402.
+    assert got == [("AML402", 4, 22), ("AML402", 6, 17)]
     code, text = cli("lint", str(f))
-    assert f"{f}:4:1: AML402 error:" in text
+    assert f"{f}:4:22: AML402 error:" in text
 
 
 def test_text_output_summary_and_fixable_count(tmp_path: Path) -> None:
@@ -700,3 +701,39 @@ def test_envelopes_read_as_envelopes(tmp_path: Path, doc: dict[str, Any],
     _, report = cli_json("lint", str(f), "--endpoint", "/v1/chat/completions")
     got = [(x["code"], x["pointer"], x["message"]) for x in report["files"][0]["findings"]]
     assert got == expected
+
+
+def test_unreadable_json_says_line_and_column(tmp_path: Path) -> None:
+    # A NaN literal and a byte that is not UTF-8 are placed like any other error.
+    (tmp_path / "nan.json").write_text('{"model": "gpt-4o",\n  "temperature": -Infinity}')
+    (tmp_path / "latin1.json").write_bytes(b'{"model": "gpt-4o",\n  "x": "caf\xe9"}')
+    _, text = cli("lint", "nan.json", "latin1.json")
+    assert "latin1.json:2:12: not UTF-8 text (byte 31)" in text
+    assert "nan.json:2:18: invalid JSON: -Infinity is not valid JSON" in text
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"model": "gpt-4o", "messages": [], "n": "x"}\n{"model": NaN}\n')
+    _, doc = cli_json("lint", str(log))
+    bad = [(f["line"], f["column"]) for f in doc["files"][0]["findings"] if f["code"] == "AML003"]
+    assert bad == [(2, 11)]
+
+
+def test_yaml_reads_like_json(tmp_path: Path) -> None:
+    # A repeated key is AML002 at the repeat (JSON's finding, not an unreadable file);
+    # a finding about a value points at the value; a raw U+2028 inside a quoted string
+    # (a line break to YAML, not to an editor) moves no later line.
+    f = tmp_path / "req.yaml"
+    f.write_text("model: gpt-4o\nmessages: []\nstop: \"a\u2028b\"\ntemperature: 7\n"
+                 "model: gpt-4o\nn: 'x'\n", encoding="utf-8")
+    code, doc = cli_json("lint", str(f))
+    assert code == 1
+    got = [(x["code"], x["pointer"], x["line"], x["column"], x.get("end_column"))
+           for x in doc["files"][0]["findings"]]
+    assert sorted(got) == [("AML002", "/model", 5, 1, 6),
+                           ("AML401", "/n", 6, 4, 7),
+                           ("AML402", "/temperature", 4, 14, 15)]
+    dup = tmp_path / "catalog-like.yaml"  # the catalog's own YAML still refuses repeats
+    dup.write_text("a: 1\na: 2\n")
+    from aimlcat._yamlio import YamlError, load_yaml
+
+    with pytest.raises(YamlError, match="duplicate key 'a'"):
+        load_yaml(dup.read_text())
