@@ -265,7 +265,9 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
     if outcome.text is None:
         return result
     if ctx.diff:
-        result.diff = unified_diff(old, outcome.text, result.path)
+        # The BOM is part of the first line as a patch tool reads the file.
+        bom = "\ufeff" if path != "-" and _has_bom(path) else ""
+        result.diff = unified_diff(bom + old, bom + outcome.text, result.path)
         return result
     if path == "-":
         result.fix_skipped = "standard input cannot be rewritten; use --diff"
@@ -281,14 +283,18 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
     return again
 
 
+def _has_bom(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(3) == b"\xef\xbb\xbf"
+
+
 def _write_document(path: str, text: str) -> None:
     from pathlib import Path
 
     from ._fixer import atomic_binary
     from ._fsutil import atomic_write_text
 
-    with open(path, "rb") as fh:
-        had_bom = fh.read(3) == b"\xef\xbb\xbf"
+    had_bom = _has_bom(path)
     if path.endswith(".gz"):
         import gzip
 
@@ -345,7 +351,7 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
 
 def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, Any]]],
                ctx: LintContext) -> FileResult:
-    from ._fixer import atomic_binary, fix_json_text
+    from ._fixer import LineDiff, atomic_binary, diff_name, fix_json_text
 
     gz = path.endswith(".gz")
 
@@ -356,34 +362,38 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
             return gzip.open(path, "rb")
         return open(path, "rb")
 
-    # First pass: the new text of each line that has fixes (only those are kept).
+    # First pass: the new text of each line that has fixes (only those are kept), and
+    # with --diff the diff, made as the lines go by.
     new: dict[int, bytes] = {}
-    hunks: list[str] = []
+    diff = LineDiff() if ctx.diff else None
     applied = 0
     problems = []
     with lines() as fh:
         for n, raw in enumerate(fh, 1):
             fixes = fixable.get(n)
-            if fixes is None:
-                continue
-            body = raw.rstrip(b"\r\n")
-            bom = b"\xef\xbb\xbf" if n == 1 and body.startswith(b"\xef\xbb\xbf") else b""
-            text = body[len(bom):].decode("utf-8", "surrogateescape")
-            outcome = fix_json_text(text, fixes)
-            if outcome.problem:
-                problems.append(f"line {n}: {outcome.problem}")
-            if outcome.text is None:
-                continue
-            applied += outcome.applied
-            new[n] = bom + outcome.text.encode("utf-8", "surrogateescape") + raw[len(body):]
-            hunks.append(f"@@ -{n} +{n} @@\n-{text}\n+{outcome.text}\n")
+            if fixes is not None:
+                body = raw.rstrip(b"\r\n")
+                bom = b"\xef\xbb\xbf" if n == 1 and body.startswith(b"\xef\xbb\xbf") else b""
+                text = body[len(bom):].decode("utf-8", "surrogateescape")
+                outcome = fix_json_text(text, fixes)
+                if outcome.problem:
+                    problems.append(f"line {n}: {outcome.problem}")
+                if outcome.text is not None:
+                    applied += outcome.applied
+                    new[n] = (bom + outcome.text.encode("utf-8", "surrogateescape")
+                              + raw[len(body):])
+                    if diff is not None:  # the lines as they stand: a BOM, a CR kept
+                        diff.changed(n, raw, new[n])
+                    continue
+            if diff is not None:
+                diff.same(raw)
     if problems:
         result.fix_skipped = "; ".join(problems[:3]) + (" ..." if len(problems) > 3 else "")
     if not new:
         return result
-    if ctx.diff:
-        name = os.path.normpath(path).replace(os.sep, "/")
-        result.diff = f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks)
+    if diff is not None:
+        name = diff_name(path)
+        result.diff = f"--- a/{name}\n+++ b/{name}\n" + diff.text()
         return result
     # Second pass: copy the file with those lines replaced, streaming.
     try:

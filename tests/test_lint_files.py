@@ -737,3 +737,64 @@ def test_yaml_reads_like_json(tmp_path: Path) -> None:
 
     with pytest.raises(YamlError, match="duplicate key 'a'"):
         load_yaml(dup.read_text())
+
+
+def _applies(patch: str, where: Path) -> None:
+    """``git apply --check`` (or ``patch --dry-run``) of ``patch`` in ``where``: the tools
+    that read --diff's output must take it."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git"):
+        argv = ["git", "apply", "--check", "-"]
+    elif shutil.which("patch"):
+        argv = ["patch", "-p1", "--dry-run", "--batch"]
+    else:
+        pytest.skip("neither git nor patch is installed")
+    proc = subprocess.run(argv, input=patch.encode("utf-8", "surrogateescape"), cwd=where,
+                          capture_output=True, check=False)
+    assert proc.returncode == 0, (proc.stderr.decode(errors="replace"), patch)
+
+
+@pytest.mark.parametrize("case", ["bom", "u2028-no-final-newline", "jsonl-bom-crlf-no-final",
+                                  "jsonl-spaced", "absolute-below", "absolute-outside"])
+def test_diff_is_a_patch_git_applies(tmp_path: Path, case: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    body = json.dumps(GPT4O_MAX_TOKENS, indent=2)
+    if case == "bom":
+        f = work / "req.json"
+        f.write_bytes(b"\xef\xbb\xbf" + body.encode() + b"\n")
+    elif case == "u2028-no-final-newline":
+        f = work / "req.json"
+        doc = {**GPT4O_MAX_TOKENS, "messages": [{"role": "user", "content": "a\u2028b"}]}
+        f.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    elif case == "jsonl-bom-crlf-no-final":
+        f = work / "log.jsonl"
+        f.write_bytes(b"\xef\xbb\xbf" + json.dumps(GPT4O_MAX_TOKENS).encode() + b"\r\n"
+                      + json.dumps(GPT4O_MAX_TOKENS).encode())
+    elif case == "jsonl-spaced":  # hunks with context, joined when changes are close
+        f = work / "log.jsonl"
+        clean = json.dumps({"model": "gpt-4o", "messages": HELLO})
+        f.write_text("".join((json.dumps(GPT4O_MAX_TOKENS) if n in (2, 9, 15, 16, 30)
+                              else clean) + "\n" for n in range(1, 31)))
+    else:
+        sub = work if case == "absolute-below" else tmp_path / "elsewhere"
+        sub.mkdir(exist_ok=True)
+        f = sub / "req.json"
+        f.write_text(body + "\n")
+    code, patch = cli("lint", "--diff", str(f.resolve()))
+    assert code == 1 and patch.startswith("--- a/") and "--- a//" not in patch
+    # A file outside the working directory is named from the root: apply it there.
+    _applies(patch, work if case != "absolute-outside" else Path(f.anchor))
+    before = f.read_bytes()
+    cli("lint", "--fix", str(f))
+    fixed = f.read_bytes()
+    if case != "absolute-outside" and __import__("shutil").which("git"):
+        import subprocess
+
+        f.write_bytes(before)
+        subprocess.run(["git", "apply", "-"], input=patch.encode(), cwd=work, check=True)
+        assert f.read_bytes() == fixed  # the patch makes exactly what --fix writes
