@@ -128,7 +128,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         description="What a model takes and gives, its capabilities, endpoints, parameters "
         "with their rules, deprecations and removals.")
     show.add_argument("model", help="a model id or alias (gpt-4o, flux/dev)")
-    show.add_argument("--schema", action="store_true", help="print the compiled JSON Schema")
+    show.add_argument("--schema", action="store_true",
+                      help="print the compiled JSON Schema (none for a model whose "
+                           "parameters no document describes)")
     show.add_argument("--example", action="store_true",
                       help="print a minimal valid request body (one per endpoint, keyed by "
                            "endpoint, when the model has several: --endpoint picks one)")
@@ -374,8 +376,7 @@ def _lint_files(settings: LintSettings, formats: Sequence[str], targets: Sequenc
             for r in iter_lint(files, ctx, jobs=jobs, progress=progress, stdin_text=stdin_text):
                 broken = broken or r.error is not None or r.fix_error is not None
                 if r.findings and not failed:
-                    failed = any(SEVERITY_RANK[lf.finding.severity] >= floor
-                                 for lf in r.findings)
+                    failed = r.reaches(floor)
                 if settings.diff:
                     if r.diff:
                         changed += 1
@@ -480,6 +481,16 @@ def _rules_text(s: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _status_note(cat: Any, mid: str, rec: dict[str, Any]) -> None:
+    """On standard error: the model is not active (its example is right, sending it is
+    AML103/AML104)."""
+    if rec["status"] != "active":
+        info = cat.model(mid)
+        since = f" since {info.status_since}" if info.status_since else ""
+        repl = f"; replacement: {info.replacement}" if info.replacement else ""
+        print(f"aimlcat: note: {mid} is {info.status}{since}{repl}", file=sys.stderr)
+
+
 def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
     from ._catalog import load_catalog
 
@@ -500,6 +511,19 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
             print(f"aimlcat: {mid} is not served on {args.endpoint}", file=sys.stderr)
             return EXIT_USAGE
         eps = {path: eps[path]}
+    if not eps and (args.schema or args.example):
+        # No documented parameters (AML105): no schema to print, and an example that is
+        # the model id alone.
+        if args.schema:
+            print(f"aimlcat: no schema: the catalog has no parameters for {mid} "
+                  "(no document describes them)", file=sys.stderr)
+            _status_note(cat, mid, rec)
+            return EXIT_OK
+        out.write(json.dumps({"model": args.model}, indent=2, ensure_ascii=False) + "\n")
+        print(f"aimlcat: note: only the id of {mid} is known: no document describes its "
+              "parameters", file=sys.stderr)
+        _status_note(cat, mid, rec)
+        return EXIT_OK
     if args.schema:
         schemas = {p: cat.schema(mid, p) for p in eps}
         doc = next(iter(schemas.values())) if len(schemas) == 1 else schemas
@@ -514,11 +538,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
                     for p in current or list(eps)}
         doc = next(iter(examples.values())) if len(examples) == 1 else examples
         out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        if rec["status"] != "active":  # the body is right, the model is not (AML103/104)
-            info = cat.model(mid)
-            since = f" since {info.status_since}" if info.status_since else ""
-            repl = f"; replacement: {info.replacement}" if info.replacement else ""
-            print(f"aimlcat: note: {mid} is {info.status}{since}{repl}", file=sys.stderr)
+        _status_note(cat, mid, rec)
         return EXIT_OK
     info = cat.model(mid)
     w = out.write

@@ -469,11 +469,16 @@ def compile_catalog(cat: Catalog) -> dict[str, str]:
                                            message=f"file name {s!r} clashes with {slugs[s]!r}"))
         slugs[s] = m.id
         eps: dict[str, Any] = {}
+        served = {me.endpoint for me in m.endpoints}
         for me in m.endpoints:
             ep = cat.endpoints[me.endpoint]
             rel = f"models/{s}/{me.endpoint}.json"
             files[rel] = _model_schema(model_c, m, me, ep.path, SCHEMA_BASE + rel)
             legacy = me.legacy or ep.legacy
+            if me.legacy is None and legacy is not None and legacy.replaced_by not in served:
+                # An endpoint replaced for the models that moved is still current for one
+                # the docs never moved: AML203's "send it to X" would meet AML201 there.
+                legacy = None
             entry: dict[str, Any] = {"schema": rel}
             if me.family:
                 entry["family"] = me.family

@@ -233,12 +233,22 @@ def _yaml_edit(lines: list[str], tree: Any, fix: dict[str, Any]) -> bool:
     return False
 
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their ends, split at ``\n`` only, as git, patch and
+    editors split them (``str.splitlines`` also splits at U+2028, form feeds and more,
+    which may stand raw inside a JSON or YAML string)."""
+    return _LINE.findall(text)
+
+
 def fix_yaml_text(text: str, fixes: Sequence[dict[str, Any]]) -> FixOutcome:
     """Apply ``fixes`` to a YAML text by editing lines, and check the result."""
     from ._yamlio import YamlError, load_yaml, plain
 
     original = plain(load_yaml(text))
-    lines = text.splitlines(keepends=True)
+    lines = physical_lines(text)
     applied = 0
     for fix in fixes:
         tree = load_yaml("".join(lines))  # positions of the text as edited so far
@@ -265,12 +275,83 @@ def fix_text(text: str, kind: str, fixes: Sequence[dict[str, Any]]) -> FixOutcom
 
 # -- output ------------------------------------------------------------------------------
 
+def diff_name(path: str) -> str:
+    """How a diff names a file (after ``a/`` and ``b/``, as git writes them): relative to
+    the working directory when below it (``./x.json`` -> ``x.json``, ``/w/x.json`` run in
+    ``/w`` -> ``x.json``), else from the root (``/tmp/x.json`` -> ``tmp/x.json``, which
+    ``git apply`` and ``patch -p1`` take when run in ``/``). Never ``a//tmp`` or
+    ``a/../x``, which both refuse."""
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full, os.getcwd())
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        rel = os.path.splitdrive(full)[1].lstrip(os.sep)
+    return rel.replace(os.sep, "/")
+
+
+class LineDiff:
+    """A unified diff made while a file is read a line at a time, for edits that replace
+    lines in place (JSON Lines fixes): three lines of context around each change, as
+    ``diff -u`` and git write them (``git apply`` refuses hunks without context). Only
+    the last few unchanged lines and the diff itself are held."""
+
+    CONTEXT = 3
+
+    def __init__(self) -> None:
+        from collections import deque
+
+        self.hunks: list[str] = []
+        self._before: deque[bytes] = deque(maxlen=self.CONTEXT)
+        self._start = 0
+        self._lines: list[str] = []
+        self._trailing = 0
+
+    @staticmethod
+    def _text(raw: bytes) -> str:
+        text = raw.removesuffix(b"\n").decode("utf-8", "surrogateescape")
+        return text if raw.endswith(b"\n") else text + "\n\\ No newline at end of file"
+
+    def same(self, raw: bytes) -> None:
+        """An unchanged line."""
+        self._before.append(raw)
+        if not self._lines:
+            return
+        self._lines.append(" " + self._text(raw))
+        self._trailing += 1
+        if self._trailing == 2 * self.CONTEXT:  # a change within that many lines joins
+            self._close()
+
+    def changed(self, n: int, old: bytes, new: bytes) -> None:
+        """Line ``n`` replaced."""
+        if not self._lines:
+            self._start = n - len(self._before)
+            self._lines = [" " + self._text(b) for b in self._before]
+        self._before.clear()
+        self._lines += ["-" + self._text(old), "+" + self._text(new)]
+        self._trailing = 0
+
+    def _close(self) -> None:
+        cut = max(self._trailing - self.CONTEXT, 0)
+        lines = self._lines[:len(self._lines) - cut]
+        count = sum(1 for x in lines if x[0] != "+")
+        self.hunks.append(f"@@ -{self._start},{count} +{self._start},{count} @@\n"
+                          + "\n".join(lines) + "\n")
+        self._lines = []
+        self._trailing = 0
+
+    def text(self) -> str:
+        """The hunks so far (the file read to its end)."""
+        if self._lines:
+            self._close()
+        return "".join(self.hunks)
+
+
 def unified_diff(old: str, new: str, path: str) -> str:
-    """A unified diff (``a/`` and ``b/`` prefixes, as git writes them)."""
+    """A unified diff (``a/`` and ``b/`` prefixes, as git writes them) that ``git apply``
+    takes: lines split at ``\n`` only, the last one marked when it has no newline."""
     import difflib
 
-    name = os.path.normpath(path).replace(os.sep, "/")  # `./x.json` -> `a/x.json`
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+    name = diff_name(path)
+    lines = difflib.unified_diff(physical_lines(old), physical_lines(new),
                                  f"a/{name}", f"b/{name}")
     out = []
     for line in lines:

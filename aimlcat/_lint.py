@@ -35,7 +35,7 @@ from ._payloads import (
     read_bytes,
     read_payload,
 )
-from ._results import FileResult, Located
+from ._results import FileResult, FindingSpool, Located
 from ._secrets import redact_source
 
 __all__ = ["LintContext", "Progress", "check_file", "check_files", "iter_lint", "lint_files"]
@@ -86,7 +86,7 @@ def _inline_ignores(text: str) -> dict[int, tuple[str, ...]]:
     out: dict[int, tuple[str, ...]] = {}
     if "aimlcat:" not in text:
         return out
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # lines as positions count them
         m = _INLINE.search(line)
         if m:
             codes = m.group(1)
@@ -146,15 +146,37 @@ def _result(path: str, payload: Payload, report: Any, ctx: LintContext,
     """A read and validated file's result: its selected findings, placed (and fixed)."""
     shown = STDIN if path == "-" else path
     found = report.findings
-    if not found and not payload.file_findings:
+    twice = _named_twice(payload, _catalog(ctx)) if payload.also_named else ()
+    if not found and not payload.file_findings and not twice:
         return FileResult(shown, model=report.model, endpoint=report.endpoint)
-    findings = _selected([*payload.file_findings, *(payload.in_file(f) for f in found)],
-                         shown, ctx)
+    findings = _selected([*payload.file_findings, *twice,
+                          *(payload.in_file(f) for f in found)], shown, ctx)
     result = FileResult(path=shown, findings=_locate(payload, findings) if findings else [],
                         model=report.model, endpoint=report.endpoint)
     if (ctx.fix or ctx.diff) and any(lf.finding.fix for lf in result.findings):
         return _fix_document(path, payload, result, ctx, stdin_text)
     return result
+
+
+def _named_twice(payload: Payload, cat: Any) -> tuple[Finding, ...]:
+    """An envelope whose ``endpoint`` and ``url`` name different endpoints: AML204 on the
+    second (the body is checked against the first, ``endpoint``)."""
+    also = payload.also_named
+    if also is None or payload.endpoint is None:
+        return ()
+    first, second = cat.canonical_endpoint(payload.endpoint), cat.canonical_endpoint(also[1])
+    if first == second:  # the same endpoint (or two unknown ones: AML204 says so already)
+        return ()
+    from ._findings import RULES
+
+    key = also[0].lstrip("/")
+    named = payload.endpoint_pointer.lstrip("/")
+    return (Finding("AML204", RULES["AML204"].severity, also[0],
+                    f"the envelope's `{key}` names {second or also[1]} but its `{named}` "
+                    f"names {first or payload.endpoint}; the body is checked against "
+                    f"`{named}`",
+                    "Name the endpoint once, or make both agree (in an OpenAI Batch file "
+                    "every line's `url` is the batch's endpoint)."),)
 
 
 #: Files checked a batch at a time by :func:`check_files` (16 to 128 measure alike).
@@ -246,8 +268,10 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
     if outcome.text is None:
         return result
     if ctx.diff:
-        # Printed, so through _secrets as every finding's text is: keys never shown.
-        result.diff = redact_source(unified_diff(old, outcome.text, result.path))
+        # The BOM is part of the first line as a patch tool reads the file. Printed, so
+        # through _secrets as every finding's text is: keys never shown.
+        bom = "\ufeff" if path != "-" and _has_bom(path) else ""
+        result.diff = redact_source(unified_diff(bom + old, bom + outcome.text, result.path))
         return result
     if path == "-":
         # A file that cannot be written (exit 2), as docs/linting.md says.
@@ -264,14 +288,18 @@ def _fix_document(path: str, payload: Payload, result: FileResult, ctx: LintCont
     return again
 
 
+def _has_bom(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(3) == b"\xef\xbb\xbf"
+
+
 def _write_document(path: str, text: str) -> None:
     from pathlib import Path
 
     from ._fixer import atomic_binary
     from ._fsutil import atomic_write_text
 
-    with open(path, "rb") as fh:
-        had_bom = fh.read(3) == b"\xef\xbb\xbf"
+    had_bom = _has_bom(path)
     if path.endswith(".gz"):
         import gzip
 
@@ -288,8 +316,12 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
     from ._positions import Span
 
     cat = _catalog(ctx)
-    result = FileResult(path=path, records=0)
-    out = result.findings
+    # Findings go to a spool (past a few thousand, to a temporary file): a log where
+    # every line has one keeps memory flat, and the reporters read them back in order.
+    out = FindingSpool()
+    result = FileResult(path=path, findings=out, records=0)
+    # Only --fix / --diff need each line's fixes again.
+    fixing = ctx.fix or ctx.diff
     fixable: dict[int, list[dict[str, Any]]] = {}
     records = 0
     try:
@@ -300,29 +332,31 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
                     out.append(Located(f, Span(n, item.column or 1)))
                 continue
             report = cat.validate(item.body, item.endpoint or ctx.endpoint)
-            if not report.findings and not item.file_findings:
+            twice = _named_twice(item, cat) if item.also_named else ()
+            if not report.findings and not item.file_findings and not twice:
                 continue
-            findings = _selected([*item.file_findings,
+            findings = _selected([*item.file_findings, *twice,
                                   *(item.in_file(f) for f in report.findings)], path, ctx)
             if not findings:
                 continue
             located = _locate(item, findings, n - 1)
             out.extend(located)
-            fixes = [lf.finding.fix for lf in located if lf.finding.fix is not None]
-            if fixes:
-                fixable[n] = fixes
+            if fixing:
+                fixes = [lf.finding.fix for lf in located if lf.finding.fix is not None]
+                if fixes:
+                    fixable[n] = fixes
     except PayloadError as exc:
         result.error = str(exc)
         result.error_span = _error_span(exc)
     result.records = records
-    if fixable and (ctx.fix or ctx.diff) and result.error is None:
+    if fixable and result.error is None:
         return _fix_jsonl(path, result, fixable, ctx)
     return result
 
 
 def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, Any]]],
                ctx: LintContext) -> FileResult:
-    from ._fixer import atomic_binary, fix_json_text
+    from ._fixer import LineDiff, atomic_binary, diff_name, fix_json_text
 
     gz = path.endswith(".gz")
 
@@ -333,34 +367,38 @@ def _fix_jsonl(path: str, result: FileResult, fixable: dict[int, list[dict[str, 
             return gzip.open(path, "rb")
         return open(path, "rb")
 
-    # First pass: the new text of each line that has fixes (only those are kept).
+    # First pass: the new text of each line that has fixes (only those are kept), and
+    # with --diff the diff, made as the lines go by.
     new: dict[int, bytes] = {}
-    hunks: list[str] = []
+    diff = LineDiff() if ctx.diff else None
     applied = 0
     problems = []
     with lines() as fh:
         for n, raw in enumerate(fh, 1):
             fixes = fixable.get(n)
-            if fixes is None:
-                continue
-            body = raw.rstrip(b"\r\n")
-            bom = b"\xef\xbb\xbf" if n == 1 and body.startswith(b"\xef\xbb\xbf") else b""
-            text = body[len(bom):].decode("utf-8", "surrogateescape")
-            outcome = fix_json_text(text, fixes)
-            if outcome.problem:
-                problems.append(f"line {n}: {outcome.problem}")
-            if outcome.text is None:
-                continue
-            applied += outcome.applied
-            new[n] = bom + outcome.text.encode("utf-8", "surrogateescape") + raw[len(body):]
-            hunks.append(f"@@ -{n} +{n} @@\n-{text}\n+{outcome.text}\n")
+            if fixes is not None:
+                body = raw.rstrip(b"\r\n")
+                bom = b"\xef\xbb\xbf" if n == 1 and body.startswith(b"\xef\xbb\xbf") else b""
+                text = body[len(bom):].decode("utf-8", "surrogateescape")
+                outcome = fix_json_text(text, fixes)
+                if outcome.problem:
+                    problems.append(f"line {n}: {outcome.problem}")
+                if outcome.text is not None:
+                    applied += outcome.applied
+                    new[n] = (bom + outcome.text.encode("utf-8", "surrogateescape")
+                              + raw[len(body):])
+                    if diff is not None:  # the lines as they stand: a BOM, a CR kept
+                        diff.changed(n, raw, new[n])
+                    continue
+            if diff is not None:
+                diff.same(raw)
     if problems:
         result.fix_skipped = "; ".join(problems[:3]) + (" ..." if len(problems) > 3 else "")
     if not new:
         return result
-    if ctx.diff:
-        name = os.path.normpath(path).replace(os.sep, "/")
-        result.diff = redact_source(f"--- a/{name}\n+++ b/{name}\n" + "".join(hunks))
+    if diff is not None:
+        name = diff_name(path)
+        result.diff = redact_source(f"--- a/{name}\n+++ b/{name}\n" + diff.text())
         return result
     # Second pass: copy the file with those lines replaced, streaming.
     try:

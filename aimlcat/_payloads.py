@@ -1,8 +1,8 @@
 """Reading request payload files: JSON, YAML or JSONL, a bare body or an envelope.
 
-An envelope is an object with a ``body`` object and an ``endpoint`` or ``url``
-(other keys, such as an OpenAI Batch line's ``custom_id`` and ``method``, are
-allowed). Pointers in findings about an envelope's body are prefixed with
+An envelope is an object with a ``body`` and an ``endpoint`` or ``url`` key, or a
+``body`` and no ``model`` (other keys, such as an OpenAI Batch line's ``custom_id``
+and ``method``, are allowed). Pointers in findings about an envelope's body are prefixed with
 ``/body`` so they point into the file as written.
 
 JSON Lines files (request logs, OpenAI Batch input; ``.jsonl``, optionally
@@ -60,6 +60,10 @@ def file_kind(path: str) -> str:
     return "json"
 
 
+#: Findings about the endpoint a body is sent to (placed on the envelope's `endpoint`/`url`).
+_ENDPOINT_CODES = frozenset({"AML201", "AML203", "AML204"})
+
+
 @dataclass(slots=True)
 class Payload:
     """One request as read from a file (read-only by convention: not frozen, because a
@@ -78,12 +82,15 @@ class Payload:
     #: The envelope object around ``body`` (None for a bare body): its other keys, such as
     #: a request log's ``timestamp``, are what ``aimlcat audit`` reads besides the body.
     envelope: Any = None
+    #: An envelope naming its endpoint twice (``endpoint`` and ``url``): the second, as
+    #: (pointer, text), for a check that both name the same endpoint.
+    also_named: tuple[str, str] | None = None
 
     def in_file(self, finding: Finding) -> Finding:
         """The finding re-pointed from the body into the file as written."""
         if not self.prefix:
             return finding
-        if not finding.pointer and self.endpoint_pointer:
+        if not finding.pointer and self.endpoint_pointer and finding.code in _ENDPOINT_CODES:
             return replace(finding, pointer=self.endpoint_pointer)  # about the endpoint named
         fix = finding.fix
         if fix is not None:
@@ -102,7 +109,8 @@ class Payload:
         from ._positions import json_spans, yaml_spans
 
         if self.kind == "yaml":
-            return yaml_spans(self.tree, self.text(), [f.pointer for f in findings])
+            return yaml_spans(self.tree, self.text(), [f.pointer for f in findings],
+                              [f.code for f in findings])
         return json_spans(self.text(), [(f.pointer, f.code) for f in findings],
                           exact=bool(self.file_findings))
 
@@ -217,7 +225,7 @@ def parse_payload(data: bytes | str, path: str, kind: str = "json") -> Payload:
     from ._yamlio import YamlError, load_yaml, plain
 
     try:
-        tree = load_yaml(data)
+        tree = load_yaml(data, allow_duplicates=True)  # a repeated key is AML002, as in JSON
     except YamlError as exc:
         raise PayloadError(path, f"invalid YAML: {exc.message}", line=exc.line,
                            column=exc.column) from None
@@ -225,7 +233,12 @@ def parse_payload(data: bytes | str, path: str, kind: str = "json") -> Payload:
         doc = plain(tree, budget=4 * len(data) + 1000)
     except YamlError as exc:
         raise PayloadError(path, exc.message) from None
-    return _unwrap(doc, (), data, "yaml", tree)
+    repeated: list[Finding] = []
+    try:
+        _duplicates(tree, "", repeated)
+    except RecursionError:
+        raise PayloadError(path, _TOO_DEEP) from None
+    return _unwrap(doc, tuple(repeated), data, "yaml", tree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +368,11 @@ def _decode(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PayloadError(path, f"not UTF-8 text (byte {exc.start})") from None
+        # Where, as line and column (characters, as every position), and the byte offset.
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start:exc.start].decode("utf-8", "replace")) + 1
+        raise PayloadError(path, f"not UTF-8 text (byte {exc.start})",
+                           line=data.count(b"\n", 0, exc.start) + 1, column=column) from None
 
 
 def load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...]]:
@@ -424,7 +441,8 @@ def _load_json_exact(raw: bytes, path: str) -> tuple[Any, tuple[Finding, ...]]:
         raise PayloadError(path, f"invalid JSON: {exc.msg}", line=exc.lineno,
                            column=exc.colno) from None
     except ValueError as exc:  # NaN, Infinity
-        raise PayloadError(path, f"invalid JSON: {exc}") from None
+        line, column = _constant_at(text)
+        raise PayloadError(path, f"invalid JSON: {exc}", line=line, column=column) from None
     except RecursionError:
         raise PayloadError(path, _TOO_DEEP) from None
     found: list[Finding] = []
@@ -435,19 +453,39 @@ def _load_json_exact(raw: bytes, path: str) -> tuple[Any, tuple[Finding, ...]]:
     return doc, tuple(found)
 
 
+_CONSTANT = None
+
+
+def _constant_at(text: str) -> tuple[int | None, int | None]:
+    """Line and column of the first NaN / Infinity / -Infinity outside a string."""
+    import re
+
+    global _CONSTANT
+    if _CONSTANT is None:
+        _CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
+    for m in _CONSTANT.finditer(text):
+        if m.group(1):
+            at = m.start(1)
+            return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+    return None, None
+
+
 _TOO_DEEP = ("nests arrays and objects too deeply to read (hundreds of levels); no request "
              "needs that, so check how the file is produced")
 
 
 def _duplicates(node: Any, here: str, out: list[Finding]) -> None:
-    if isinstance(node, _DupDict):
+    """AML002 for each key repeated in an object: a JSON :class:`_DupDict`, or a YAML
+    mapping read with its duplicates allowed (``PosDict.pairs``)."""
+    pairs = getattr(node, "pairs", None) if isinstance(node, dict) else None
+    if pairs is not None:
         counts: dict[str, list[Any]] = {}
-        for k, v in node.pairs:
+        for k, v in pairs:
             counts.setdefault(k, []).append(v)
         where = f"`{here}`" if here else "the body"
         for k, values in counts.items():
             if len(values) > 1:
-                shown = redact(", ".join(json.dumps(v, ensure_ascii=False)[:40]
+                shown = redact(", ".join(json.dumps(v, ensure_ascii=False, default=str)[:40]
                                          for v in values))
                 out.append(Finding(
                     "AML002", RULES["AML002"].severity, f"{here}/{escape_pointer(k)}",
@@ -466,10 +504,28 @@ def _unwrap(doc: Any, found: tuple[Finding, ...], source: bytes | str, kind: str
     secrets = find_secrets(doc, serialized)
     if secrets:
         found = (*found, *secrets)
-    if isinstance(doc, dict) and isinstance(doc.get("body"), dict):
-        key = "endpoint" if "endpoint" in doc else "url"
-        endpoint = doc.get(key)
-        if isinstance(endpoint, str):
-            return Payload(doc["body"], endpoint, "/body", "/" + key, found, source, kind, tree,
-                           doc)
+    if isinstance(doc, dict) and "body" in doc and (
+            "model" not in doc or "endpoint" in doc or "url" in doc):
+        # An envelope: a body, and the endpoint it goes to (`endpoint`, or `url` as in an
+        # OpenAI Batch line; null or absent: not named, --endpoint or the body decides).
+        # A request body always names its model, an envelope never does.
+        named: list[tuple[str, str]] = []
+        for key in ("endpoint", "url"):
+            value = doc.get(key)
+            if isinstance(value, str):
+                named.append(("/" + key, value))
+            elif value is not None:
+                found = (*found, Finding(
+                    "AML204", RULES["AML204"].severity, "/" + key,
+                    f"the envelope's `{key}` is {_shown_value(value)}, not an endpoint path "
+                    "or URL", "Give the endpoint as a path (/v1/chat/completions) or a URL, "
+                    "or leave it out and pass --endpoint."))
+        endpoint, pointer = (named[0][1], named[0][0]) if named else (None, "")
+        return Payload(doc["body"], endpoint, "/body", pointer, found, source, kind, tree, doc,
+                       (named[1][0], named[1][1]) if len(named) > 1 else None)
     return Payload(doc, None, "", "", found, source, kind, tree)
+
+
+def _shown_value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return redact(text if len(text) <= 40 else text[:39] + "…")

@@ -287,28 +287,38 @@ def key_end(lines: list[str], line: int, col: int, key: str) -> int | None:
     return None
 
 
-def yaml_spans(tree: Any, text: str, pointers: list[str]) -> list[Span]:
-    """A span for each pointer, from the positions a PosDict/PosList tree recorded."""
-    lines = text.splitlines()
+def yaml_spans(tree: Any, text: str, pointers: list[str],
+               codes: list[str] | None = None) -> list[Span]:
+    """A span for each pointer, from the positions a PosDict/PosList tree recorded: the
+    key, or for a finding about a value (``codes``, :data:`VALUE_CODES`) the value."""
+    lines = text.split("\n")  # lines as _yamlio counts them (and editors, and reports)
     out = []
-    for ptr in pointers:
+    for i, ptr in enumerate(pointers):
         node = tree
         where = (getattr(tree, "line", None) or 1, getattr(tree, "column", None) or 1)
         key: str | None = None
+        value: tuple[int, int, int, int] | None = None
         for part in ([] if not ptr else ptr[1:].split("/")):
             name = part.replace("~1", "/").replace("~0", "~")
             if isinstance(node, dict) and name in node:
                 pos = getattr(node, "key_pos", {}).get(name)
                 if pos is None:
                     break
+                value = getattr(node, "value_pos", {}).get(name)
                 where, key, node = pos, name, node[name]
             elif isinstance(node, list) and name.isdigit() and int(name) < len(node):
                 items = getattr(node, "item_pos", [])
                 if int(name) >= len(items):
                     break
-                where, key, node = items[int(name)], None, node[int(name)]
+                where, key, value, node = items[int(name)], None, None, node[int(name)]
             else:
                 break
+        if key is not None and value is not None and codes is not None \
+                and codes[i] in VALUE_CODES:
+            line, col, end_line, end_col = value
+            out.append(Span(line, col, end_line, end_col) if end_line == line
+                       else Span(line, col))
+            continue
         end = key_end(lines, where[0], where[1], key) if key is not None else None
         out.append(Span(where[0], where[1], where[0] if end else None, end))
     return out

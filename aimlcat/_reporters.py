@@ -195,12 +195,17 @@ class _JsonArray:
 
     def item(self, value: Any, out: IO[str]) -> None:
         text = unicode_text(json.dumps(value, indent=2, ensure_ascii=False))
+        self.item_text(text, out)
+
+    def item_text(self, text: str, out: IO[str]) -> None:
+        """An element given as its ``json.dumps(indent=2)`` text; the text may end
+        unfinished (an element that streams an array of its own)."""
         out.write(("\n" if self.first else ",\n") + _indented(text, self.indent + "  "))
         self.first = False
 
-    def close(self, out: IO[str], tail: str | None = None) -> None:
+    def close(self, out: IO[str], tail: str | None = None, end: str = "\n") -> None:
         out.write(("]" if self.first else "\n" + self.indent + "]")
-                  + (self.tail if tail is None else tail) + "\n")
+                  + (self.tail if tail is None else tail) + end)
 
 
 # -- text -------------------------------------------------------------------------------
@@ -264,8 +269,24 @@ class JsonReporter(_Reporter):
             entry["records"] = r.records
         if r.fixed:
             entry["fixed"] = r.fixed
-        entry["findings"] = [_shown(lf) for lf in r.findings]
-        self._files.item(entry, out)
+        if not r.findings:
+            entry["findings"] = []
+            self._files.item(entry, out)
+            return
+        # The findings array is written element by element inside the file's entry (a
+        # JSON Lines log can have a finding on each of millions of lines): the entry's
+        # text up to the array, each finding, then the rest, exactly as json.dumps of
+        # the whole entry would have written them.
+        entry["findings"] = _JsonArray.MARK
+        text = unicode_text(json.dumps(entry, indent=2, ensure_ascii=False))
+        findings = _JsonArray(text)
+        outer = self._files.indent + "  "  # the entry's own indent in the files array
+        self._files.item_text(findings.head, out)
+        findings.indent = outer + findings.indent
+        out.write("[")
+        for lf in r.findings:
+            findings.item(_shown(lf), out)
+        findings.close(out, findings.tail.replace("\n", "\n" + outer), end="")
 
     def _end(self, out: IO[str]) -> None:
         summary = json.dumps(self.summary.to_dict(), indent=2).replace("\n", "\n  ")
@@ -490,13 +511,26 @@ class JunitReporter(_Reporter):
         from xml.sax.saxutils import escape as esc
         from xml.sax.saxutils import quoteattr
 
-        body: list[str] = []
-        below: list[str] = []
+        attrs = (f"classname=\"aimlcat.lint\" name={quoteattr(r.path)} "
+                 f"file={quoteattr(r.path)} time=\"0\"")
+        # A file name that is not UTF-8, a control character in a payload's key: what XML
+        # cannot hold becomes U+FFFD (escaping adds none), in every piece written.
+        write = self._spool.write
+        attrs = _xml_text(attrs)
+        if r.error is None and r.fix_error is None and not r.findings:
+            write(f"    <testcase {attrs}/>\n")
+            return
+        # Written as they come (a JSON Lines log can have a finding on every line); the
+        # findings below the fail level wait in a spool of their own for system-out.
+        write(f"    <testcase {attrs}>\n")
+        sep = ""
         for problem in (r.error, r.fix_error):
             if problem is not None:
                 self._errors += 1
-                body.append(f"      <error type=\"unreadable\" message={quoteattr(problem)}>"
-                            f"{esc(problem)}</error>")
+                write(_xml_text(f"{sep}      <error type=\"unreadable\" "
+                                f"message={quoteattr(problem)}>{esc(problem)}</error>"))
+                sep = "\n"
+        below: Any = None
         for lf in r.findings:
             f = lf.finding
             line = f"{_where(r, lf)}: {f.code} {f.severity}: {f.message}"
@@ -504,21 +538,26 @@ class JunitReporter(_Reporter):
                 f"\nfix: {fix_text(f.fix)}" if f.fix else "")
             if SEVERITY_RANK[f.severity] >= self._floor:
                 self._failures += 1
-                body.append(f"      <failure type={quoteattr(f.code)} "
-                            f"message={quoteattr(line)}>{esc(detail)}</failure>")
+                write(_xml_text(f"{sep}      <failure type={quoteattr(f.code)} "
+                                f"message={quoteattr(line)}>{esc(detail)}</failure>"))
+                sep = "\n"
+            elif below is None:
+                import tempfile
+
+                below = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed below)
+                    max_size=self.SPOOL_BYTES, mode="w+", encoding="utf-8", newline="\n")
+                below.write(_xml_text(esc(detail)))
             else:
-                below.append(detail)
-        if below:
-            body.append("      <system-out>" + esc("\n".join(below)) + "</system-out>")
-        attrs = (f"classname=\"aimlcat.lint\" name={quoteattr(r.path)} "
-                 f"file={quoteattr(r.path)} time=\"0\"")
-        if body:
-            case = f"    <testcase {attrs}>\n" + "\n".join(body) + "\n    </testcase>\n"
-        else:
-            case = f"    <testcase {attrs}/>\n"
-        # A file name that is not UTF-8, a control character in a payload's key: what
-        # XML cannot hold becomes U+FFFD (escaping adds none, so the whole case at once).
-        self._spool.write(_xml_text(case))
+                below.write(_xml_text("\n" + esc(detail)))
+        if below is not None:
+            import shutil
+
+            with below:
+                write(f"{sep}      <system-out>")
+                below.seek(0)
+                shutil.copyfileobj(below, self._spool)
+                write("</system-out>")
+        write("\n    </testcase>\n")
 
     def _end(self, out: IO[str]) -> None:
         import shutil

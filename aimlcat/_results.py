@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from ._findings import ERROR, INFO, WARNING, Finding
 
 if TYPE_CHECKING:  # positions are imported only for files that have findings
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from ._positions import Span
 
-__all__ = ["SEVERITY_RANK", "FileResult", "Located", "Summary"]
+__all__ = ["SEVERITY_RANK", "FileResult", "FindingSpool", "Located", "Summary"]
 
 SEVERITY_RANK = {INFO: 0, WARNING: 1, ERROR: 2}
 
@@ -39,12 +39,139 @@ class Located:
         return out
 
 
+class FindingSpool:
+    """A file's located findings, in order, for files that can have any number of them
+    (a JSON Lines log where every line has a finding). The first :attr:`HOLD` stay in
+    memory; the rest are pickled to a temporary file in blocks of :attr:`BLOCK`, so
+    memory stays flat however many there are. Iterating reads them back (each
+    iteration on its own), and the counts a summary needs are kept as they are added,
+    so counting reads nothing back.
+
+    Pickling one hands its temporary file over (a worker process's result goes to the
+    parent, which deletes the file once the result is dropped)."""
+
+    HOLD = 2_000
+    BLOCK = 1_000
+
+    def __init__(self) -> None:
+        self._head: list[Located] = []
+        self._block: list[Located] = []
+        self._path: str | None = None
+        self._writer: Any = None
+        self._cleanup: Any = None
+        self._count = 0
+        #: Findings by severity, and how many carry a fix.
+        self.by_severity: dict[str, int] = {ERROR: 0, WARNING: 0, INFO: 0}
+        self.fixable = 0
+
+    def append(self, lf: Located) -> None:
+        self._count += 1
+        self.by_severity[lf.finding.severity] += 1
+        if lf.finding.fix is not None:
+            self.fixable += 1
+        if len(self._head) < self.HOLD:
+            self._head.append(lf)
+            return
+        self._block.append(lf)
+        if len(self._block) >= self.BLOCK:
+            self._spill()
+
+    def extend(self, items: Iterable[Located]) -> None:
+        for lf in items:
+            self.append(lf)
+
+    def _spill(self) -> None:
+        import pickle
+
+        if self._writer is None:
+            import os
+            import tempfile
+            import weakref
+
+            fd, self._path = tempfile.mkstemp(prefix="aimlcat-findings-", suffix=".pickle")
+            self._writer = os.fdopen(fd, "wb")
+            self._cleanup = weakref.finalize(self, _remove, self._path, self._writer)
+        # As plain tuples: pickling the slotted dataclasses themselves costs 3-4 times as much.
+        rows = [(f.code, f.severity, f.pointer, f.message, f.hint, f.fix,
+                 None if s is None else (s.line, s.column, s.end_line, s.end_column))
+                for f, s in ((lf.finding, lf.span) for lf in self._block)]
+        pickle.dump(rows, self._writer, protocol=pickle.HIGHEST_PROTOCOL)
+        self._block = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[Located]:
+        yield from self._head
+        if self._path is not None:
+            import pickle
+
+            from ._positions import Span
+
+            if self._writer is not None:
+                self._writer.flush()
+            with open(self._path, "rb") as fh:
+                while True:
+                    try:
+                        rows = pickle.load(fh)
+                    except EOFError:
+                        break
+                    for code, severity, pointer, message, hint, fix, span in rows:
+                        yield Located(Finding(code, severity, pointer, message, hint, fix),
+                                      None if span is None else Span(*span))
+        yield from self._block
+
+    def __eq__(self, other: object) -> bool:
+        """The same findings in the same order (as another spool or as a list)."""
+        if isinstance(other, FindingSpool | list):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        if self._writer is not None:
+            self._writer.flush()
+            self._writer.close()
+            self._cleanup.detach()  # the receiving side owns the file now
+            self._writer = self._cleanup = None
+        return (_restore_spool, (self._head, self._block, self._path, self._count,
+                                 self.by_severity, self.fixable))
+
+
+def _remove(path: str, writer: Any) -> None:
+    import contextlib
+    import os
+
+    if writer is not None:
+        writer.close()
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def _restore_spool(head: list[Located], block: list[Located], path: str | None, count: int,
+                   by_severity: dict[str, int], fixable: int) -> FindingSpool:
+    import weakref
+
+    spool = FindingSpool()
+    spool._head, spool._block, spool._count = head, block, count
+    spool.by_severity, spool.fixable = by_severity, fixable
+    if path is not None:
+        spool._path = path
+        spool._cleanup = weakref.finalize(spool, _remove, path, None)
+    return spool
+
+
 @dataclass(slots=True)
 class FileResult:
     """What linting one file gave: its findings, or the error that stopped it being read."""
 
     path: str
-    findings: list[Located] = field(default_factory=list)
+    #: A list, or for a JSON Lines file a :class:`FindingSpool` (iterate it; do not index).
+    findings: list[Located] | FindingSpool = field(default_factory=list)
     error: str | None = None
     error_span: Span | None = None
     model: str | None = None
@@ -58,6 +185,13 @@ class FileResult:
     fix_error: str | None = None
     #: ``--fix``/``--diff``: fixes that could not be made in place (the file is left as it was).
     fix_skipped: str | None = None
+
+    def reaches(self, rank: int) -> bool:
+        """Whether a finding is at or above the severity of ``rank`` (SEVERITY_RANK)."""
+        found = self.findings
+        if isinstance(found, FindingSpool):  # counted as they were added
+            return any(n and SEVERITY_RANK[sev] >= rank for sev, n in found.by_severity.items())
+        return any(SEVERITY_RANK[lf.finding.severity] >= rank for lf in found)
 
 
 @dataclass(slots=True)
@@ -89,7 +223,14 @@ class Summary:
         if r.fixed:
             self.fixed += r.fixed
             self.fixed_files += 1
-        for lf in r.findings:
+        found = r.findings
+        if isinstance(found, FindingSpool):  # counted as they were added: nothing read back
+            self.errors += found.by_severity[ERROR]
+            self.warnings += found.by_severity[WARNING]
+            self.infos += found.by_severity[INFO]
+            self.fixable += found.fixable
+            return
+        for lf in found:
             f = lf.finding
             if f.severity == ERROR:
                 self.errors += 1

@@ -13,6 +13,7 @@ sequence as a key) and nesting past :data:`MAX_DEPTH` levels are a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -29,15 +30,21 @@ MAX_DEPTH = 200
 
 
 class PosDict(dict[str, Any]):
-    """A dict that knows where it and each of its keys stood in the source (1-based)."""
+    """A dict that knows where it and each of its keys and values stood in the source
+    (1-based lines, counted by ``\n`` as editors and reports count them; columns in
+    characters). With duplicate keys allowed (:func:`load_yaml`), ``pairs`` holds every
+    (key, value) of a mapping that repeats one, in order; the dict keeps the last."""
 
-    __slots__ = ("column", "key_pos", "line")
+    __slots__ = ("column", "key_pos", "line", "pairs", "value_pos")
 
     def __init__(self) -> None:
         super().__init__()
         self.line: int | None = None
         self.column: int | None = None
         self.key_pos: dict[str, tuple[int, int]] = {}
+        #: Where each value starts and ends: (line, column, end line, end column).
+        self.value_pos: dict[str, tuple[int, int, int, int]] = {}
+        self.pairs: list[tuple[str, Any]] | None = None
 
 
 class PosList(list[Any]):
@@ -62,10 +69,20 @@ class YamlError(Exception):
 
 class _Loader(_Base):  # type: ignore[misc,valid-type]
     depth = 0
+    #: YAML line (0-based) and column -> (line, column) as reported; None: the same + 1.
+    line_map: Any = None
+    #: Keep the last of repeated keys and record them (``PosDict.pairs``), not refuse them.
+    allow_duplicates = False
 
 
-def _at(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _pos(loader: Any, mark: Any) -> tuple[int, int]:
+    if loader.line_map is None:
+        return mark.line + 1, mark.column + 1
+    return loader.line_map(mark.line, mark.column)  # type: ignore[no-any-return]
+
+
+def _at(loader: Any, node: yaml.Node) -> tuple[int, int]:
+    return _pos(loader, node.start_mark)
 
 
 def _enter(loader: yaml.SafeLoader, node: yaml.Node) -> None:
@@ -73,7 +90,7 @@ def _enter(loader: yaml.SafeLoader, node: yaml.Node) -> None:
     if depth > MAX_DEPTH:
         raise YamlError(f"nests mappings and sequences more than {MAX_DEPTH} levels deep; "
                         "no request needs that, so check how the file is produced",
-                        *_at(node))
+                        *_at(loader, node))
     loader.depth = depth  # type: ignore[attr-defined]
 
 
@@ -87,31 +104,40 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDi
 
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDict:
     seen: set[object] = set()
+    repeated = False
     for key_node, _ in node.value:
         if key_node.tag == _MERGE:
             continue
         if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: JSON keys are strings
             raise YamlError("mapping keys must be strings, not a "
                             f"{'sequence' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}",
-                            *_at(key_node))
+                            *_at(loader, key_node))
         if key_node.value in seen:
-            raise YamlError(f"duplicate key {key_node.value!r}", key_node.start_mark.line + 1,
-                            key_node.start_mark.column + 1)
+            if not loader.allow_duplicates:  # type: ignore[attr-defined]
+                raise YamlError(f"duplicate key {key_node.value!r}",
+                                *_pos(loader, key_node.start_mark))
+            repeated = True
         seen.add(key_node.value)
     loader.flatten_mapping(node)  # `<<` merge keys: merged pairs first, explicit ones after
     out = PosDict()
-    out.line = node.start_mark.line + 1
-    out.column = node.start_mark.column + 1
+    out.line, out.column = _pos(loader, node.start_mark)
+    pairs = []
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             if isinstance(key, (int, float, bool)) or key is None:
                 key = str(key)
             else:
-                raise YamlError("mapping keys must be strings", key_node.start_mark.line + 1,
-                                key_node.start_mark.column + 1)
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_pos[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                raise YamlError("mapping keys must be strings", *_pos(loader, key_node.start_mark))
+        value = loader.construct_object(value_node, deep=True)
+        out[key] = value
+        if repeated:
+            pairs.append((key, value))
+        out.key_pos[key] = _pos(loader, key_node.start_mark)
+        out.value_pos[key] = (*_pos(loader, value_node.start_mark),
+                              *_pos(loader, value_node.end_mark))
+    if repeated:
+        out.pairs = pairs
     return out
 
 
@@ -125,11 +151,10 @@ def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Pos
 
 def _sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> PosList:
     out = PosList()
-    out.line = node.start_mark.line + 1
-    out.column = node.start_mark.column + 1
+    out.line, out.column = _pos(loader, node.start_mark)
     for child in node.value:
         out.append(loader.construct_object(child, deep=True))
-        out.item_pos.append((child.start_mark.line + 1, child.start_mark.column + 1))
+        out.item_pos.append(_pos(loader, child.start_mark))
     return out
 
 
@@ -142,7 +167,7 @@ def _construct_not_json(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     # Legal YAML the safe loader would turn into bytes, a set or a list of tuples.
     tag = node.tag.rsplit(":", 1)[-1]
     raise YamlError(f"`!!{tag}` has no JSON form: a request holds strings, numbers, "
-                    "booleans, null, lists and mappings only", *_at(node))
+                    "booleans, null, lists and mappings only", *_at(loader, node))
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
@@ -152,22 +177,50 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def load_yaml(text: str) -> Any:
-    """Parse one YAML document safely; raise :class:`YamlError` with a position."""
+_ODD_BREAK = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")
+_YAML_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _line_map(text: str) -> Any:
+    """YAML counts ``\r``, NEL, U+2028 and U+2029 as line breaks (even inside a quoted
+    string); editors and reports count ``\n``. For a text with such characters, a map
+    from YAML's (line, column) to the text's; None when both count alike."""
+    if _ODD_BREAK.search(text) is None:
+        return None
+    starts = [0, *(m.end() for m in _YAML_BREAK.finditer(text))]
+
+    def real(line: int, column: int) -> tuple[int, int]:
+        at = starts[min(line, len(starts) - 1)]
+        return (text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + column + 1)
+
+    return real
+
+
+def load_yaml(text: str, *, allow_duplicates: bool = False) -> Any:
+    """Parse one YAML document safely; raise :class:`YamlError` with a position.
+
+    Repeated keys are an error, unless ``allow_duplicates`` (a request payload, where
+    they are a finding): then the last value counts and ``PosDict.pairs`` has them all."""
+    loader = _Loader(text)
+    loader.line_map = fix = _line_map(text)
+    loader.allow_duplicates = allow_duplicates
     try:
-        return yaml.load(text, Loader=_Loader)
+        return loader.get_single_data()
     except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise YamlError(msg or "invalid YAML", mark.line + 1 if mark else None,
-                        mark.column + 1 if mark else None) from None
+        where = (None, None) if mark is None else (
+            (mark.line + 1, mark.column + 1) if fix is None else fix(mark.line, mark.column))
+        raise YamlError(msg or "invalid YAML", *where) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc)) from None
     except RecursionError:  # the pure-Python composer recurses too (no libyaml)
         raise YamlError(f"nests mappings and sequences too deeply to read (more than "
                         f"{MAX_DEPTH} levels); no request needs that") from None
+    finally:
+        loader.dispose()
 
 
 def plain(value: Any, *, budget: int | None = None) -> Any:

@@ -421,7 +421,7 @@ def test_stdin_yaml() -> None:
     text = "# a YAML body on stdin\nmodel: flux/dev\nprompt: a cat\nguidance_scale: 25\n"
     code, out = cli("lint", "-", stdin=text)
     assert code == 1
-    assert "<stdin>:4:1: AML402 error:" in out  # YAML: the key's line and column
+    assert "<stdin>:4:17: AML402 error:" in out  # YAML too: the value's line and column
     code, out = cli("lint", "-", stdin="model: flux/dev\nprompt: a cat\nguidance_scale: 2\n")
     assert code == 0, out
 

@@ -138,9 +138,10 @@ def test_yaml_positions_and_inline_ignore(tmp_path: Path) -> None:
                  "guidance_scale: 99  # aimlcat: ignore[AML3]\n")
     code, doc = cli_json("lint", str(f))
     got = [(x["code"], x["line"], x["column"]) for x in doc["files"][0]["findings"]]
-    assert got == [("AML402", 4, 1), ("AML402", 6, 1)]  # AML3 does not cover AML402
+    # A finding about a value points at the value, as in JSON; AML3 does not cover AML402.
+    assert got == [("AML402", 4, 22), ("AML402", 6, 17)]
     code, text = cli("lint", str(f))
-    assert f"{f}:4:1: AML402 error:" in text
+    assert f"{f}:4:22: AML402 error:" in text
 
 
 def test_text_output_summary_and_fixable_count(tmp_path: Path) -> None:
@@ -583,3 +584,217 @@ def test_memory_stays_flat_with_the_number_of_files(tmp_path: Path, fmt: str,
     # Holding a result per file would add well over 100 bytes per file (3,000 more files:
     # 300 kB or more); streaming adds nothing that grows with the count.
     assert large < small + 150_000, f"{fmt}: peak {small:,} B for 1,000 files, {large:,} B for 4,000"
+
+
+def _findings_log(path: Path, lines: int) -> Path:
+    """A JSON Lines log with findings on every line: AML302 (a warning, fixable) and
+    AML301 (an error) on alternate lines, and a line that is not JSON."""
+    with path.open("w") as fh:
+        for i in range(lines):
+            body = {"model": "gpt-4o", "messages": HELLO,
+                    **({"max_tokens": 64} if i % 2 else {"temperatur": 1})}
+            fh.write(("{broken" if i == 7 else json.dumps(body)) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_memory_stays_flat_with_the_findings_of_one_log(tmp_path: Path, fmt: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from aimlcat._reporters import JunitReporter
+    from aimlcat._results import FindingSpool
+
+    # A log where every line has a finding: the findings of one file go to a spool
+    # (small bounds here, to show it with few lines) and each report streams them.
+    monkeypatch.setattr(FindingSpool, "HOLD", 100)
+    monkeypatch.setattr(FindingSpool, "BLOCK", 50)
+    monkeypatch.setattr(JunitReporter, "SPOOL_BYTES", 32_000)
+    peaks = []
+    for n in (1_000, 8_000):
+        d = tmp_path / str(n)
+        d.mkdir()
+        _findings_log(d / "log.jsonl", n)
+        peaks.append(_lint_peak(d, fmt))
+    small, large = peaks
+    # Holding the findings adds about 600 bytes per line (7,000 more: over 4 MB); the
+    # spool adds little, and the rest is when the collector frees the cycles json's
+    # indenting encoder leaves per call (a few hundred kB either way).
+    assert large < small + 1_500_000, f"{fmt}: peak {small:,} B for 1,000 lines, {large:,} B for 8,000"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_spooled_log_reports_as_one_held_whole(tmp_path: Path, fmt: str, jobs: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from aimlcat._results import FindingSpool
+
+    log = _findings_log(tmp_path / "log.jsonl", 60)
+    (tmp_path / "other.json").write_text(json.dumps(GPT4O_MAX_TOKENS))
+    argv = ["lint", "--format", fmt, "-j", jobs, str(log), str(tmp_path / "other.json")]
+    whole, whole_strict = cli(*argv), cli(*argv, "--strict")
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spools))  # worker processes too
+    monkeypatch.setattr(tempfile, "tempdir", str(spools))
+    monkeypatch.setattr(FindingSpool, "HOLD", 5)
+    monkeypatch.setattr(FindingSpool, "BLOCK", 3)
+    # Byte for byte what the findings held in memory give; warnings below the fail level
+    # (JUnit's system-out) and the counts of the summary included.
+    assert cli(*argv) == whole
+    assert cli(*argv, "--strict") == whole_strict
+    # ... and the spool's temporary files are gone once the results are reported.
+    assert [p.name for p in spools.iterdir() if p.name.startswith("aimlcat-findings-")] == []
+
+
+def test_a_finding_spool_pickles_into_its_receiver(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import pickle
+
+    from aimlcat._findings import Finding
+    from aimlcat._results import FindingSpool, Located
+
+    monkeypatch.setattr(FindingSpool, "HOLD", 2)
+    monkeypatch.setattr(FindingSpool, "BLOCK", 2)
+    spool = FindingSpool()
+    made = [Located(Finding("AML301", "error", "/x", f"n{i}")) for i in range(7)]
+    spool.extend(made)
+    path = spool._path
+    assert path is not None and Path(path).exists()
+    assert list(spool) == made == list(spool)  # read back in order, as often as asked
+    got = pickle.loads(pickle.dumps(spool))  # what a worker process hands its parent
+    del spool
+    gc.collect()
+    assert Path(path).exists()  # handed over, not deleted by the sender
+    assert list(got) == made and len(got) == 7 and got.by_severity["error"] == 7
+    del got
+    gc.collect()
+    assert not Path(path).exists()
+
+
+@pytest.mark.parametrize(("doc", "expected"), [
+    # a body and no model: an envelope that names no endpoint (--endpoint decides)
+    ({"custom_id": "a", "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    # null is "not named": the url decides
+    ({"endpoint": None, "url": "/v1/chat/completions",
+      "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    ({"endpoint": 42, "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML204", "/endpoint", "the envelope's `endpoint` is 42, not an endpoint path or URL")]),
+    ({"endpoint": "/v1/chat/completions", "body": [1, 2]},
+     [("AML001", "/body", "the request body is an array, not a JSON object")]),
+    ({"endpoint": "/v1/chat/completions", "url": "https://api.aimlapi.com/v1/embeddings",
+      "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML204", "/url", "the envelope's `url` names /v1/embeddings but its `endpoint` names "
+                         "/v1/chat/completions; the body is checked against `endpoint`")]),
+    # the same endpoint spelled two ways agrees
+    ({"endpoint": "/chat/completions", "url": "https://api.aimlapi.com/v1/chat/completions",
+      "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+])
+@pytest.mark.parametrize("kind", ["json", "jsonl"])
+def test_envelopes_read_as_envelopes(tmp_path: Path, doc: dict[str, Any],
+                                     expected: list[tuple[str, str, str]], kind: str) -> None:
+    # Never "1:1 AML101 the body names no model" for an envelope: what is wrong with it is
+    # said where it stands, and --endpoint serves an envelope that names none.
+    f = tmp_path / f"req.{kind}"
+    f.write_text(json.dumps(doc) + "\n")
+    _, report = cli_json("lint", str(f), "--endpoint", "/v1/chat/completions")
+    got = [(x["code"], x["pointer"], x["message"]) for x in report["files"][0]["findings"]]
+    assert got == expected
+
+
+def test_unreadable_json_says_line_and_column(tmp_path: Path) -> None:
+    # A NaN literal and a byte that is not UTF-8 are placed like any other error.
+    (tmp_path / "nan.json").write_text('{"model": "gpt-4o",\n  "temperature": -Infinity}')
+    (tmp_path / "latin1.json").write_bytes(b'{"model": "gpt-4o",\n  "x": "caf\xe9"}')
+    _, text = cli("lint", "nan.json", "latin1.json")
+    assert "latin1.json:2:12: not UTF-8 text (byte 31)" in text
+    assert "nan.json:2:18: invalid JSON: -Infinity is not valid JSON" in text
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"model": "gpt-4o", "messages": [], "n": "x"}\n{"model": NaN}\n')
+    _, doc = cli_json("lint", str(log))
+    bad = [(f["line"], f["column"]) for f in doc["files"][0]["findings"] if f["code"] == "AML003"]
+    assert bad == [(2, 11)]
+
+
+def test_yaml_reads_like_json(tmp_path: Path) -> None:
+    # A repeated key is AML002 at the repeat (JSON's finding, not an unreadable file);
+    # a finding about a value points at the value; a raw U+2028 inside a quoted string
+    # (a line break to YAML, not to an editor) moves no later line.
+    f = tmp_path / "req.yaml"
+    f.write_text("model: gpt-4o\nmessages: []\nstop: \"a\u2028b\"\ntemperature: 7\n"
+                 "model: gpt-4o\nn: 'x'\n", encoding="utf-8")
+    code, doc = cli_json("lint", str(f))
+    assert code == 1
+    got = [(x["code"], x["pointer"], x["line"], x["column"], x.get("end_column"))
+           for x in doc["files"][0]["findings"]]
+    assert sorted(got) == [("AML002", "/model", 5, 1, 6),
+                           ("AML401", "/n", 6, 4, 7),
+                           ("AML402", "/temperature", 4, 14, 15)]
+    dup = tmp_path / "catalog-like.yaml"  # the catalog's own YAML still refuses repeats
+    dup.write_text("a: 1\na: 2\n")
+    from aimlcat._yamlio import YamlError, load_yaml
+
+    with pytest.raises(YamlError, match="duplicate key 'a'"):
+        load_yaml(dup.read_text())
+
+
+def _applies(patch: str, where: Path) -> None:
+    """``git apply --check`` (or ``patch --dry-run``) of ``patch`` in ``where``: the tools
+    that read --diff's output must take it."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git"):
+        argv = ["git", "apply", "--check", "-"]
+    elif shutil.which("patch"):
+        argv = ["patch", "-p1", "--dry-run", "--batch"]
+    else:
+        pytest.skip("neither git nor patch is installed")
+    proc = subprocess.run(argv, input=patch.encode("utf-8", "surrogateescape"), cwd=where,
+                          capture_output=True, check=False)
+    assert proc.returncode == 0, (proc.stderr.decode(errors="replace"), patch)
+
+
+@pytest.mark.parametrize("case", ["bom", "u2028-no-final-newline", "jsonl-bom-crlf-no-final",
+                                  "jsonl-spaced", "absolute-below", "absolute-outside"])
+def test_diff_is_a_patch_git_applies(tmp_path: Path, case: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    body = json.dumps(GPT4O_MAX_TOKENS, indent=2)
+    if case == "bom":
+        f = work / "req.json"
+        f.write_bytes(b"\xef\xbb\xbf" + body.encode() + b"\n")
+    elif case == "u2028-no-final-newline":
+        f = work / "req.json"
+        doc = {**GPT4O_MAX_TOKENS, "messages": [{"role": "user", "content": "a\u2028b"}]}
+        f.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    elif case == "jsonl-bom-crlf-no-final":
+        f = work / "log.jsonl"
+        f.write_bytes(b"\xef\xbb\xbf" + json.dumps(GPT4O_MAX_TOKENS).encode() + b"\r\n"
+                      + json.dumps(GPT4O_MAX_TOKENS).encode())
+    elif case == "jsonl-spaced":  # hunks with context, joined when changes are close
+        f = work / "log.jsonl"
+        clean = json.dumps({"model": "gpt-4o", "messages": HELLO})
+        f.write_text("".join((json.dumps(GPT4O_MAX_TOKENS) if n in (2, 9, 15, 16, 30)
+                              else clean) + "\n" for n in range(1, 31)))
+    else:
+        sub = work if case == "absolute-below" else tmp_path / "elsewhere"
+        sub.mkdir(exist_ok=True)
+        f = sub / "req.json"
+        f.write_text(body + "\n")
+    code, patch = cli("lint", "--diff", str(f.resolve()))
+    assert code == 1 and patch.startswith("--- a/") and "--- a//" not in patch
+    # A file outside the working directory is named from the root: apply it there.
+    _applies(patch, work if case != "absolute-outside" else Path(f.anchor))
+    before = f.read_bytes()
+    cli("lint", "--fix", str(f))
+    fixed = f.read_bytes()
+    if case != "absolute-outside" and __import__("shutil").which("git"):
+        import subprocess
+
+        f.write_bytes(before)
+        subprocess.run(["git", "apply", "-"], input=patch.encode(), cwd=work, check=True)
+        assert f.read_bytes() == fixed  # the patch makes exactly what --fix writes

@@ -16,20 +16,23 @@ ACTIVE = [m.id for m in CAT.models(status="active") if m.endpoints]
 
 
 @pytest.mark.parametrize("mid", ACTIVE)
-def test_show_example_is_accepted(mid: str) -> None:
+def test_show_example_lints_clean_with_strict(mid: str) -> None:
+    # What a user does: `aimlcat show MID --example | aimlcat lint --strict -` (with
+    # --endpoint for each body of a model served on several). No warning at all: a model
+    # documented only on an endpoint others moved away from (runway-gen3/turbo/image-to-video
+    # on Kling's former path) is current there, not told to move where it is not served.
     out = io.StringIO()
     assert run(["show", mid, "--example"], out=out) == 0
     doc = json.loads(out.getvalue())
     every = CAT.model_record(mid)["endpoints"]
-    # A model documented only on a legacy endpoint (runway-gen3/turbo/image-to-video's page
-    # gives Kling's former path) gets its example there, with the legacy warning.
     eps = {p: e for p, e in every.items() if not e.get("legacy")} or every
-    bodies = doc.items() if len(eps) > 1 else [(next(iter(eps)), doc)]
+    bodies = doc.items() if len(eps) > 1 else [(None, doc)]
     for path, body in bodies:
         assert body["model"] == mid
-        report = CAT.validate(body, path)
-        assert [f for f in report.findings
-                if f.severity != "info" and f.code != "AML203"] == [], (path, body)
+        report = io.StringIO()
+        argv = ["lint", "--strict", "-", *(["--endpoint", path] if path else [])]
+        code = run(argv, out=report, stdin=io.StringIO(json.dumps(body)))
+        assert code == 0, (path, body, report.getvalue())
 
 
 def test_example_of_a_removed_model_says_so_on_stderr(
@@ -64,3 +67,21 @@ def test_sampled_strings_match_their_pattern() -> None:
         "country": {"type": "string", "pattern": "^[A-Z]{2}$"}}}
     body = sample(schema, {"$defs": {}}, random.Random(0))
     assert body == {"day": "01/15/2025", "country": "US"}
+
+
+@pytest.mark.parametrize("mid", ["Austism/chronos-hermes-13b", "veed/fabric-1.0-fast"])
+def test_a_model_without_parameters_shows_its_id_and_no_schema(
+        mid: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # No document describes its parameters (AML105): the example is the id alone, with a
+    # note saying so; --schema says there is none, as `models` says when nothing matches.
+    assert not CAT.model_record(mid)["endpoints"]
+    out = io.StringIO()
+    assert run(["show", mid, "--example"], out=out) == 0
+    assert json.loads(out.getvalue()) == {"model": mid}
+    err = capsys.readouterr().err
+    assert f"only the id of {mid} is known" in err
+    assert ("is removed since" in err) == (CAT.model_record(mid)["status"] == "removed")
+    out = io.StringIO()
+    assert run(["show", mid, "--schema"], out=out) == 0
+    assert out.getvalue() == ""
+    assert f"aimlcat: no schema: the catalog has no parameters for {mid}" in capsys.readouterr().err
