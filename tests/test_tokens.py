@@ -452,3 +452,16 @@ def test_the_plain_sum_in_c_says_not_plain_where_python_does(items: list[Any]) -
         _tokens._quick_plain_py(items)
     assert _tokens._PLAIN_BOUND(items, _tokens._ROLES, _tokens._WIDE, _tokens.PER_STRING,
                                 _tokens.IMAGE_UPPER, _tokens._ROLE_BYTES) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(TEXT, st.text(max_size=60), st.text(
+    alphabet=st.characters(categories=["Zs", "Cc", "Zl", "Zp", "Ll", "Nd", "Po"]), max_size=60)))
+def test_matches_are_counted_as_findall_and_split_count_them(text: str) -> None:
+    """text_bounds counts words and pattern matches without building their lists: the same
+    counts as ``len(text.split())`` and ``len(pattern.findall(text))``."""
+    from aimlcat import _tokens
+
+    assert _tokens._count(_tokens._WORD, text) == len(text.split())
+    for pattern in _tokens._patterns():
+        assert _tokens._count(pattern, text) == len(pattern.findall(text))
