@@ -653,17 +653,17 @@ class _Fallback:
     __slots__ = ("_schema", "_validator")
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self._schema: dict[str, Any] | None = schema
+        self._schema = schema
         self._validator: Any = None
 
     def is_valid(self, value: Any) -> bool:
-        if self._validator is None:
+        validator = self._validator
+        if validator is None:  # (two threads may each build one: both right)
             import jsonschema_rs
 
-            assert self._schema is not None
-            self._validator = jsonschema_rs.validator_for(self._schema, validate_formats=True)
-            self._schema = None
-        return bool(self._validator.is_valid(value))
+            validator = jsonschema_rs.validator_for(self._schema, validate_formats=True)
+            self._validator = validator
+        return bool(validator.is_valid(value))
 
 
 class _FastDefs:

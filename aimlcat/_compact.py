@@ -24,6 +24,7 @@ jsonschema-rs validators as before (:data:`AVAILABLE` says which).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,12 @@ _KNOWN = frozenset({"type", "$ref", "properties", "additionalProperties", "items
                     "allOf", "anyOf", "const", "enum", "minimum", "maximum",
                     "exclusiveMinimum", "pattern", "format", *_SIZES}) | _ANNOTATIONS
 
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_ANNOTATION_TYPES: dict[str, type | tuple[type, ...]] = {
+    "$id": str, "$comment": str, "description": str, "title": str, "examples": list,
+    "deprecated": bool, "readOnly": bool, "writeOnly": bool}
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
 #: One-keyword jsonschema-rs validators' ``is_valid``, per pattern or format.
 _STRING_CHECKS: dict[tuple[str, str], Callable[[Any], bool]] = {}
 
@@ -68,7 +75,34 @@ def program(schema: dict[str, Any], fallback: Callable[[Any], bool]) -> Any:
         nodes = _Compiler(schema).nodes
     except RecursionError:  # a schema nested hundreds deep: jsonschema-rs's to judge
         raise Unsupported("nested too deeply") from None
+    except TypeError as exc:  # e.g. an unhashable `type`: a schema jsonschema-rs refuses
+        raise Unsupported(str(exc)) from None
+    _no_cycle_on_one_value(nodes)
     return Program(nodes, fallback)
+
+
+def _no_cycle_on_one_value(nodes: list[tuple[Any, ...]]) -> None:
+    """Refuse refs that come back to a node without reading into the value ($ref, allOf,
+    anyOf): the walk would try every way round such a cycle again and again (time
+    exponential in the depth allowed). The catalog has none; jsonschema-rs keeps them."""
+    edges = [[n[2], *n[7], *n[8], *(n[17][1].values() if n[17] else ())] for n in nodes]
+    state = [0] * len(nodes)  # 0: not seen, 1: on the path, 2: done
+    for start in range(len(nodes)):
+        if state[start]:
+            continue
+        stack = [(start, iter(edges[start]))]
+        state[start] = 1
+        while stack:
+            at, todo = stack[-1]
+            nxt = next(todo, None)
+            if nxt is None:
+                state[at] = 2
+                stack.pop()
+            elif nxt >= 0 and state[nxt] == 1:
+                raise Unsupported("a $ref cycle that never reads into the value")
+            elif nxt >= 0 and state[nxt] == 0:
+                state[nxt] = 1
+                stack.append((nxt, iter(edges[nxt])))
 
 
 def _string_check(keyword: str, value: Any) -> Callable[[Any], bool]:
@@ -108,8 +142,8 @@ class _Compiler:
         if not isinstance(target, str) or not target.startswith("#/$defs/"):
             raise Unsupported(f"$ref {target!r}")
         name = target[len("#/$defs/"):]
-        if "/" in name or "~" in name or "%" in name or name not in self.defs:
-            raise Unsupported(f"$ref {target!r}")
+        if not _PLAIN_NAME.fullmatch(name) or name not in self.defs:
+            raise Unsupported(f"$ref {target!r}")  # (a name a URI must escape: the engine's)
         at = self.named.get(name)
         if at is None:
             at = self.compile(self.defs[name], name)
@@ -135,8 +169,13 @@ class _Compiler:
         elif not isinstance(s, dict):
             raise Unsupported(f"schema {s!r}")
         unknown = [k for k in s if k not in _KNOWN and not k.startswith("x-") and k != "$defs"]
-        if unknown or ("$defs" in s and not root):
-            raise Unsupported(", ".join(unknown) or "$defs below the root")
+        if unknown or (not root and ("$defs" in s or "$id" in s)):
+            raise Unsupported(", ".join(unknown) or "$defs or $id below the root")
+        if s.get("$schema", _DRAFT) != _DRAFT:  # another draft's semantics: the engine's
+            raise Unsupported(f"$schema {s['$schema']!r}")
+        for k, kind in _ANNOTATION_TYPES.items():
+            if k in s and not isinstance(s[k], kind):  # jsonschema-rs refuses the schema
+                raise Unsupported(f"{k} {s[k]!r}")
         types = 0
         if "type" in s:
             names = s["type"] if isinstance(s["type"], list) else [s["type"]]
@@ -153,6 +192,8 @@ class _Compiler:
             if not isinstance(req, list) or not all(isinstance(r, str) for r in req):
                 raise Unsupported("required")
             required = tuple(dict.fromkeys(req))
+            if len(required) != len(req):  # jsonschema-rs refuses repeated names
+                raise Unsupported("required names repeated")
         props = None
         if "properties" in s:
             if not isinstance(s["properties"], dict):

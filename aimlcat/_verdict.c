@@ -77,6 +77,7 @@ typedef struct {
     Py_ssize_t n;
     int *pool;
     PyObject *keep;     /* every object the nodes point at */
+    PyObject *owned;    /* the program's own copies of the nodes' dicts (a list) */
     PyObject *fallback; /* callable(value) -> bool: the exact engine */
 } Program;
 
@@ -186,6 +187,18 @@ static int json_equal(PyObject *a, PyObject *b, int depth) {
     return UNSURE;
 }
 
+/* Whether every key of a dict is a str jsonschema-rs can read. Only then may the checker
+ * look anything up in the dict: a lookup compares keys, and a key of another type could
+ * run Python code (its __eq__) in the middle of the walk, which holds borrowed
+ * references. */
+static int str_keys(PyObject *v) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(v, &pos, &key, &value))
+        if (!PyUnicode_CheckExact(key) || !clean_str(key)) return 0;
+    return 1;
+}
+
 /* A value under no schema of its own (a key no property names and no
  * additionalProperties, an item with no items schema) is read by jsonschema-rs
  * all the same, and what it cannot read makes it raise: such a value must hold
@@ -224,6 +237,7 @@ static long prop_lookup(Node *nd, PyObject *key) {
         val = PyLong_AsLong(idx);
     else if (PyErr_Occurred())
         return -2;
+    if (PyUnicode_GET_LENGTH(key) > 64) return val; /* not kept alive: no name is that long */
     Slot *s = &slots[nd->next_slot];
     nd->next_slot = (nd->next_slot + 1) % SLOTS;
     Py_INCREF(key);
@@ -255,6 +269,18 @@ static int compare(PyObject *v, PyObject *bound, int op) {
         if (r_ == INVALID || r_ == ERROR) return r_; \
         if (r_ == UNSURE) unsure = 1;               \
     } while (0)
+
+/* The required names that props does not hold, looked up (the body's keys are known to
+ * be plain strings by now). */
+static int required(const Node *nd, PyObject *v) {
+    if (!nd->required) return VALID;
+    Py_ssize_t n = PyTuple_GET_SIZE(nd->required);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int r = PyDict_Contains(v, PyTuple_GET_ITEM(nd->required, i));
+        if (r <= 0) return r < 0 ? ERROR : INVALID;
+    }
+    return VALID;
+}
 
 /* Most nodes a body meets say only `type` (or nothing): judged here, without the
  * call into check() and its set-up. */
@@ -317,14 +343,13 @@ static int check(Program *p, int at, PyObject *v, int depth) {
         break;
     }
     case T_OBJ: {
-        if (nd->required) {
-            Py_ssize_t n = PyTuple_GET_SIZE(nd->required);
-            for (Py_ssize_t i = 0; i < n; i++) {
-                int r = PyDict_Contains(v, PyTuple_GET_ITEM(nd->required, i));
-                if (r <= 0) return r < 0 ? ERROR : INVALID;
-            }
+        /* Every key is read (and found to be a plain str) before anything is looked up
+         * in the body (see str_keys). */
+        if (!nd->props && nd->addl == -1 && delegates) {
+            if ((nd->required || nd->sw_tag) && !str_keys(v)) return UNSURE;
+            FOLD(required(nd, v));
+            break;
         }
-        if (!nd->props && nd->addl == -1 && delegates) break;
         Py_ssize_t pos = 0;
         PyObject *key, *value;
         int required_seen = 0;
@@ -346,6 +371,7 @@ static int check(Program *p, int at, PyObject *v, int depth) {
                 FOLD(readable(value, depth + 1));
         }
         if (required_seen < nd->req_props) return INVALID; /* (a dict's keys are distinct) */
+        FOLD(required(nd, v));
         break;
     }
     }
@@ -389,11 +415,29 @@ static void free_nodes(Node *nodes, Py_ssize_t n) {
     PyMem_Free(nodes);
 }
 
-static void Program_dealloc(Program *self) {
-    free_nodes(self->nodes, self->n);
+/* The fallback may refer back to its program (a closure): the GC must see through it. */
+static int Program_traverse(Program *self, visitproc visit, void *arg) {
+    Py_VISIT(self->keep);
+    Py_VISIT(self->owned);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int Program_clear(Program *self) {
+    free_nodes(self->nodes, self->n); /* the nodes borrow from keep and owned */
+    self->nodes = NULL;
+    self->n = 0;
     PyMem_Free(self->pool);
-    Py_XDECREF(self->keep);
-    Py_XDECREF(self->fallback);
+    self->pool = NULL;
+    Py_CLEAR(self->keep);
+    Py_CLEAR(self->owned);
+    Py_CLEAR(self->fallback);
+    return 0;
+}
+
+static void Program_dealloc(Program *self) {
+    PyObject_GC_UnTrack(self);
+    Program_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -424,7 +468,18 @@ static int node_index(PyObject *o, Py_ssize_t n, int lowest, int *out) {
     return 0;
 }
 
-static int fill(Node *d, PyObject *t, Py_ssize_t n, int *pool, Py_ssize_t *used) {
+/* A copy of ``dict`` that the program keeps (in ``owned``): the caller's dict may change
+ * after the program is made, the program's must not. Borrowed; NULL on an error. */
+static PyObject *own(PyObject *owned, PyObject *dict) {
+    PyObject *copy = PyDict_Copy(dict);
+    if (copy == NULL) return NULL;
+    int r = PyList_Append(owned, copy);
+    Py_DECREF(copy);
+    return r < 0 ? NULL : copy;
+}
+
+static int fill(Node *d, PyObject *t, Py_ssize_t n, int *pool, Py_ssize_t *used,
+                PyObject *owned) {
     int b = PyObject_IsTrue(PyTuple_GET_ITEM(t, 0));
     if (b < 0) return -1;
     d->never = b;
@@ -438,6 +493,7 @@ static int fill(Node *d, PyObject *t, Py_ssize_t n, int *pool, Py_ssize_t *used)
             PyErr_SetString(PyExc_ValueError, "properties must be a dict");
             return -1;
         }
+        if ((d->props = own(owned, d->props)) == NULL) return -1;
         Py_ssize_t pos = 0;
         PyObject *k, *val;
         while (PyDict_Next(d->props, &pos, &k, &val)) {
@@ -505,7 +561,7 @@ static int fill(Node *d, PyObject *t, Py_ssize_t n, int *pool, Py_ssize_t *used)
             return -1;
         }
         d->sw_tag = PyTuple_GET_ITEM(sw, 0);
-        d->sw_map = PyTuple_GET_ITEM(sw, 1);
+        if ((d->sw_map = own(owned, PyTuple_GET_ITEM(sw, 1))) == NULL) return -1;
         Py_ssize_t pos = 0;
         PyObject *k, *val;
         int ignored;
@@ -560,13 +616,15 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     Py_ssize_t used = 0;
+    PyObject *owned = PyList_New(0);
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (fill(&nd[i], PyTuple_GET_ITEM(keep, i), n, pool, &used) < 0) {
-            free_nodes(nd, n);
-            PyMem_Free(pool);
-            Py_DECREF(keep);
-            return -1;
-        }
+        if (owned != NULL && fill(&nd[i], PyTuple_GET_ITEM(keep, i), n, pool, &used, owned) == 0)
+            continue;
+        free_nodes(nd, n);
+        PyMem_Free(pool);
+        Py_DECREF(keep);
+        Py_XDECREF(owned);
+        return -1;
     }
     free_nodes(self->nodes, self->n);
     PyMem_Free(self->pool);
@@ -574,6 +632,7 @@ static int Program_init(Program *self, PyObject *args, PyObject *kwds) {
     self->pool = pool;
     self->n = n;
     Py_XSETREF(self->keep, keep);
+    Py_XSETREF(self->owned, owned);
     Py_INCREF(fallback);
     Py_XSETREF(self->fallback, fallback);
     return 0;
@@ -634,7 +693,9 @@ static PyTypeObject ProgramType = {
     .tp_name = "aimlcat._verdict.Program",
     .tp_basicsize = sizeof(Program),
     .tp_dealloc = (destructor)Program_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Program_traverse,
+    .tp_clear = (inquiry)Program_clear,
     .tp_doc = "A compiled schema's yes/no checker (see aimlcat/_compact.py).",
     .tp_methods = Program_methods,
     .tp_getset = Program_getset,
@@ -669,15 +730,17 @@ static PyObject *plain_bound(PyObject *mod, PyObject *args) {
                           &image_upper, &role_bytes))
         return NULL;
     if (!PyList_CheckExact(items) || !PyFrozenSet_CheckExact(roles)) Py_RETURN_NONE;
-    Py_ssize_t count = PyList_GET_SIZE(items);
-    long long n = role_bytes * (long long)count;
+    /* Only dicts whose keys are plain strings are looked into, and only plain strings
+     * compared: nothing here runs Python code (an __eq__, a __hash__) that could change
+     * what the loop holds borrowed references to. Anything else is "not plain". */
+    long long n = role_bytes * (long long)PyList_GET_SIZE(items);
     int error = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
         PyObject *m = PyList_GET_ITEM(items, i);
-        if (!PyDict_CheckExact(m) || PyDict_GET_SIZE(m) != 2) Py_RETURN_NONE;
+        if (!PyDict_CheckExact(m) || PyDict_GET_SIZE(m) != 2 || !str_keys(m)) Py_RETURN_NONE;
         PyObject *role = get_or_none(m, s_role, &error);
         if (error) return NULL;
-        if (role == NULL) Py_RETURN_NONE;
+        if (role == NULL || !PyUnicode_CheckExact(role)) Py_RETURN_NONE;
         int known = PySet_Contains(roles, role);
         if (known < 0) {
             if (!PyErr_ExceptionMatches(PyExc_TypeError)) return NULL;
@@ -695,15 +758,13 @@ static PyObject *plain_bound(PyObject *mod, PyObject *args) {
         if (!PyList_CheckExact(content)) Py_RETURN_NONE;
         for (Py_ssize_t j = 0; j < PyList_GET_SIZE(content); j++) {
             PyObject *part = PyList_GET_ITEM(content, j);
-            if (!PyDict_CheckExact(part) || PyDict_GET_SIZE(part) != 2) Py_RETURN_NONE;
+            if (!PyDict_CheckExact(part) || PyDict_GET_SIZE(part) != 2 || !str_keys(part))
+                Py_RETURN_NONE;
             PyObject *kind = get_or_none(part, s_type, &error);
             if (error) return NULL;
-            if (kind == NULL) Py_RETURN_NONE;
-            Py_INCREF(kind);
-            int is_text = PyObject_RichCompareBool(kind, s_text, Py_EQ);
-            int is_image = is_text == 0 ? PyObject_RichCompareBool(kind, s_image_url, Py_EQ) : 0;
-            Py_DECREF(kind);
-            if (is_text < 0 || is_image < 0) return NULL;
+            if (kind == NULL || !PyUnicode_CheckExact(kind)) Py_RETURN_NONE;
+            int is_text = PyUnicode_Compare(kind, s_text) == 0;
+            int is_image = !is_text && PyUnicode_Compare(kind, s_image_url) == 0;
             if (is_text) {
                 PyObject *text = get_or_none(part, s_text, &error);
                 if (error) return NULL;

@@ -158,11 +158,18 @@ def test_a_tagged_union_is_one_lookup_with_the_same_verdicts(message: Any) -> No
 
 
 def test_refs_that_only_point_on_and_cycles_of_them() -> None:
-    chain = {"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"},
-                       "s": {"$ref": "#/$defs/t"}, "t": {"type": "string"}},
-             "properties": {"x": {"$ref": "#/$defs/s"}, "loop": {"$ref": "#/$defs/a"}}}
-    for value in ({"x": "y"}, {"x": 1}, {}):
+    chain = {"$defs": {"s": {"$ref": "#/$defs/t"}, "t": {"type": "string"},
+                       "tree": {"type": "array", "items": {"$ref": "#/$defs/tree"}}},
+             "properties": {"x": {"$ref": "#/$defs/s"}, "t": {"$ref": "#/$defs/tree"}}}
+    for value in ({"x": "y"}, {"x": 1}, {}, {"t": [[], [[]]]}, {"t": [1]}):
         agree(chain, value)
+    # A cycle that never reads into the value would be tried every way round, again and
+    # again (2**100 ways for this one): such a schema keeps its jsonschema-rs validator.
+    for loop in ({"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}},
+                 {"a": {"allOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/a"}]}},
+                 {"a": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/a"}]}}):
+        with pytest.raises(_compact.Unsupported):
+            _compact.program({"$defs": loop, "$ref": "#/$defs/a"}, bool)
     deep: dict[str, Any] = {"type": "string"}
     for _ in range(3000):
         deep = {"items": deep}
@@ -186,6 +193,12 @@ def test_deep_values_go_to_the_exact_engine() -> None:
     {"$ref": "defs.json#/$defs/x"}, {"$ref": "#/$defs/missing"}, {"type": "decimal"},
     {"exclusiveMinimum": True}, {"minimum": 2 ** 60}, {"maxLength": -1}, {"required": "a"},
     {"anyOf": []}, {"properties": {"a": {"$defs": {}}}}, {"pattern": 3}, {"type": []},
+    # another draft's semantics, and schemas jsonschema-rs refuses to build
+    {"$schema": "http://json-schema.org/draft-07/schema#", "type": "integer"},
+    {"required": ["a", "a"]}, {"properties": {"a": {"description": 1}}},
+    {"$defs": {"a b": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/a b"}}},
+    {"properties": {"x": {"$id": "http://e.invalid/x", "type": "string"}}},
+    {"type": {}}, {"type": [["string"]]},
     {"items": {"items": {"items": {"type": "string"}}}} | {"x": 0},
 ])
 def test_what_it_does_not_read_keeps_jsonschema_rs(schema: dict[str, Any]) -> None:
@@ -295,3 +308,117 @@ def test_threads_sharing_a_program_get_the_verdicts_one_thread_gets() -> None:
     for t in threads:
         t.join()
     assert wrong == []
+
+
+class _Hijack:
+    """A key that hashes like a body's own and, compared, empties the containers the
+    checker is walking (once armed): a lookup that ran it mid-walk would read freed
+    memory."""
+
+    def __init__(self, like: str) -> None:
+        self.like = like
+        self.victims: tuple[Any, ...] = ()
+
+    def arm(self, *victims: Any) -> None:
+        self.victims = victims
+
+    def __hash__(self) -> int:
+        return hash(self.like)
+
+    def __eq__(self, other: object) -> bool:
+        for v in self.victims:
+            v.clear()
+        return False
+
+
+def test_keys_that_run_code_are_left_to_jsonschema_rs_before_any_lookup() -> None:
+    """A body key that is not a str (here, one whose __eq__ empties the body) could run
+    Python code inside a lookup: the checker looks nothing up in a dict before it has seen
+    every key is a plain str, and is unsure otherwise (found by review: a crash)."""
+    schema = {"type": "array", "items": {"type": "object", "required": ["role"]}}
+    seen: list[Any] = []
+    prog = _compact.program(schema, lambda v: seen.append(v) or False)
+    body: list[Any] = []
+    item: dict[Any, Any] = {"role": "x", "content": "y"}
+    key = _Hijack("role")
+    item[key] = 1
+    body.append(item)
+    key.arm(item, body)
+    assert prog.judge(body) == -1 and len(body) == 1 and len(item) == 3
+    assert prog.is_valid(body) is False and seen == [body]
+    cat = load_catalog()
+    chat: dict[str, Any] = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    message = chat["messages"][0]
+    key = _Hijack("role")
+    message[key] = 1
+    key.arm(message, chat["messages"])
+    assert cat.plan("gpt-4o", "/v1/chat/completions").fast.judge(chat) == -1
+    try:  # what the Python layers make of such a body is theirs; no crash is the point
+        cat.validate(chat)
+    except (TypeError, ValueError):
+        pass
+
+
+def test_the_plain_sum_reads_no_key_that_runs_code() -> None:
+    from aimlcat import _tokens
+
+    if _tokens._PLAIN_BOUND is None:
+        pytest.skip("aimlcat._verdict is not built")
+    items: list[Any] = []
+    role = _Hijack("user")
+    message: dict[Any, Any] = {"role": role, "content": "x" * 100}
+    items.append(message)
+    role.arm(items, message)
+    args = (_tokens._ROLES, _tokens._WIDE, 1, 5000, 9)
+    assert _tokens._PLAIN_BOUND(items, *args) is None and len(items) == 1
+    key = _Hijack("content")
+    other: dict[Any, Any] = {"role": "user", key: 1}
+    key.arm(items, other)
+    assert _tokens._PLAIN_BOUND([other], *args) is None and len(other) == 2
+
+
+def test_a_program_keeps_its_own_copy_of_what_it_was_given() -> None:
+    props = {"a": 0 * 2}
+    node = (False, 0, -1, props, -1, -1, None, (), (), False, None, None, None, None, None,
+            (-1, -1, -1, -1), None, None, 0)
+    assert _compact.Program is not None
+    prog = _compact.Program([node], bool)
+    props["a"] = 200_000  # past the end of the program, had it kept the dict
+    assert prog.is_valid({"a": 1}) is True
+
+
+def test_a_program_and_a_fallback_that_refers_to_it_are_collected() -> None:
+    import gc
+    import weakref
+
+    class Marker:
+        pass
+
+    refs = []
+    for _ in range(20):
+        marker = Marker()
+        refs.append(weakref.ref(marker))
+        holder: list[Any] = []
+
+        def fallback(v: Any, holder: list[Any] = holder, marker: Any = marker) -> bool:
+            return bool(holder)
+
+        holder.append(_compact.program({"type": "string"}, fallback))
+        del marker, holder, fallback
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_a_long_key_is_not_kept_alive_by_the_key_cache() -> None:
+    import sys
+
+    prog = _compact.program({"properties": {"a": {"type": "string"}},
+                             "additionalProperties": False}, bool)
+    long_key = "k" * 10_000
+    before = sys.getrefcount(long_key)
+    assert prog.is_valid({long_key: 1}) is False
+    assert sys.getrefcount(long_key) == before
+    short = "".join(["b"] * 10)
+    before = sys.getrefcount(short)
+    assert prog.is_valid({short: 1}) is False
+    assert sys.getrefcount(short) == before + 1  # remembered: short keys repeat

@@ -4,7 +4,7 @@
 #   bash tools/asan_check.sh            # the C-heavy test files
 #   bash tools/asan_check.sh tests/...  # others
 # Needs gcc with libasan/libubsan. Leak checking is off: CPython's own allocations
-# would drown the report.
+# would drown the report. PYTHONMALLOC=malloc lets the sanitizer see Python objects too.
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -20,5 +20,5 @@ if [ "$#" -eq 0 ]; then
   set -- tests/test_compact.py tests/test_positions.py tests/test_tokens.py tests/test_engines.py \
          tests/test_validator.py -k "not without_the_compact"
 fi
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+PYTHONMALLOC=malloc ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LD_PRELOAD="$preload" PYTHONPATH="$work" python -m pytest -q -p no:cacheprovider "$@"
