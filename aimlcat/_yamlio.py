@@ -14,9 +14,12 @@ sequence as a key) and nesting past :data:`MAX_DEPTH` levels are a
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import yaml
+
+T = TypeVar("T")
 
 __all__ = ["MAX_DEPTH", "PosDict", "PosList", "YamlError", "load_yaml", "plain"]
 
@@ -94,12 +97,16 @@ def _enter(loader: yaml.SafeLoader, node: yaml.Node) -> None:
     loader.depth = depth  # type: ignore[attr-defined]
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDict:
-    _enter(loader, node)
-    try:
-        return _mapping(loader, node)
-    finally:
-        loader.depth -= 1  # type: ignore[attr-defined]
+def _depth_counted(build: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
+    """``build`` as a constructor that counts how deep mappings and sequences nest (and
+    refuses past :data:`MAX_DEPTH`, see :func:`_enter`)."""
+    def construct(loader: Any, node: Any) -> T:
+        _enter(loader, node)
+        try:
+            return build(loader, node)
+        finally:
+            loader.depth -= 1
+    return construct
 
 
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDict:
@@ -141,14 +148,6 @@ def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> PosDict:
     return out
 
 
-def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> PosList:
-    _enter(loader, node)
-    try:
-        return _sequence(loader, node)
-    finally:
-        loader.depth -= 1  # type: ignore[attr-defined]
-
-
 def _sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> PosList:
     out = PosList()
     out.line, out.column = _pos(loader, node.start_mark)
@@ -170,10 +169,10 @@ def _construct_not_json(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
                     "booleans, null, lists and mappings only", *_at(loader, node))
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:map", _depth_counted(_mapping))
 for _tag in ("binary", "set", "omap", "pairs"):
     _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_not_json)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _depth_counted(_sequence))
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
