@@ -81,11 +81,17 @@ def program(schema: dict[str, Any], fallback: Callable[[Any], bool]) -> Any:
     return Program(nodes, fallback)
 
 
+# Places in a node tuple (the layout _verdict.c's Program reads; see _Compiler.node) of
+# the parts that apply other nodes to the same value.
+_REF, _ALL_OF, _ANY_OF, _SWITCH = 2, 7, 8, 17
+
+
 def _no_cycle_on_one_value(nodes: list[tuple[Any, ...]]) -> None:
     """Refuse refs that come back to a node without reading into the value ($ref, allOf,
     anyOf): the walk would try every way round such a cycle again and again (time
     exponential in the depth allowed). The catalog has none; jsonschema-rs keeps them."""
-    edges = [[n[2], *n[7], *n[8], *(n[17][1].values() if n[17] else ())] for n in nodes]
+    edges = [[n[_REF], *n[_ALL_OF], *n[_ANY_OF], *(n[_SWITCH][1].values() if n[_SWITCH] else ())]
+             for n in nodes]
     state = [0] * len(nodes)  # 0: not seen, 1: on the path, 2: done
     for start in range(len(nodes)):
         if state[start]:
@@ -251,7 +257,7 @@ class _Compiler:
             if name != tag or not isinstance(cond, dict) or list(cond) != ["const"] \
                     or not isinstance(cond["const"], str) or cond["const"] in table:
                 return None
-            table[cond["const"]] = self.nodes[at][7][1]  # the branch's second part
+            table[cond["const"]] = self.nodes[at][_ALL_OF][1]  # the branch's second part
         return (tag, table) if tag is not None and table else None
 
     @staticmethod

@@ -671,21 +671,12 @@ static PyObject *Program_judge(Program *self, PyObject *args) {
     return PyLong_FromLong(r);
 }
 
-static PyObject *Program_len(Program *self, void *closure) {
-    return PyLong_FromSsize_t(self->n);
-}
-
 static PyMethodDef Program_methods[] = {
     {"is_valid", (PyCFunction)Program_is_valid, METH_O,
      "is_valid(value) -> bool: the schema's verdict on value."},
     {"judge", (PyCFunction)Program_judge, METH_VARARGS,
      "judge(value, node=0) -> 1, 0, or -1 when the checker cannot say."},
     {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef Program_getset[] = {
-    {"nodes", (getter)Program_len, NULL, "how many nodes the program has", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyTypeObject ProgramType = {
@@ -698,7 +689,6 @@ static PyTypeObject ProgramType = {
     .tp_clear = (inquiry)Program_clear,
     .tp_doc = "A compiled schema's yes/no checker (see aimlcat/_compact.py).",
     .tp_methods = Program_methods,
-    .tp_getset = Program_getset,
     .tp_init = (initproc)Program_init,
     .tp_new = PyType_GenericNew,
 };
