@@ -697,7 +697,7 @@ static PyTypeObject ProgramType = {
 
 static PyObject *s_role, *s_content, *s_type, *s_text, *s_image_url;
 
-/* An item of plain_bound's loop: -1 when the body is not plain, -2 on an error. */
+/* What a text adds to the bound: its characters, times ``wide`` unless it is ASCII. */
 static long long text_len(PyObject *text, long long wide) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     return PyUnicode_IS_ASCII(text) ? (long long)n : wide * (long long)n;
