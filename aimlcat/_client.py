@@ -99,7 +99,9 @@ class Preflight:
                 urlsplit(text).port  # noqa: B018 (raises for a bad IPv6 host, a port > 65535)
                 url = httpx.URL(text)
             except (ValueError, httpx.InvalidURL) as exc:
-                raise UsageError(f"base_url is not a URL: {exc}") from None
+                raise UsageError(f"base_url {base!r} is not a URL ({exc}); use one such as "
+                                 f"{GATEWAY_URL}/v1, or the local server's "
+                                 "http://127.0.0.1:PORT/v1") from None
             prefix = url.path.rstrip("/")
             while prefix.endswith("/v1"):  # …/v1/v1 too: the doubled /v1 is then AML204
                 prefix = prefix[:-3]
@@ -188,6 +190,10 @@ class Preflight:
         return None
 
     def _log(self, request: Any, report: Report, *, fixed: bool) -> None:
+        lowest = (logging.INFO if any(f.severity == INFO for f in report.findings)
+                  else logging.WARNING)
+        if not log.isEnabledFor(lowest):  # nobody listens: no redaction, no formatting
+            return
         secrets = _secrets(request.headers)
         report = _redact(report, secrets)
         where = f"{request.method} {_shown_url(request.url)}"

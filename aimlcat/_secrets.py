@@ -10,6 +10,7 @@ in every form a message can hold it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -80,14 +81,23 @@ _CUT = "…"
 _MIN_CUT = 4
 
 
-def _forms(secret: str) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def _forms(secret: str) -> tuple[str, ...]:
     """``secret`` as a text can hold it: as it is, JSON-escaped, as a Python repr (of the
     str and of its UTF-8 bytes: error messages quote header values so) and as a JSON
     Pointer segment. Longest first, so a form is masked before a part of it."""
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
              repr(secret)[1:-1], repr(secret.encode("utf-8", "surrogatepass"))[2:-1],
              secret.replace("~", "~0").replace("/", "~1")}
-    return sorted(forms, key=len, reverse=True)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _cut_short(secret: str) -> re.Pattern[str]:
+    """A quote cut short (``…``) that ends in the start of one of ``secret``'s forms."""
+    starts = {form[:n] for form in _forms(secret) for n in range(_MIN_CUT, len(form))}
+    pattern = "|".join(re.escape(p) for p in sorted(starts, key=len, reverse=True))
+    return re.compile(f"(?:{pattern}){_CUT}")
 
 
 def redact_known(text: str, secrets: Iterable[str]) -> str:
@@ -97,14 +107,11 @@ def redact_known(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if not secret:
             continue
-        forms = _forms(secret)
-        for form in forms:
+        for form in _forms(secret):
             if form in text:
                 text = text.replace(form, REDACTED)
         if _CUT in text:
-            starts = {form[:n] for form in forms for n in range(_MIN_CUT, len(form))}
-            pattern = "|".join(re.escape(p) for p in sorted(starts, key=len, reverse=True))
-            text = re.sub(f"(?:{pattern}){_CUT}", REDACTED + _CUT, text)
+            text = _cut_short(secret).sub(REDACTED + _CUT, text)
     return text
 
 

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import pickle
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -790,8 +791,10 @@ def test_gateway_hosts_may_be_one_host(server: Server) -> None:
 
 def test_a_base_url_that_is_no_url_is_a_usage_error() -> None:
     for bad in ("https://[::1/v1", "http://127.0.0.1:99999/v1"):
-        with pytest.raises(aimlcat.UsageError, match="base_url is not a URL"):
+        with pytest.raises(aimlcat.UsageError, match=re.escape(
+                f"base_url {bad!r} is not a URL (")) as exc:
             aimlcat.client(base_url=bad)
+        assert "use one such as https://api.aimlapi.com/v1" in str(exc.value)
 
 
 def test_transport_options_build_the_wrapped_transport(server: Server) -> None:
