@@ -82,7 +82,9 @@ def models_url(base_url: str) -> str:
     """``…/v1/models`` under a base URL given with or without ``/v1`` (or the full URL)."""
     text = base_url.strip()
     if "://" not in text:
-        raise SyncError(f"--base-url needs a scheme: https://{text}")
+        from ._client import with_scheme  # (the one rule: http for this machine)
+
+        raise SyncError(f"--base-url needs a scheme: {with_scheme(text)[0]}")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (raises for a port out of range)

@@ -513,6 +513,9 @@ def test_a_base_url_without_scheme_is_a_usage_error(capsys: pytest.CaptureFixtur
     code, _ = _sync_cli("--base-url", "api.aimlapi.com")
     assert code == 2
     assert "needs a scheme: https://api.aimlapi.com" in capsys.readouterr().err
+    code, _ = _sync_cli("--base-url", "localhost:8080/v1")  # the pre-flight's rule: http here
+    assert code == 2
+    assert "needs a scheme: http://localhost:8080/v1" in capsys.readouterr().err
 
 
 def test_parse_models_reads_the_include_sections_and_rejects_other_shapes() -> None:
