@@ -637,7 +637,7 @@ def _limit(value: Any) -> bool:
     """An output limit the body sets: any finite number from 0 up. A huge one is still the
     body's limit (``reserve`` takes it as it is, and the window check must say so)."""
     return (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-            and (value.__class__ is not float or value != math.inf))
+            and value != math.inf)
 
 
 def reserve(body: dict[str, Any], params: dict[str, Any]) -> int:
