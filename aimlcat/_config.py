@@ -470,11 +470,8 @@ def _read_whole(path: str) -> bytes:
 
 def _gather_sources(extra: Sequence[str]) -> list[_Source]:
     source = bundled_catalog_source()
-    return [("", source, _gather(source, False)), *_extra_sources(extra)]
-
-
-def _extra_sources(extra: Sequence[str]) -> list[_Source]:
-    return [(f"_extra{i}", d, _gather(d, True)) for i, d in enumerate(extra)]
+    return [("", source, _gather(source, False)),
+            *((f"_extra{i}", d, _gather(d, True)) for i, d in enumerate(extra))]
 
 
 def _compile_sources(sources: Sequence[_Source]) -> dict[str, str]:
@@ -585,15 +582,14 @@ def _code_digest() -> bytes:
     return h.digest()
 
 
-def _cache_key(bundled: str, sources: Sequence[_Source]) -> str:
-    """The SHA-256 of aimlcat (:func:`_code_digest`), of the bundled YAML and of every
-    extra directory: each one's path and its files' places and bytes, as the loader
-    reads them (about 3 ms for the bundled catalog and aimlcat's modules)."""
+def _cache_key(sources: Sequence[_Source]) -> str:
+    """The SHA-256 of aimlcat (:func:`_code_digest`) and of every source (the bundled YAML,
+    then each extra directory): its path and its files' places and bytes, as the loader
+    reads them (about 3 ms for the bundled catalog and aimlcat's modules). The sources
+    are the ones a miss compiles, read once for both."""
     import hashlib
 
     h = hashlib.sha256(_code_digest())
-    h.update(f"\0{bundled}\0".encode("utf-8", "surrogateescape"))
-    _hash_files(h, _gather(bundled, False))
     for name, real, files in sources:
         h.update(f"\0{name}\0{real}\0{len(files)}\0".encode("utf-8", "surrogateescape"))
         _hash_files(h, files)
@@ -719,9 +715,8 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
         compilations[0] += 1
         files = _compile_sources(_gather_sources(extra))
         return files, memory_catalog(files, label)
-    bundled = bundled_catalog_source()
-    sources = _extra_sources(extra)
-    key = _cache_key(bundled, sources)
+    sources = _gather_sources(extra)
+    key = _cache_key(sources)
     path = _entry_path(directory, key)
     cached = _read_entry(path, key)
     if cached is not None:
@@ -736,7 +731,7 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
                 pass
             return cached, cat
     compilations[0] += 1
-    files = _compile_sources([("", bundled, _gather(bundled, False)), *sources])
+    files = _compile_sources(sources)
     try:
         _write_entry(directory, key, files)
     except OSError as exc:

@@ -354,21 +354,25 @@ def test_the_bundled_catalog_is_keyed_by_its_files_bytes_not_times(tmp_path: Pat
     does not read changes nothing."""
     root = tmp_path / "catalog"
     shutil.copytree(_config.bundled_catalog_source(), root)
-    key = _config._cache_key(str(root), [])
+
+    def key_of(where: Path) -> str:
+        return _config._cache_key([("", str(where), _config._gather(str(where), False))])
+
+    key = key_of(root)
     for f in root.rglob("*.yaml"):
         os.utime(f, ns=(1_000_000_000, 1_000_000_000))
-    assert _config._cache_key(str(root), []) == key
+    assert key_of(root) == key
     (root / "README.md").write_text("notes\n")
-    assert _config._cache_key(str(root), []) == key
+    assert key_of(root) == key
     some = sorted(root.rglob("*.yaml"))[0]
     text = some.read_bytes()
     st = some.stat()
     some.write_bytes(text.replace(b"a", b"b", 1))  # same size, other bytes,
     os.utime(some, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old time put back
-    edited = _config._cache_key(str(root), [])
+    edited = key_of(root)
     assert edited != key
     some.write_bytes(text + b"# more\n")
-    assert _config._cache_key(str(root), []) not in (key, edited)
+    assert key_of(root) not in (key, edited)
     # Where it lives is part of it too.
     shutil.copytree(root, tmp_path / "elsewhere")
-    assert _config._cache_key(str(tmp_path / "elsewhere"), []) != _config._cache_key(str(root), [])
+    assert key_of(tmp_path / "elsewhere") != key_of(root)
