@@ -186,11 +186,22 @@ def _line_map(text: str) -> Any:
     from YAML's (line, column) to the text's; None when both count alike."""
     if _ODD_BREAK.search(text) is None:
         return None
-    starts = [0, *(m.end() for m in _YAML_BREAK.finditer(text))]
+    # For each YAML line: (its line in the text, its first column there), worked out in
+    # one pass, so each position costs two list lookups (not a count over the text).
+    lines: list[tuple[int, int]] = []
+    line, line_start = 1, 0  # the text's line and where it starts
+    previous = 0
+    for at in (0, *(m.end() for m in _YAML_BREAK.finditer(text))):
+        newlines = text.count("\n", previous, at)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", previous, at) + 1
+        lines.append((line, at - line_start))
+        previous = at
 
-    def real(line: int, column: int) -> tuple[int, int]:
-        at = starts[min(line, len(starts) - 1)]
-        return (text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + column + 1)
+    def real(yaml_line: int, column: int) -> tuple[int, int]:
+        line, offset = lines[min(yaml_line, len(lines) - 1)]
+        return line, offset + column + 1
 
     return real
 

@@ -228,3 +228,24 @@ def test_passing_over_a_truncated_value_is_an_error(text: str, pos: int) -> None
         pytest.skip("aimlcat._verdict is not built")
     with pytest.raises(ValueError):
         _positions._skip(text, pos)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab :\n\r\x85\u2028\u2029", max_size=60))
+def test_yaml_lines_are_mapped_to_the_texts_lines(text: str) -> None:
+    """YAML breaks lines at CR, NEL, U+2028 and U+2029 too; positions are reported at the
+    text's `\\n` lines. The map (made in one pass) agrees with counting the text directly."""
+    import re as _re
+
+    from aimlcat._yamlio import _YAML_BREAK, _line_map
+
+    real = _line_map(text)
+    if real is None:
+        assert _re.search("\r(?!\n)|[\x85\u2028\u2029]", text) is None
+        return
+    starts = [0, *(m.end() for m in _YAML_BREAK.finditer(text))]
+    for line in range(len(starts) + 2):
+        at = starts[min(line, len(starts) - 1)]
+        for column in (0, 3):
+            want = (text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + column + 1)
+            assert real(line, column) == want
