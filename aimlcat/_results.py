@@ -186,12 +186,22 @@ class FileResult:
     #: ``--fix``/``--diff``: fixes that could not be made in place (the file is left as it was).
     fix_skipped: str | None = None
 
+    def counts(self) -> tuple[dict[str, int], int]:
+        """Findings per severity, and how many carry a fix: a spool's running counts (nothing
+        read back), else counted over the list once."""
+        found = self.findings
+        if isinstance(found, FindingSpool):
+            return found.by_severity, found.fixable
+        by_severity = {ERROR: 0, WARNING: 0, INFO: 0}
+        fixable = 0
+        for lf in found:
+            by_severity[lf.finding.severity] += 1
+            fixable += lf.finding.fix is not None
+        return by_severity, fixable
+
     def reaches(self, rank: int) -> bool:
         """Whether a finding is at or above the severity of ``rank`` (SEVERITY_RANK)."""
-        found = self.findings
-        if isinstance(found, FindingSpool):  # counted as they were added
-            return any(n and SEVERITY_RANK[sev] >= rank for sev, n in found.by_severity.items())
-        return any(SEVERITY_RANK[lf.finding.severity] >= rank for lf in found)
+        return any(n and SEVERITY_RANK[sev] >= rank for sev, n in self.counts()[0].items())
 
 
 @dataclass(slots=True)
@@ -223,23 +233,11 @@ class Summary:
         if r.fixed:
             self.fixed += r.fixed
             self.fixed_files += 1
-        found = r.findings
-        if isinstance(found, FindingSpool):  # counted as they were added: nothing read back
-            self.errors += found.by_severity[ERROR]
-            self.warnings += found.by_severity[WARNING]
-            self.infos += found.by_severity[INFO]
-            self.fixable += found.fixable
-            return
-        for lf in found:
-            f = lf.finding
-            if f.severity == ERROR:
-                self.errors += 1
-            elif f.severity == WARNING:
-                self.warnings += 1
-            else:
-                self.infos += 1
-            if f.fix is not None:
-                self.fixable += 1
+        by_severity, fixable = r.counts()
+        self.errors += by_severity[ERROR]
+        self.warnings += by_severity[WARNING]
+        self.infos += by_severity[INFO]
+        self.fixable += fixable
 
     def to_dict(self) -> dict[str, int]:
         out = {"files": self.files, "errors": self.errors, "warnings": self.warnings,
