@@ -453,20 +453,16 @@ def _load_json_exact(raw: bytes, path: str) -> tuple[Any, tuple[Finding, ...]]:
     return doc, tuple(found)
 
 
-_CONSTANT = None
-
-
 def _constant_at(text: str) -> tuple[int | None, int | None]:
     """Line and column of the first NaN / Infinity / -Infinity outside a string."""
     import re
 
-    global _CONSTANT
-    if _CONSTANT is None:
-        _CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
-    for m in _CONSTANT.finditer(text):
+    from ._positions import offset_span
+
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', text, re.DOTALL):
         if m.group(1):
-            at = m.start(1)
-            return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+            span = offset_span(text, m.start(1))
+            return span.line, span.column
     return None, None
 
 
