@@ -92,16 +92,20 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     # parameter summaries, the model as shown, the plain parameters or None): the window
     # check's cheap test runs here, and only a prompt that may not fit goes on to
     # context_findings.
+    rejected = False  # the engine's verdict on the whole body, when the lane asked it
     if payload.__class__ is dict and payload.get("model").__class__ is str:
         lane = cat.lanes.get((endpoint, payload["model"]))
         if lane is None or not payload.keys() <= lane[7]:
             lane = cat.lanes.get((endpoint, *payload, payload["model"]))
-        if lane is not None and lane[2](payload):
-            report = Report(lane[0], lane[1])
-            family = lane[3]
-            if family is not None and not plainly_fits(payload, family, lane[4], lane[5]):
-                _window_findings(payload, lane[1], lane[4], lane[5], lane[6], report.findings)
-            return report
+        if lane is not None:
+            if lane[2](payload):
+                report = Report(lane[0], lane[1])
+                family = lane[3]
+                if family is not None and not plainly_fits(payload, family, lane[4], lane[5]):
+                    _window_findings(payload, lane[1], lane[4], lane[5], lane[6],
+                                     report.findings)
+                return report
+            rejected = True  # (the lane's model and endpoint are the ones found below)
     report = Report()
     out = report.findings
     if not isinstance(payload, dict):
@@ -200,7 +204,6 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     odd = payload.keys() - plan.plain
     # A key that is no parameter fails the body already: every schema is closed at its
     # top level (`additionalProperties: false`; tests/test_engines.py pins the verdict).
-    rejected = False
     for key in (k for k in payload if k in odd) if odd else ():
         if key.__class__ is not str:  # only a dict built in Python: JSON keys are strings
             raise ValueError(f"Dict key must be str: {key!r} ({type(key).__name__})")

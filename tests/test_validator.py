@@ -49,6 +49,23 @@ def test_bench_bodies(cat: aimlcat.Catalog) -> None:
         ("AML403", "/duration"), ("AML405", "/tail_image_url")]
 
 
+def test_a_body_the_lane_rejects_gets_the_same_findings_as_a_first_one() -> None:
+    """Once a clean body opened the lane, a body of the same shape that the lane's
+    engine rejects goes the full way with that verdict known: the findings are those
+    given before the lane was open."""
+    bad = [{**CHAT, "temperature": 7}, {**CHAT, "temperature": "hot", "n": 0},
+           {**CHAT, "messages": [{"role": "robot", "content": "hi"}]}]
+    cat = load_catalog()
+    for body in bad:
+        cat.forget_bodies()
+        expected = cat.validate(body, "/v1/chat/completions")
+        assert not cat.lanes
+        assert cat.validate({**CHAT, "temperature": 1}, "/v1/chat/completions").ok
+        assert cat.lanes  # the clean body opened a lane for this shape
+        got = cat.validate(body, "/v1/chat/completions")
+        assert got.findings and got.findings == expected.findings
+
+
 # -- model ------------------------------------------------------------------------
 
 def test_not_an_object(cat: aimlcat.Catalog) -> None:
