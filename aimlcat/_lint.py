@@ -203,17 +203,18 @@ def check_files(paths: Sequence[str], ctx: LintContext, *,
         return [check_file(path, ctx, stdin_text=stdin_text) for path in paths]
     out: list[FileResult] = []
     while len(out) < len(paths):
-        out += _check_batch(paths[len(out):], ctx, stdin_text)
+        out += _check_batch(paths, len(out), ctx, stdin_text)
     return out
 
 
-def _check_batch(paths: Sequence[str], ctx: LintContext,
+def _check_batch(paths: Sequence[str], start: int, ctx: LintContext,
                  stdin_text: str | None) -> list[FileResult]:
-    """The results of the first files of ``paths``: :data:`_BATCH` of them, or fewer when
-    their bytes passed :data:`_BATCH_BYTES` first (at least one)."""
+    """The results of the files of ``paths`` from ``start`` on: :data:`_BATCH` of them, or
+    fewer when their bytes passed :data:`_BATCH_BYTES` first (at least one)."""
     max_bytes = ctx.max_bytes
     read: list[Any] = []
     held = 0
+    paths = paths[start:start + _BATCH]  # (not the rest of a long list: one slice each)
     for path in paths:
         if held > _BATCH_BYTES or len(read) == _BATCH:
             break
