@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Self
 
@@ -308,9 +309,17 @@ class Walker:
         # on the command line is known by (device, inode); a walk asks only for entries
         # with one of those names, so nothing is kept per file of a walk.
         named: dict[str, tuple[int, int] | None] = {}
+        dirs: set[str] = set()  # the named paths that are directories (from the same stat)
         for raw in paths:
             if raw != "-" and raw not in named:
-                named[raw] = _file_id(raw)
+                try:
+                    st = os.stat(raw)
+                except (OSError, ValueError):
+                    named[raw] = None
+                    continue
+                named[raw] = (st.st_dev, st.st_ino)
+                if stat.S_ISDIR(st.st_mode):
+                    dirs.add(raw)
         self._named_ids = {i for i in named.values() if i is not None}
         self._named_names = {os.path.basename(os.path.normpath(p)) for p, i in named.items()
                              if i is not None} if len(named) > 1 else set()
@@ -332,7 +341,7 @@ class Walker:
             if ident in self._done:
                 continue
             self._done.add(ident)
-            if os.path.isdir(raw):
+            if raw in dirs:
                 yield from self._walk(raw)
             elif self.force_exclude and (self.exclude or self.respect_gitignore) \
                     and os.path.exists(raw) and self.excluded_path(raw):
