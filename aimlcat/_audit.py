@@ -39,7 +39,7 @@ from typing import IO, Any
 
 from ._exceptions import PayloadError, UsageError
 from ._findings import RULES
-from ._payloads import DEFAULT_MAX_BYTES, BadLine, iter_records
+from ._payloads import DEFAULT_MAX_BYTES, BadLine, iter_records, named_twice
 from ._secrets import redact, redact_pointer
 
 __all__ = [
@@ -701,13 +701,16 @@ def audit_chunk(chunk: Chunk, ctx: AuditContext,
                     p.prune()
                     prune_models = max(prune_models, 2 * len(models))
             models[model] = seen_before + 1
-            if not report.findings and not item.file_findings:
+            in_line = item.file_findings
+            if item.also_named:  # an envelope naming its endpoint twice: do they agree?
+                in_line = (*in_line, *named_twice(item, cat))
+            if not report.findings and not in_line:
                 continue
             endpoint = report.endpoint or _shown(item.endpoint or ctx.endpoint or "")
             seen: set[Key] = set()
             prefix = item.prefix
-            nfile = len(item.file_findings)  # these point into the line, the rest into the body
-            for i, f in enumerate((*item.file_findings, *report.findings)):
+            nfile = len(in_line)  # these point into the line, the rest into the body
+            for i, f in enumerate((*in_line, *report.findings)):
                 if not sel.enabled(f.code):
                     continue
                 in_file = i < nfile

@@ -31,6 +31,7 @@ from ._payloads import (
     Payload,
     file_kind,
     iter_records,
+    named_twice,
     parse_payload,
     read_bytes,
     read_payload,
@@ -146,7 +147,7 @@ def _result(path: str, payload: Payload, report: Any, ctx: LintContext,
     """A read and validated file's result: its selected findings, placed (and fixed)."""
     shown = STDIN if path == "-" else path
     found = report.findings
-    twice = _named_twice(payload, _catalog(ctx)) if payload.also_named else ()
+    twice = named_twice(payload, _catalog(ctx)) if payload.also_named else ()
     if not found and not payload.file_findings and not twice:
         return FileResult(shown, model=report.model, endpoint=report.endpoint)
     findings = _selected([*payload.file_findings, *twice,
@@ -156,27 +157,6 @@ def _result(path: str, payload: Payload, report: Any, ctx: LintContext,
     if (ctx.fix or ctx.diff) and any(lf.finding.fix for lf in result.findings):
         return _fix_document(path, payload, result, ctx, stdin_text)
     return result
-
-
-def _named_twice(payload: Payload, cat: Any) -> tuple[Finding, ...]:
-    """An envelope whose ``endpoint`` and ``url`` name different endpoints: AML204 on the
-    second (the body is checked against the first, ``endpoint``)."""
-    also = payload.also_named
-    if also is None or payload.endpoint is None:
-        return ()
-    first, second = cat.canonical_endpoint(payload.endpoint), cat.canonical_endpoint(also[1])
-    if first == second:  # the same endpoint (or two unknown ones: AML204 says so already)
-        return ()
-    from ._findings import RULES
-
-    key = also[0].lstrip("/")
-    named = payload.endpoint_pointer.lstrip("/")
-    return (Finding("AML204", RULES["AML204"].severity, also[0],
-                    f"the envelope's `{key}` names {second or also[1]} but its `{named}` "
-                    f"names {first or payload.endpoint}; the body is checked against "
-                    f"`{named}`",
-                    "Name the endpoint once, or make both agree (in an OpenAI Batch file "
-                    "every line's `url` is the batch's endpoint)."),)
 
 
 #: Files checked a batch at a time by :func:`check_files` (16 to 128 measure alike).
@@ -333,7 +313,7 @@ def _check_jsonl(path: str, ctx: LintContext) -> FileResult:
                     out.append(Located(f, Span(n, item.column or 1)))
                 continue
             report = cat.validate(item.body, item.endpoint or ctx.endpoint)
-            twice = _named_twice(item, cat) if item.also_named else ()
+            twice = named_twice(item, cat) if item.also_named else ()
             if not report.findings and not item.file_findings and not twice:
                 continue
             findings = _selected([*item.file_findings, *twice,

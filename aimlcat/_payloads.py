@@ -38,6 +38,7 @@ __all__ = [
     "file_kind",
     "iter_records",
     "load_json",
+    "named_twice",
     "parse_payload",
     "read_bytes",
     "read_payload",
@@ -113,6 +114,26 @@ class Payload:
                               [f.code for f in findings])
         return json_spans(self.text(), [(f.pointer, f.code) for f in findings],
                           exact=bool(self.file_findings))
+
+
+def named_twice(payload: Payload, cat: Any) -> tuple[Finding, ...]:
+    """An envelope whose ``endpoint`` and ``url`` name different endpoints: AML204 on the
+    second (the body is checked against the first, ``endpoint``). It needs the catalog
+    (which spellings name one endpoint), so the lint and the audit ask it after reading."""
+    also = payload.also_named
+    if also is None or payload.endpoint is None:
+        return ()
+    first, second = cat.canonical_endpoint(payload.endpoint), cat.canonical_endpoint(also[1])
+    if first == second:  # the same endpoint (or two unknown ones: AML204 says so already)
+        return ()
+    key = also[0].lstrip("/")
+    named = payload.endpoint_pointer.lstrip("/")
+    return (Finding("AML204", RULES["AML204"].severity, also[0],
+                    f"the envelope's `{key}` names {second or also[1]} but its `{named}` "
+                    f"names {first or payload.endpoint}; the body is checked against "
+                    f"`{named}`",
+                    "Name the endpoint once, or make both agree (in an OpenAI Batch file "
+                    "every line's `url` is the batch's endpoint)."),)
 
 
 def discover(paths: list[str]) -> Iterator[str]:

@@ -565,3 +565,30 @@ def test_without_the_extra_one_line_says_what_to_install(tmp_path: Path, blocked
         " (dask[distributed])" if blocked == "dask" else
         " (or pyarrow); a .jsonl file needs nothing more")
     assert not (tmp_path / "rows.parquet").exists()
+
+
+def test_an_envelope_naming_two_endpoints_is_reported_as_lint_reports_it(
+        tmp_path: Path) -> None:
+    """`endpoint` and `url` that disagree: the audit says so (AML204 on `url`, the body
+    checked against `endpoint`), with the lint's words; two spellings of one endpoint
+    agree."""
+    hello = [{"role": "user", "content": "hi"}]
+    log = tmp_path / "requests.jsonl"
+    log.write_text("\n".join(json.dumps(doc) for doc in [
+        {"endpoint": "/v1/chat/completions", "url": "https://api.aimlapi.com/v1/embeddings",
+         "body": {"model": "gpt-4o", "messages": hello}},
+        {"endpoint": "/chat/completions", "url": "https://api.aimlapi.com/v1/chat/completions",
+         "body": {"model": "gpt-4o", "messages": hello}},
+    ]) + "\n")
+    table = tmp_path / "findings.jsonl"
+    audit([str(log)], jobs=1, findings_out=str(table))
+    rows = [json.loads(line) for line in table.read_text().splitlines()]
+    assert [(r["line"], r["code"], r["pointer"], r["message"]) for r in rows] == [
+        (1, "AML204", "/url", ("the envelope's `url` names /v1/embeddings but its "
+                               "`endpoint` names /v1/chat/completions; the body is "
+                               "checked against `endpoint`"))]
+    lint = subprocess.run([sys.executable, "-m", "aimlcat", "lint", "--format", "json",
+                           str(log)], capture_output=True, text=True, check=False)
+    linted = json.loads(lint.stdout)
+    assert [(f["line"], f["code"], f["message"]) for f in linted["files"][0]["findings"]] \
+        == [(1, "AML204", rows[0]["message"])]
