@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -426,13 +427,27 @@ def _load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...], 
             again = orjson.dumps(doc)
             # Compact text as httpx and the OpenAI SDK write it is its own
             # re-serialisation: equal bytes (one memcmp) prove that nothing was dropped.
-            if again == raw or (raw.count(b":") == again.count(b":")
-                                and (b"\\" not in raw or b"\\u003" not in raw)):
+            if (again == raw or (raw.count(b":") == again.count(b":")
+                                 and (b"\\" not in raw or b"\\u003" not in raw))) \
+                    and not _long_ints_read_as_floats(again):
                 return doc, (), again
         except TypeError:  # orjson writes at most ~250 levels; the exact way decides
             pass
     doc, found = _load_json_exact(raw, path)
     return doc, found, None
+
+
+#: A float's exponent as orjson writes it (``1.8446744073709552e+19``).
+_EXPONENT = re.compile(rb"e\+(\d+)")
+
+
+def _long_ints_read_as_floats(again: bytes) -> bool:
+    """Whether orjson may have read an integer literal as a float: it keeps 64 bits (from
+    -2**63 to 2**64 - 1) and makes a float of anything longer, which, written again
+    (``again``), has an exponent of 18 or more. Such a text is read the exact way, whose
+    integers keep every digit, so that a finding quotes the number as written. One
+    memchr rules it out for almost every body."""
+    return b"+" in again and any(int(m.group(1)) >= 18 for m in _EXPONENT.finditer(again))
 
 
 class _DupDict(dict[str, Any]):
@@ -476,8 +491,6 @@ def _load_json_exact(raw: bytes, path: str) -> tuple[Any, tuple[Finding, ...]]:
 
 def _constant_at(text: str) -> tuple[int | None, int | None]:
     """Line and column of the first NaN / Infinity / -Infinity outside a string."""
-    import re
-
     from ._positions import offset_span
 
     for m in re.finditer(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', text, re.DOTALL):

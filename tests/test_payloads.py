@@ -101,7 +101,31 @@ def test_bom_and_big_integers(tmp_path: Path) -> None:
     f.write_bytes(b'\xef\xbb\xbf{"model": "gpt-4o"}')
     assert read_payload(str(f)).body == {"model": "gpt-4o"}
     big = parse_payload(b'{"n": 123456789012345678901234567890}', "t.json").body
-    assert big["n"] in (123456789012345678901234567890, 1.2345678901234568e29)
+    assert big["n"] == 123456789012345678901234567890 and type(big["n"]) is int
+
+
+@pytest.mark.parametrize("n", [2 ** 64 - 1, 2 ** 64, -2 ** 63, -2 ** 63 - 1, 10 ** 40,
+                               -10 ** 40, 1234567890123456789])
+@pytest.mark.parametrize("spaced", [False, True])
+def test_integers_keep_every_digit(n: int, spaced: bool) -> None:
+    """orjson keeps 64 bits (a larger integer comes back a float); such a body is read
+    the exact way, so findings quote the number as written. In a string, or as part of
+    a float, a long run of digits is left as it is."""
+    doc = {"n": n, "s": str(n) * 2, "f": 0.12345678901234567890123, "a": [n]}
+    text = json.dumps(doc, indent=2 if spaced else None).encode()
+    body = parse_payload(text, "t.json").body
+    assert body == json.loads(text)
+    assert type(body["n"]) is int and body["n"] == n and body["a"] == [n]
+
+
+def test_a_long_integer_is_quoted_as_written() -> None:
+    from aimlcat import load_catalog
+
+    body = parse_payload(b'{"model": "gpt-4o", "messages": [{"role": "user", "content": '
+                         b'"hi"}], "max_completion_tokens": 123456789012345678901234567890}',
+                         "t.json").body
+    [finding] = load_catalog().validate(body).findings
+    assert "123,456,789,012,345,678,901,234,567,890" in finding.message
 
 
 def test_lint_reports_duplicates_in_file_coordinates(tmp_path: Path) -> None:
