@@ -125,7 +125,7 @@ class _JsonWalk:
                 kids = self.kids.setdefault(parent, {})
                 name = _unescape(part)
                 kids[name] = child
-                if name.isdigit():
+                if name.isdigit() and name.isascii():  # ("¹".isdigit(), but no index)
                     kids[int(name)] = child
                 parent = child
             self.kids.setdefault(parent, {})

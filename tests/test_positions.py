@@ -249,3 +249,13 @@ def test_yaml_lines_are_mapped_to_the_texts_lines(text: str) -> None:
         for column in (0, 3):
             want = (text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + column + 1)
             assert real(line, column) == want
+
+
+@pytest.mark.parametrize("key", ["¹", "٣", "²3", "00", "0"])
+def test_a_key_of_digits_that_are_no_index_is_placed(key: str) -> None:
+    """"¹".isdigit() is true, but no index: such a key (an unknown parameter, say) was a
+    ValueError in the lint's positions instead of a line and column."""
+    text = json.dumps({"model": "gpt-4o", key: 1, "list": [1, 2]}, ensure_ascii=False)
+    [span, item] = json_spans(text, [("/" + key, "AML301"), ("/list/1", "AML401")])
+    assert text_at(text, span) == json.dumps(key, ensure_ascii=False)
+    assert text_at(text, item) == "2"
