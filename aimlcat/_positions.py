@@ -2,11 +2,12 @@
 
 Positions are found after validation, and only for files that have findings,
 so a clean file costs nothing here. For JSON the text is walked along the
-pointers wanted only: a value off every wanted path is passed over in C
-(aimlcat._verdict's ``skip_json``, else the standard library's decoder, which
-makes the value on the way), so the Python-level work is
-proportional to the depth of the pointers, not to the size of the file. For
-YAML the positions :mod:`aimlcat._yamlio` records while parsing are read.
+pointers wanted only, in C where aimlcat._verdict is built (``locate_json``);
+the Python walk (keys written with escapes, the fixer's member lists, no
+extension) passes over a value off every wanted path with ``skip_json``, else
+the standard library's decoder, so its work is proportional to the depth of the
+pointers, not to the size of the file. For YAML the positions
+:mod:`aimlcat._yamlio` records while parsing are read.
 
 Lines and columns are 1-based; columns count Unicode code points (SARIF's
 ``unicodeCodePoints``). A pointer that names nothing in the file (a missing
@@ -86,10 +87,14 @@ def _skip_py(text: str, pos: int) -> int:
 # file's messages array: about 1 µs against 15 for the scanner, which builds it);
 # without the extension, the standard library's scanner.
 _skip: Callable[[str, int], int]
+_locate: Callable[[str, dict[str, dict[Any, str]], list[str], bool],
+                  dict[str, list[int]] | None] | None
 try:
+    from ._verdict import locate_json as _locate
     from ._verdict import skip_json as _skip
 except ImportError:
     _skip = _skip_py
+    _locate = None
 
 
 def _ws(text: str, pos: int) -> int:
@@ -218,6 +223,10 @@ def json_nodes(text: str, pointers: Collection[str], *, members: Collection[str]
     a text with repeated keys must be read to its end, since the last of a
     repeated key is the one that counts."""
     walk = _JsonWalk(text, pointers, members, not exact)
+    if _locate is not None and not members:  # the same walk in C (aimlcat/_verdict.c)
+        found = _locate(text, walk.kids, list(pointers), exact)
+        if found is not None:  # (None: a key written with escapes; read below)
+            return {ptr: JsonNode(at[0], at[1], at[2], at[3]) for ptr, at in found.items()}
     try:
         walk.value(_ws(text, 0), "")
     except _Done:

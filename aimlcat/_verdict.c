@@ -772,18 +772,10 @@ static PyObject *plain_bound(PyObject *mod, PyObject *args) {
 
 /* -- passing over a JSON value in a text (aimlcat/_positions.py) ------------------------ */
 
-/* skip_json(text, pos) -> int: the offset just past the JSON value that starts at ``pos``
- * in ``text`` (a str holding valid JSON there), without making the value: the
- * positions walk passes over every value off the pointers it wants. ValueError when
- * the text ends first. */
-static PyObject *skip_json(PyObject *mod, PyObject *args) {
-    PyObject *text;
-    Py_ssize_t pos;
-    if (!PyArg_ParseTuple(args, "Un:skip_json", &text, &pos)) return NULL;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    if (pos < 0 || pos >= n) goto truncated;
+/* The offset just past the JSON value that starts at ``pos`` in a str's data (valid
+ * JSON there), or -1 when the text ends first. */
+static Py_ssize_t skip_value(int kind, const void *data, Py_ssize_t n, Py_ssize_t pos) {
+    if (pos < 0 || pos >= n) return -1;
     Py_UCS4 c = PyUnicode_READ(kind, data, pos);
     Py_ssize_t i = pos;
     if (c == '"' || c == '{' || c == '[') {
@@ -795,18 +787,18 @@ static PyObject *skip_json(PyObject *mod, PyObject *args) {
                 if (c == '\\') i++;
                 else if (c == '"') {
                     in_string = 0;
-                    if (depth == 0) return PyLong_FromSsize_t(i + 1);
+                    if (depth == 0) return i + 1;
                 }
             } else if (c == '"') {
                 in_string = 1;
             } else if (c == '{' || c == '[') {
                 depth++;
             } else if (c == '}' || c == ']') {
-                if (--depth == 0) return PyLong_FromSsize_t(i + 1);
+                if (--depth == 0) return i + 1;
                 if (depth < 0) break;
             }
         }
-        goto truncated;
+        return -1;
     }
     /* a number, true, false or null: up to the next delimiter */
     for (; i < n; i++) {
@@ -815,16 +807,204 @@ static PyObject *skip_json(PyObject *mod, PyObject *args) {
             c == '\r')
             break;
     }
-    if (i == pos) goto truncated;
-    return PyLong_FromSsize_t(i);
-truncated:
-    PyErr_Format(PyExc_ValueError, "no JSON value ends after offset %zd", pos);
-    return NULL;
+    return i == pos ? -1 : i;
+}
+
+/* skip_json(text, pos) -> int: the offset just past the JSON value that starts at ``pos``
+ * in ``text`` (a str holding valid JSON there), without making the value: the
+ * positions walk passes over every value off the pointers it wants. ValueError when
+ * the text ends first. */
+static PyObject *skip_json(PyObject *mod, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t pos;
+    if (!PyArg_ParseTuple(args, "Un:skip_json", &text, &pos)) return NULL;
+    Py_ssize_t end = skip_value(PyUnicode_KIND(text), PyUnicode_DATA(text),
+                                PyUnicode_GET_LENGTH(text), pos);
+    if (end < 0) {
+        PyErr_Format(PyExc_ValueError, "no JSON value ends after offset %zd", pos);
+        return NULL;
+    }
+    return PyLong_FromSsize_t(end);
+}
+
+/* -- placing JSON Pointers in a text (aimlcat/_positions.py) ---------------------------- */
+
+#define LOC_DONE (-2)    /* every pointer asked for is placed: stop reading */
+#define LOC_ERROR (-3)   /* an exception is set */
+#define LOC_PYTHON (-4)  /* something the Python walk reads (an escaped key): let it */
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+    PyObject *text, *kids, *out, *wanted; /* wanted: a list of pointers */
+    char *closed;                         /* per wanted pointer */
+    Py_ssize_t open;
+    int exact;
+} Loc;
+
+static Py_ssize_t loc_ws(const Loc *L, Py_ssize_t i) {
+    while (i < L->n) {
+        Py_UCS4 c = PyUnicode_READ(L->kind, L->data, i);
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        i++;
+    }
+    return i;
+}
+
+/* The value at ``ptr`` was read whole: it, and every pointer asked for inside it, is
+ * placed (found, or known to be missing). LOC_DONE when nothing is left to place. */
+static int loc_closed(Loc *L, PyObject *ptr) {
+    if (L->exact) return 0;
+    Py_ssize_t plen = PyUnicode_GET_LENGTH(ptr);
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(L->wanted); k++) {
+        if (L->closed[k]) continue;
+        PyObject *w = PyList_GET_ITEM(L->wanted, k);
+        Py_ssize_t wlen = PyUnicode_GET_LENGTH(w);
+        int inside = wlen == plen ? PyUnicode_Compare(w, ptr) == 0
+                   : wlen > plen && PyUnicode_Tailmatch(w, ptr, 0, plen, -1) == 1 &&
+                         PyUnicode_READ_CHAR(w, plen) == '/';
+        if (inside) {
+            L->closed[k] = 1;
+            L->open--;
+        }
+    }
+    return L->open == 0 ? LOC_DONE : 0;
+}
+
+/* The node of ``ptr`` in the output: a list [value_start, value_end, key_start,
+ * key_end] (borrowed), made on first need. */
+static PyObject *loc_node(Loc *L, PyObject *ptr) {
+    PyObject *node = PyDict_GetItemWithError(L->out, ptr);
+    if (node != NULL || PyErr_Occurred()) return node;
+    node = Py_BuildValue("[nnnn]", (Py_ssize_t)-1, (Py_ssize_t)-1, (Py_ssize_t)-1,
+                         (Py_ssize_t)-1);
+    if (node == NULL) return NULL;
+    int r = PyDict_SetItem(L->out, ptr, node);
+    Py_DECREF(node);
+    return r < 0 ? NULL : node;
+}
+
+static int loc_set(PyObject *node, Py_ssize_t at, Py_ssize_t v) {
+    PyObject *o = PyLong_FromSsize_t(v);
+    if (o == NULL) return -1;
+    return PyList_SetItem(node, at, o); /* steals o */
+}
+
+/* Walk the (wanted) value at ``pos`` whose pointer is ``ptr``: the offset just past it,
+ * or LOC_DONE / LOC_ERROR / LOC_PYTHON. As _positions._JsonWalk.value does. */
+static Py_ssize_t loc_value(Loc *L, Py_ssize_t pos, PyObject *ptr, int depth) {
+    if (depth > 1000 || pos >= L->n) return LOC_PYTHON;
+    PyObject *node = loc_node(L, ptr);
+    if (node == NULL || loc_set(node, 0, pos) < 0) return LOC_ERROR;
+    PyObject *kids = PyDict_GetItemWithError(L->kids, ptr);
+    if (kids == NULL) return PyErr_Occurred() ? LOC_ERROR : LOC_PYTHON;
+    Py_UCS4 c = PyUnicode_READ(L->kind, L->data, pos);
+    Py_ssize_t end;
+    if (c == '{' || c == '[') {
+        int object = c == '{';
+        Py_UCS4 close = object ? '}' : ']';
+        Py_ssize_t i = loc_ws(L, pos + 1), index = 0;
+        while (i < L->n && PyUnicode_READ(L->kind, L->data, i) != close) {
+            PyObject *name;
+            Py_ssize_t ks = -1, ke = -1;
+            if (object) {
+                if (PyUnicode_READ(L->kind, L->data, i) != '"') return LOC_PYTHON;
+                ks = i;
+                for (ke = i + 1; ke < L->n; ke++) {
+                    Py_UCS4 k = PyUnicode_READ(L->kind, L->data, ke);
+                    if (k == '\\') return LOC_PYTHON; /* an escaped key: the Python walk */
+                    if (k == '"') break;
+                }
+                if (ke >= L->n) return LOC_PYTHON;
+                ke++; /* past the closing quote */
+                name = PyUnicode_Substring(L->text, ks + 1, ke - 1);
+                i = loc_ws(L, ke);
+                if (i >= L->n || PyUnicode_READ(L->kind, L->data, i) != ':') {
+                    Py_XDECREF(name);
+                    return LOC_PYTHON;
+                }
+                i = loc_ws(L, i + 1);
+            } else {
+                name = PyLong_FromSsize_t(index++);
+            }
+            if (name == NULL) return LOC_ERROR;
+            PyObject *child = PyDict_GetItemWithError(kids, name);
+            Py_DECREF(name);
+            if (child == NULL && PyErr_Occurred()) return LOC_ERROR;
+            if (child == NULL) {
+                i = skip_value(L->kind, L->data, L->n, i);
+                if (i < 0) return LOC_PYTHON;
+            } else {
+                Py_INCREF(child);
+                PyObject *cnode = object ? loc_node(L, child) : NULL;
+                if (object && (cnode == NULL || loc_set(cnode, 2, ks) < 0 ||
+                               loc_set(cnode, 3, ke) < 0)) {
+                    Py_DECREF(child);
+                    return LOC_ERROR;
+                }
+                i = loc_value(L, i, child, depth + 1);
+                Py_DECREF(child);
+                if (i < 0) return i;
+            }
+            i = loc_ws(L, i);
+            if (i < L->n && PyUnicode_READ(L->kind, L->data, i) == ',') i = loc_ws(L, i + 1);
+        }
+        if (i >= L->n) return LOC_PYTHON;
+        end = i + 1;
+    } else {
+        end = skip_value(L->kind, L->data, L->n, pos);
+        if (end < 0) return LOC_PYTHON;
+    }
+    if (loc_set(node, 1, end) < 0) return LOC_ERROR;
+    int r = loc_closed(L, ptr);
+    return r == LOC_DONE ? LOC_DONE : end;
+}
+
+/* locate_json(text, kids, wanted, exact) -> dict | None: for each pointer on the wanted
+ * paths found in ``text`` (valid JSON), [value_start, value_end, key_start, key_end];
+ * ``kids`` maps each such container's pointer to {key or index: child pointer}, as
+ * _positions._JsonWalk makes it. Reading stops once every pointer of ``wanted`` (a
+ * list) is placed, unless ``exact``. None where the Python walk must read the text (a
+ * key written with escapes). */
+static PyObject *locate_json(PyObject *mod, PyObject *args) {
+    Loc L;
+    if (!PyArg_ParseTuple(args, "UO!O!p:locate_json", &L.text, &PyDict_Type, &L.kids,
+                          &PyList_Type, &L.wanted, &L.exact))
+        return NULL;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(L.wanted); k++)
+        if (!PyUnicode_Check(PyList_GET_ITEM(L.wanted, k))) {
+            PyErr_SetString(PyExc_TypeError, "wanted pointers must be str");
+            return NULL;
+        }
+    L.kind = PyUnicode_KIND(L.text);
+    L.data = PyUnicode_DATA(L.text);
+    L.n = PyUnicode_GET_LENGTH(L.text);
+    L.open = PyList_GET_SIZE(L.wanted);
+    L.closed = PyMem_Calloc((size_t)L.open + 1, 1);
+    L.out = PyDict_New();
+    if (L.closed == NULL || L.out == NULL) {
+        PyMem_Free(L.closed);
+        Py_XDECREF(L.out);
+        return PyErr_NoMemory();
+    }
+    PyObject *root = PyUnicode_FromStringAndSize("", 0);
+    Py_ssize_t r = root == NULL ? LOC_ERROR : loc_value(&L, loc_ws(&L, 0), root, 0);
+    Py_XDECREF(root);
+    PyMem_Free(L.closed);
+    if (r == LOC_ERROR || r == LOC_PYTHON) {
+        Py_DECREF(L.out);
+        if (r == LOC_ERROR) return NULL;
+        Py_RETURN_NONE;
+    }
+    return L.out;
 }
 
 static PyMethodDef module_methods[] = {
     {"skip_json", skip_json, METH_VARARGS,
      "skip_json(text, pos) -> int: the offset just past the JSON value at pos"},
+    {"locate_json", locate_json, METH_VARARGS,
+     "locate_json(text, kids, wanted, exact) -> dict | None: offsets of the wanted pointers"},
     {"plain_bound", plain_bound, METH_VARARGS,
      "plain_bound(items, roles, wide, per_string, image_upper, role_bytes) -> int | None"},
     {NULL, NULL, 0, NULL},

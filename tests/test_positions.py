@@ -251,6 +251,35 @@ def test_yaml_lines_are_mapped_to_the_texts_lines(text: str) -> None:
             assert real(line, column) == want
 
 
+def _missing(ptr: str) -> list[str]:
+    return [ptr + "/nope", ptr + "/0/x", ptr + "/9"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.integers(0, len(LAYOUTS) - 1), st.booleans(), st.randoms())
+def test_placing_pointers_in_c_finds_what_the_python_walk_finds(
+        value: Any, layout: int, exact: bool, rnd: random.Random) -> None:
+    """json_nodes walks the text in C (aimlcat._verdict.locate_json) where it is built:
+    for any pointers asked (found ones, missing ones, none), the same offsets as the
+    Python walk, early stop included."""
+    from aimlcat import _positions
+
+    if _positions._locate is None:
+        pytest.skip("aimlcat._verdict is not built")
+    doc = {"body": value, "n": [value, {"k": value}]}
+    text = LAYOUTS[layout](doc)
+    found = pointers(doc)
+    asked = rnd.sample(found, min(len(found), rnd.randrange(4)))
+    asked += rnd.sample(_missing(rnd.choice(found)), rnd.randrange(2))
+    in_c = json_nodes(text, asked, exact=exact)
+    locate, _positions._locate = _positions._locate, None
+    try:
+        in_python = json_nodes(text, asked, exact=exact)
+    finally:
+        _positions._locate = locate
+    assert in_c == in_python, (text, asked)
+
+
 @pytest.mark.parametrize("key", ["¹", "٣", "²3", "00", "0"])
 def test_a_key_of_digits_that_are_no_index_is_placed(key: str) -> None:
     """"¹".isdigit() is true, but no index: such a key (an unknown parameter, say) was a
