@@ -516,11 +516,19 @@ def iter_lint(files: Iterable[str], ctx: LintContext, *, jobs: int = 1,
 
 def _stop(pool: Any) -> None:
     """Cancel what is queued and end the workers (they ignore SIGINT), so an interrupted
-    lint exits at once instead of waiting for the chunks in flight."""
+    lint exits at once instead of waiting for the chunks in flight.
+
+    The pool's manager thread is then waited for (it ends as soon as it sees the workers
+    gone): ``shutdown(wait=False)`` forgets it, and one still running when the
+    interpreter exits races concurrent.futures' exit hook, which then writes to a pipe
+    the thread has just closed and prints a traceback (CPython 3.11)."""
     workers = list((getattr(pool, "_processes", None) or {}).values())  # gone after shutdown
+    manager = getattr(pool, "_executor_manager_thread", None)  # (ditto)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         process.terminate()
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 def _pooled(pool: Any, it: Iterator[str], ctx: LintContext, jobs: int,
