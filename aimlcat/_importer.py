@@ -1102,6 +1102,10 @@ def _structured(spec: Spec) -> bool:
         isinstance(spec.get("additionalProperties"), dict)) or len(_types(spec) or []) > 1
 
 
+#: _Reuser's index of the catalog's definitions by normal form, per definitions text.
+_INDEXES: dict[str, dict[str, str]] = {}
+
+
 class _Reuser:
     """Rewrites converted specs to lean on what the catalog already has."""
 
@@ -1109,11 +1113,21 @@ class _Reuser:
         self.catalog = catalog
         self.keep = keep
         self.canon = _Canon({**catalog.definitions, **new_shapes})
-        self.index: dict[str, str] = {}
-        for name in sorted(catalog.definitions):
-            spec = catalog.definitions[name]
-            if _structured(spec) or "ref" in spec:
-                self.index.setdefault(self.canon.key(_core(spec)), name)
+        # The index reads the catalog's definitions alone (new shapes get names no
+        # definition has, so they never change one's normal form): one per catalog
+        # text, kept across imports (a run of tools/gen_retired.py makes 133 of them).
+        text = json.dumps(catalog.definitions, sort_keys=True, default=str)
+        index = _INDEXES.get(text)
+        if index is None:
+            index = {}
+            for name in sorted(catalog.definitions):
+                spec = catalog.definitions[name]
+                if _structured(spec) or "ref" in spec:
+                    index.setdefault(self.canon.key(_core(spec)), name)
+            if len(_INDEXES) >= 4:
+                _INDEXES.clear()
+            _INDEXES[text] = index
+        self.index: Mapping[str, str] = index
 
     # -- ref ---------------------------------------------------------------------
     def use_definitions(self, spec: Spec) -> Spec:
