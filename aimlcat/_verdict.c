@@ -899,6 +899,10 @@ static Py_ssize_t loc_value(Loc *L, Py_ssize_t pos, PyObject *ptr, int depth) {
     if (node == NULL || loc_set(node, 0, pos) < 0) return LOC_ERROR;
     PyObject *kids = PyDict_GetItemWithError(L->kids, ptr);
     if (kids == NULL) return PyErr_Occurred() ? LOC_ERROR : LOC_PYTHON;
+    if (!PyDict_Check(kids)) {
+        PyErr_SetString(PyExc_TypeError, "kids must map pointers to dicts");
+        return LOC_ERROR;
+    }
     Py_UCS4 c = PyUnicode_READ(L->kind, L->data, pos);
     Py_ssize_t end;
     if (c == '{' || c == '[') {
@@ -932,6 +936,10 @@ static Py_ssize_t loc_value(Loc *L, Py_ssize_t pos, PyObject *ptr, int depth) {
             PyObject *child = PyDict_GetItemWithError(kids, name);
             Py_DECREF(name);
             if (child == NULL && PyErr_Occurred()) return LOC_ERROR;
+            if (child != NULL && !PyUnicode_Check(child)) {
+                PyErr_SetString(PyExc_TypeError, "a child pointer must be a str");
+                return LOC_ERROR;
+            }
             if (child == NULL) {
                 i = skip_value(L->kind, L->data, L->n, i);
                 if (i < 0) return LOC_PYTHON;

@@ -288,3 +288,15 @@ def test_a_key_of_digits_that_are_no_index_is_placed(key: str) -> None:
     [span, item] = json_spans(text, [("/" + key, "AML301"), ("/list/1", "AML401")])
     assert text_at(text, span) == json.dumps(key, ensure_ascii=False)
     assert text_at(text, item) == "2"
+
+
+def test_locating_with_malformed_arguments_is_an_error_not_a_crash() -> None:
+    from aimlcat import _positions
+
+    if _positions._locate is None:
+        pytest.skip("aimlcat._verdict is not built")
+    text = '{"a": [1, {"b": 2}]}'
+    for kids, wanted in [({"": {"a": 5}}, ["/a"]), ({"": 3}, ["/a"]), ({}, [1])]:
+        with pytest.raises(TypeError):
+            _positions._locate(text, kids, wanted, False)  # type: ignore[arg-type]
+    assert _positions._locate(text, {"": {"a": "/a"}}, ["/a"], False) is None  # no kids of /a
