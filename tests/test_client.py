@@ -591,6 +591,23 @@ def test_openai_sdk_valid_requests_arrive_as_the_sdk_built_them(server: Server, 
     assert json.loads(first.body)["top_p"] == 0.9
 
 
+def test_openai_sdk_tool_calling_round_trip_is_sent(server: Server, openai: Any) -> None:
+    """Tool calling sends the model's earlier reply back as the SDK got it: an assistant
+    message with `content: null` beside its tool calls. That request is valid and must
+    arrive (the docs type the content string or array; the catalog takes null too)."""
+    from openai.types.chat import ChatCompletionMessage
+
+    reply = ChatCompletionMessage.model_validate({
+        "role": "assistant", "content": None,
+        "tool_calls": [{"id": "call_1", "type": "function",
+                        "function": {"name": "lookup", "arguments": "{}"}}]})
+    messages = [*MESSAGES, reply, {"role": "tool", "tool_call_id": "call_1", "content": "42"}]
+    with _openai(server) as sdk:
+        sdk.chat.completions.create(model="gpt-4o", messages=messages)
+    [got] = server.arrived
+    assert got.json()["messages"][-2]["content"] is None
+
+
 def test_openai_sdk_stream_is_checked_and_passes_through(server: Server, openai: Any) -> None:
     with _openai(server) as sdk:
         with pytest.raises(PreflightError):
