@@ -291,10 +291,18 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                           "Check how this value is built; no request nests hundreds of "
                           "levels deep."))
             continue
+        said: set[tuple[str, str, str]] = set()
         for err in errors:
             f = _schema_finding(cat, schema, err, params, key)
             if inside and any(f.pointer == p or f.pointer.startswith(p + "/") for p in inside):
                 continue  # said above, by an AML501
+            # A value that fails every branch of a tagged union the same way (a message
+            # that is no object fails each role's `then`) gives one error per branch: say
+            # it once.
+            said_key = (f.code, f.pointer, f.message)
+            if said_key in said:
+                continue
+            said.add(said_key)
             # Base64 data can break `pattern` and `maxLength` at once: one finding says why.
             if f.code != "AML409" or not any(
                     o.code == "AML409" and o.pointer == f.pointer for o in out):

@@ -553,3 +553,16 @@ def test_a_number_json_cannot_carry_is_named(cat: aimlcat.Catalog, value: float)
     (f,) = r.findings
     assert (f.code, f.pointer) == ("AML401", "/temperature")
     assert f.message == f"`temperature` is {value!r}, which JSON has no number for"
+
+
+@pytest.mark.parametrize(("body", "pointer"), [
+    ({"model": "gpt-4o", "messages": [["hi"]]}, "/messages/0"),
+    ({"model": "gpt-4o", "messages": [{"role": "user", "content": [["hi"]]}]},
+     "/messages/0/content/0"),
+])
+def test_a_value_that_fails_every_branch_alike_is_reported_once(
+        cat: aimlcat.Catalog, body: dict[str, Any], pointer: str) -> None:
+    """A message that is no object fails the `then` of every role the same way; the
+    report says so once, not once per role."""
+    r = cat.validate(body)
+    assert codes(r) == [("AML401", pointer)]
