@@ -546,6 +546,9 @@ class Catalog:
 
     def validate(self, payload: Any, endpoint: str | None = None) -> Report:
         """Check one request body; see :func:`aimlcat.validate`."""
+        if endpoint is not None and not isinstance(endpoint, str):
+            raise TypeError(f"endpoint must be a str (a path such as /v1/chat/completions, "
+                            f"or a URL) or None, not {type(endpoint).__name__}")
         try:
             return _VALIDATE[0](self, payload, endpoint)
         except ValueError as exc:

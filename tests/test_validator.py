@@ -133,6 +133,20 @@ def test_endpoint_spellings(cat: aimlcat.Catalog, endpoint: str) -> None:
     assert r.findings == [] and r.endpoint == "/v1/chat/completions"
 
 
+@pytest.mark.parametrize("endpoint", [5, b"/v1/chat/completions", ["/v1/chat/completions"]])
+def test_an_endpoint_that_is_not_a_string_is_one_clear_type_error(
+        cat: aimlcat.Catalog, endpoint: Any) -> None:
+    """Not the AttributeError of `.strip()`, nor bytes' own TypeError, nor an unhashable
+    list's, whether or not the body took the lane before."""
+    for _ in range(2):
+        cat.validate(CHAT, "/v1/chat/completions")
+        with pytest.raises(TypeError, match=r"^endpoint must be a str .* not "
+                           + type(endpoint).__name__):
+            cat.validate(CHAT, endpoint)
+        with pytest.raises(TypeError, match=r"^endpoint must be a str"):
+            aimlcat.validate(CHAT, endpoint)
+
+
 def test_wrong_and_unknown_endpoint(cat: aimlcat.Catalog) -> None:
     r = cat.validate(CHAT, "/v2/video/generations")
     assert codes(r) == [("AML201", "")]
