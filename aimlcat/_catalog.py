@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 from ._findings import Report
 
-__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "load_catalog"]
+__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "load_catalog"]
 
 _INDEX_FORMAT = 2
 
@@ -203,9 +203,11 @@ class Catalog:
             text = text.split("?", 1)[0]
         path = "/" + text.strip("/")
         hit = self._paths.get(path)
-        if hit is None and path.startswith("/v1/"):
+        if hit is None and path.startswith("/v1/") and doubled_version(path) is None:
             # Under a https://api.aimlapi.com/v1 base URL, /v1/chat/completions is
-            # spelled /chat/completions; a full URL then carries /v1 once more.
+            # spelled /chat/completions; a full URL then carries /v1 once more. Not a
+            # second version, though: /v1/v1/chat/completions and /v1/v2/... are
+            # served by no one (AML204, naming the path the gateway serves).
             hit = self._paths.get(path[3:])
         return hit
 
@@ -571,6 +573,18 @@ def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:
 
 
 _VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate]
+
+
+def doubled_version(path: str) -> str | None:
+    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often) or
+    ``/v1/v2/video/generations`` (a v2 endpoint reached under a base URL ending in /v1),
+    the path the gateway serves (``/v1/chat/completions``, ``/v2/video/generations``);
+    else None."""
+    if path.startswith("/v1/v") and len(path) > 6 and path[5].isdigit():
+        rest = path[3:]
+        if rest[3:4] == "/" or (rest[3:4].isdigit() and rest[4:5] == "/"):
+            return rest
+    return None
 
 
 #: Keywords that never change a verdict, dropped from the verdict form.

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._catalog import Catalog, load_catalog
+from ._catalog import Catalog, doubled_version, load_catalog
 from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
 from ._findings import INFO, RULES, WARNING, Finding, Report
 from ._payloads import load_json
@@ -152,7 +152,7 @@ class Preflight:
 
         Raises :class:`PreflightError` when the policy says so; never sends anything."""
         cat = self.catalog
-        doubled = _doubled_version(path)
+        doubled = doubled_version(path)
         if doubled is not None:
             endpoint: str | None = None
             report = Report(findings=[_wrong_path(request.url, path, doubled)])
@@ -293,18 +293,6 @@ def _error_class(headers: Any) -> type[PreflightError]:
                     "__doc__": f"PreflightError, raised as the {module} SDK's own error type."})
         _SDK_ERRORS[module] = cls
     return cls
-
-
-def _doubled_version(path: str) -> str | None:
-    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often) or
-    ``/v1/v2/video/generations`` (a v2 endpoint reached under a base URL ending in /v1),
-    the path the gateway serves (``/v1/chat/completions``, ``/v2/video/generations``);
-    else None."""
-    if path.startswith("/v1/v") and len(path) > 6 and path[5].isdigit():
-        rest = path[3:]
-        if rest[3:4] == "/" or (rest[3:4].isdigit() and rest[4:5] == "/"):
-            return rest
-    return None
 
 
 def _wrong_path(url: Any, path: str, served: str) -> Finding:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import functools
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
-from ._catalog import Catalog, EndpointPlan
+from ._catalog import Catalog, EndpointPlan, doubled_version
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 from ._secrets import redact
 from ._tokens import FAMILIES, TOKEN_PATHS, context_findings, plainly_fits
@@ -120,9 +121,20 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         path = cat.canonical_endpoint(endpoint)
         if path is None:
             guess = _close("/" + endpoint.strip("/"), cat.endpoints(), cutoff=0.6)
+            text = endpoint.strip()
+            served = doubled_version(
+                "/" + (urlsplit(text).path if "://" in text else text).strip("/"))
+            if served and cat.canonical_endpoint(served):
+                hint = (f"The path doubles /v1; the gateway serves {served}. Remove one /v1 "
+                        "from the client's base URL." if served.startswith("/v1/") else
+                        f"{served.split('/')[1]} endpoints are not under /v1; the gateway "
+                        f"serves {served}. Send the request to that path.")
+            elif guess:
+                hint = f"Did you mean {guess[0]}?"
+            else:
+                hint = "Known endpoints: " + ", ".join(cat.endpoints())
             out.append(_f("AML204", "", f"`{endpoint}` is not an endpoint of the gateway",
-                          f"Did you mean {guess[0]}?" if guess else
-                          "Known endpoints: " + ", ".join(cat.endpoints())))
+                          hint))
             return report
         report.endpoint = path
 

@@ -133,6 +133,25 @@ def test_endpoint_spellings(cat: aimlcat.Catalog, endpoint: str) -> None:
     assert r.findings == [] and r.endpoint == "/v1/chat/completions"
 
 
+@pytest.mark.parametrize(("endpoint", "served"), [
+    ("/v1/v1/chat/completions", "/v1/chat/completions"),
+    ("https://api.aimlapi.com/v1/v1/chat/completions", "/v1/chat/completions"),
+    ("v1/v1/chat/completions/", "/v1/chat/completions"),
+    ("https://api.aimlapi.com/v1/v2/video/generations", "/v2/video/generations"),
+])
+def test_a_second_version_after_v1_is_no_endpoint(cat: aimlcat.Catalog, endpoint: str,
+                                                  served: str) -> None:
+    """A request log line from a base URL with /v1 once too often: the gateway answers 404
+    there, as the pre-flight transport says (AML204); validate() says so too."""
+    body = CHAT if served.startswith("/v1/") else {
+        "model": "kling-video/v1.6/pro/image-to-video", "image_url": "https://e.com/a.jpg",
+        "prompt": "x"}
+    r = cat.validate(body, endpoint)
+    assert codes(r) == [("AML204", "")]
+    assert f"the gateway serves {served}" in (r.findings[0].hint or "")
+    assert codes(cat.validate(body, served)) == []
+
+
 @pytest.mark.parametrize("endpoint", [5, b"/v1/chat/completions", ["/v1/chat/completions"]])
 def test_an_endpoint_that_is_not_a_string_is_one_clear_type_error(
         cat: aimlcat.Catalog, endpoint: Any) -> None:
