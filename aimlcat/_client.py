@@ -34,7 +34,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,6 +43,9 @@ from ._catalog import Catalog, doubled_version, load_catalog
 from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
 from ._findings import INFO, RULES, WARNING, Finding, Report
 from ._payloads import load_json
+
+if TYPE_CHECKING:  # the OpenAI SDK 3.x and the Anthropic SDK 2.x are typed against httpx2
+    import httpx2
 
 __all__ = ["GATEWAY_HOST", "GATEWAY_URL", "AsyncPreflightTransport", "BaseUrlProblem",
            "Preflight", "PreflightTransport", "async_client", "check_base_url", "client"]
@@ -487,7 +490,7 @@ def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["ht
 @overload
 def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
            gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
-           transport: Any = ..., **kwargs: Any) -> Any: ...
+           transport: Any = ..., **kwargs: Any) -> httpx2.Client: ...
 def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
            gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
            transport: Any = None, **kwargs: Any) -> Any:
@@ -514,7 +517,7 @@ def async_client(policy: Policy = ..., base_url: str | None = ..., *,
 @overload
 def async_client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
                  gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
-                 transport: Any = ..., **kwargs: Any) -> Any: ...
+                 transport: Any = ..., **kwargs: Any) -> httpx2.AsyncClient: ...
 def async_client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
                  gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
                  transport: Any = None, **kwargs: Any) -> Any:

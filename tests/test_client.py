@@ -818,3 +818,57 @@ def test_httpx2_clients_fix_too(server: Server) -> None:
     [got] = server.arrived
     assert got.json() == {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 7}
     assert got.header("Content-Length") == str(len(got.body))
+
+
+# -- typing: what a user's code sees under mypy --strict ---------------------------------------
+
+_TYPED_USER = '''\
+from typing import assert_type
+
+import httpx
+import httpx2
+from anthropic import Anthropic, AsyncAnthropic
+from openai import AsyncOpenAI, OpenAI
+
+import aimlcat
+
+KEY = "sk-test"
+assert_type(aimlcat.client(), httpx.Client)
+assert_type(aimlcat.async_client("warn"), httpx.AsyncClient)
+sync_client = aimlcat.client("fix", "http://127.0.0.1:8000/v1", lib="httpx2")
+async_client = aimlcat.async_client(lib="httpx2")
+assert_type(sync_client, httpx2.Client)
+assert_type(async_client, httpx2.AsyncClient)
+# As README.md and docs/clients.md show them:
+OpenAI(base_url="https://api.aimlapi.com/v1", api_key=KEY, http_client=sync_client)
+AsyncOpenAI(base_url="https://api.aimlapi.com/v1", api_key=KEY, http_client=async_client)
+Anthropic(base_url="https://api.aimlapi.com", api_key=KEY,
+          http_client=aimlcat.client(lib="httpx2"))
+AsyncAnthropic(base_url="https://api.aimlapi.com", api_key=KEY,
+               http_client=aimlcat.async_client(lib="httpx2"))
+'''
+
+
+@pytest.mark.slow
+def test_the_sdk_clients_type_check_as_documented(tmp_path: Any) -> None:
+    """The OpenAI SDK 3.x and the Anthropic SDK 2.x declare ``http_client: httpx2.Client``:
+    ``client(lib="httpx2")`` must be typed as one (it was ``Any``), and the documented
+    calls must pass ``mypy --strict`` in a user's code."""
+    pytest.importorskip("mypy")
+    for name in ("openai", "anthropic", "httpx2"):
+        pytest.importorskip(name)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(tmp_path) / "user_code.py"
+    # The aimlcat under test (this checkout), not whatever an editable install points at.
+    env = {**os.environ, "MYPYPATH": str(Path(aimlcat.__file__).resolve().parents[1])}
+    script.write_text(_TYPED_USER, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+         "--cache-dir", str(Path(tmp_path) / ".mypy_cache"), "--config-file", "/dev/null",
+         str(script)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
