@@ -7,6 +7,7 @@ No YAML, no pure-Python schema engine and no HTTP client is imported here.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -349,7 +350,9 @@ class Catalog:
 
     # -- schemas and validation -------------------------------------------------
     def schema(self, model: str, endpoint: str | None = None) -> dict[str, Any]:
-        """The compiled JSON Schema of ``model`` on ``endpoint`` (its only one when omitted)."""
+        """The compiled JSON Schema of ``model`` on ``endpoint`` (its only one when omitted).
+
+        A copy, the caller's to change: the catalog's own builds its validators."""
         mid = self._ids[model]
         eps = self._models[mid]["endpoints"]
         if endpoint is None:
@@ -361,7 +364,7 @@ class Catalog:
             if found is None or found not in eps:
                 raise UsageError(f"{mid} is not served on {endpoint}; it is on {', '.join(eps)}")
             path = found
-        return self.endpoint_schema(mid, path)
+        return copy.deepcopy(self.endpoint_schema(mid, path))
 
     def endpoint_schema(self, mid: str, path: str) -> dict[str, Any]:
         """The compiled schema of a canonical model id on a canonical endpoint path (cached)."""

@@ -599,3 +599,18 @@ def test_a_value_that_fails_every_branch_alike_is_reported_once(
     report says so once, not once per role."""
     r = cat.validate(body)
     assert codes(r) == [("AML401", pointer)]
+
+
+def test_a_schema_the_caller_changes_leaves_validation_alone() -> None:
+    """README: `cat.schema("flux/dev")` gives the compiled schema. A caller who trims it
+    for their own use (another engine, a tool definition) edits their copy, not the one
+    the shared catalog builds validators from."""
+    cat = load_catalog()
+    mine = cat.schema("flux/dev")
+    mine["properties"].clear()
+    mine["additionalProperties"] = True
+    mine.pop("required", None)
+    assert cat.schema("flux/dev")["properties"]
+    r = aimlcat.validate({"model": "flux/dev", "prompt": "x", "cfg_scale": 3,
+                          "guidance_scale": "high"})
+    assert codes(r) == [("AML301", "/cfg_scale"), ("AML401", "/guidance_scale")]
