@@ -952,6 +952,13 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     except (OSError, ValueError) as exc:
         raise CatalogError([CatalogProblem(file=str(index_path), line=None, key="",
                                            message=f"unreadable compiled catalog: {exc}")]) from None
-    cat = Catalog(index, schema_dir)
+    try:
+        cat = Catalog(index, schema_dir)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        # Another program's index.json, or one cut short: not a traceback from inside.
+        what = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+        raise CatalogError([CatalogProblem(
+            file=str(index_path), line=None, key="",
+            message=f"not a compiled aimlcat catalog ({what}); run `aimlcat build`")]) from None
     _DEFAULT[key] = cat
     return cat

@@ -614,3 +614,15 @@ def test_a_schema_the_caller_changes_leaves_validation_alone() -> None:
     r = aimlcat.validate({"model": "flux/dev", "prompt": "x", "cfg_scale": 3,
                           "guidance_scale": "high"})
     assert codes(r) == [("AML301", "/cfg_scale"), ("AML401", "/guidance_scale")]
+
+
+@pytest.mark.parametrize("text", [
+    '{"format": 2}', "[1, 2]", '"index"', '{"format": 2, "catalog_version": "x", "models": []}',
+])
+def test_an_index_that_is_not_aimlcat_s_is_one_catalog_error(tmp_path: Path, text: str) -> None:
+    """load_catalog(path) (or AIMLCAT_SCHEMAS) pointing at some other index.json: one
+    CatalogError naming the file, not a KeyError or AttributeError from inside."""
+    (tmp_path / "index.json").write_text(text, encoding="utf-8")
+    with pytest.raises(aimlcat.CatalogError, match="not a compiled aimlcat catalog") as caught:
+        load_catalog(tmp_path)
+    assert str(tmp_path / "index.json") in str(caught.value)
