@@ -24,6 +24,8 @@ from ._findings import Report
 __all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "load_catalog"]
 
 _INDEX_FORMAT = 2
+#: A model's status in the catalog.
+STATUSES = ("active", "deprecated", "removed")
 
 
 def default_schema_dir() -> Path:
@@ -232,7 +234,15 @@ class Catalog:
         different filters AND-ed. With ``match_all`` the names of one filter are AND-ed
         too: a model must take (give, have) each of them, as one request needing an image
         and audio input does. An unknown name is a :class:`UsageError`, and so is,
-        when nothing matches, a ``kind`` or a ``supports`` parameter no model has."""
+        when nothing matches, a ``kind`` or a ``supports`` parameter no model has; a
+        ``status`` other than ``active``, ``deprecated`` or ``removed`` always is."""
+        if status is not None and status not in STATUSES:
+            import difflib
+
+            guess = difflib.get_close_matches(status, STATUSES, n=1, cutoff=0.6)
+            raise UsageError(f"unknown status {status!r}; "
+                             + (f"did you mean {guess[0]!r}?" if guess
+                                else f"known: {', '.join(STATUSES)}"))
         wanted_in = self._names(input, self.modality_names, "modality")
         wanted_out = self._names(output, self.modality_names, "modality")
         wanted_any = self._names(modality, self.modality_names, "modality")

@@ -626,3 +626,14 @@ def test_an_index_that_is_not_aimlcat_s_is_one_catalog_error(tmp_path: Path, tex
     with pytest.raises(aimlcat.CatalogError, match="not a compiled aimlcat catalog") as caught:
         load_catalog(tmp_path)
     assert str(tmp_path / "index.json") in str(caught.value)
+
+
+def test_a_status_typo_is_a_usage_error_not_an_empty_list() -> None:
+    """As for a kind: `status="deprecate"` matching nothing must not look like "no
+    deprecated models"; a real status with no model (none is deprecated today) is []."""
+    cat = load_catalog()
+    with pytest.raises(aimlcat.UsageError, match="unknown status 'deprecate'; did you mean "
+                                                 "'deprecated'"):
+        cat.models(status="deprecate")
+    assert all(m.status == "deprecated" for m in cat.models(status="deprecated"))
+    assert cat.models(status="removed")
