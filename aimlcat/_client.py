@@ -92,10 +92,11 @@ class Preflight:
             raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
         self.policy: Policy = policy
         self._catalog = catalog
-        hosts = [gateway_hosts] if isinstance(gateway_hosts, str) else gateway_hosts
+        hosts = _strs(gateway_hosts, "gateway_hosts", "a host such as api.aimlapi.com",
+                      none=False)
         self._hosts = frozenset(h.strip().lower() for h in hosts)
         self._bases: list[tuple[str, str, int | None, str]] = []
-        bases = [base_url] if isinstance(base_url, str) else list(base_url or ())
+        bases = _strs(base_url, "base_url", f"a URL such as {GATEWAY_URL}/v1")
         for base in bases:
             text = with_scheme(base.strip())[0]
             try:
@@ -210,6 +211,26 @@ class Preflight:
             else:
                 log.log(level, "preflight: %s%s: %s: %s %s: %s", where, model, f.pointer or "/",
                         f.code, f.severity, f.message)
+
+
+def _strs(value: str | Iterable[str] | None, name: str, example: str, *,
+          none: bool = True) -> list[str]:
+    """One string or several as a list (None as none, where ``none`` allows); anything
+    else (an ``httpx.URL``, a number) is one UsageError naming the argument, not a
+    TypeError from iterating it."""
+    if value is None and none:
+        return []
+    items: Any = [value] if isinstance(value, str) else value
+    try:
+        found: list[Any] = list(items)
+    except TypeError:  # None, a number, an httpx.URL: said below
+        found = [items]
+    for item in found:
+        if not isinstance(item, str):
+            raise UsageError(f"{name} takes a string ({example}) or a list of them, not "
+                             f"{type(item).__name__}" + (
+                                 f": pass str({name})" if type(item).__name__ == "URL" else ""))
+    return found
 
 
 def _sdk_of(headers: Any) -> str | None:
@@ -591,6 +612,8 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     it does not). Without ``sdk`` only problems that hold for both are reported.
     An empty list means the URL looks right. Each message names the corrected
     URL; the URL given is never repeated (it may hold credentials)."""
+    if not isinstance(url, str):
+        raise TypeError(f"check_base_url takes the base URL as a str, not {type(url).__name__}")
     found: list[tuple[str, str]] = []  # (code, what is wrong); the right URL is added below
     text = url.strip()
     if not text:

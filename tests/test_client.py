@@ -872,3 +872,20 @@ def test_the_sdk_clients_type_check_as_documented(tmp_path: Any) -> None:
          str(script)],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"base_url": httpx.URL("http://127.0.0.1:8000/v1")}, r"base_url takes a string .* not URL"),
+    ({"base_url": 8000}, r"base_url takes a string .* not int"),
+    ({"base_url": ["http://127.0.0.1:8000/v1", None]}, r"base_url .* not NoneType"),
+    ({"gateway_hosts": None}, r"gateway_hosts takes a string .* not NoneType"),
+    ({"gateway_hosts": ["api.aimlapi.com", 443]}, r"gateway_hosts .* not int"),
+])
+def test_a_base_url_or_host_that_is_no_string_is_a_usage_error(kwargs: dict[str, Any],
+                                                               message: str) -> None:
+    """Not "TypeError: 'URL' object is not iterable" from deep inside the transport."""
+    for make in (aimlcat.client, aimlcat.async_client, aimlcat.PreflightTransport):
+        with pytest.raises(aimlcat.UsageError, match=message):
+            make(**kwargs)
+    with pytest.raises(TypeError, match="check_base_url takes the base URL as a str"):
+        check_base_url(httpx.URL("https://api.aimlapi.com/v1"))  # type: ignore[arg-type]
