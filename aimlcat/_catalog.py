@@ -572,8 +572,49 @@ class Catalog:
             # what validate() takes.
             if not str(exc).startswith(("Unsupported type", "Dict key must be str")):
                 raise
-            raise TypeError(f"a request body holds JSON values only (dict, list, str, int, "
-                            f"float, bool, None), as json.loads returns them: {exc}") from None
+            # A subclass of str, int or float (numpy.float64, a str subclass) is the value
+            # json.dumps and the SDKs send; the engine takes only the exact types. Check
+            # the same body with them made plain (only here, after the engine refused).
+            try:
+                plain = _plain_json(payload)
+            except (_NotJson, RecursionError):
+                plain = _NOT_JSON
+            if plain is _NOT_JSON:
+                raise TypeError(f"a request body holds JSON values only (dict, list, str, "
+                                f"int, float, bool, None), as json.loads returns them: "
+                                f"{exc}") from None
+            return _VALIDATE[0](self, plain, endpoint)
+
+
+class _NotJson(Exception):
+    """A value with no JSON form (a set, a key that is no string)."""
+
+
+_NOT_JSON = object()
+
+
+def _plain_json(value: Any) -> Any:
+    """``value`` with every str, int and float subclass (``numpy.float64``, an ``IntEnum``,
+    a ``str`` subclass, keys too) made the exact type, as ``json.dumps`` would write it;
+    tuples as lists. Raises :class:`_NotJson` for anything JSON has no form for."""
+    if value is None or value.__class__ in (str, int, float, bool):
+        return value
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise _NotJson
+            out[str.__str__(k)] = _plain_json(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    raise _NotJson
 
 
 def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:

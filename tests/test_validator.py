@@ -86,6 +86,31 @@ def test_a_python_value_json_has_no_form_for_is_one_clear_type_error(
         cat.validate({"model": "gpt-4o", "messages": value})
 
 
+class _Temperature(float):
+    """A float subclass, as numpy.float64 is (np.linspace(0, 1, 5) gives those)."""
+
+
+class _Name(str):
+    """A str subclass (markupsafe.Markup, a typed id)."""
+
+
+def test_subclasses_of_str_int_and_float_are_the_json_values_they_send_as(
+        cat: aimlcat.Catalog) -> None:
+    """json.dumps (and so httpx and the SDKs) writes a float subclass as a float, a str
+    subclass as a string: validate() checks them as such, not a TypeError saying the body
+    holds no JSON values."""
+    body = {"model": _Name("gpt-4o"), _Name("messages"): [
+        {"role": _Name("user"), "content": _Name("hi")}], "temperature": _Temperature(0.5)}
+    assert cat.validate(body).findings == []
+    r = cat.validate({**body, "temperature": _Temperature(3.0), _Name("max_tokens"): 10})
+    assert codes(r) == [("AML302", "/max_tokens"), ("AML402", "/temperature")]
+    assert r.apply_fixes(body) == body
+    np = pytest.importorskip("numpy")
+    for t in np.linspace(0.0, 3.0, 4):
+        r = cat.validate({**body, "temperature": t})
+        assert codes(r) == ([] if t <= 2 else [("AML402", "/temperature")])
+
+
 @pytest.mark.parametrize("body", [
     {1: 2, "model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
     {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi", 5: 1}]},
