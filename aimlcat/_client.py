@@ -194,9 +194,11 @@ class Preflight:
         return None
 
     def _log(self, request: Any, report: Report, *, fixed: bool) -> None:
-        lowest = (logging.INFO if any(f.severity == INFO for f in report.findings)
-                  else logging.WARNING)
-        if not log.isEnabledFor(lowest):  # nobody listens: no redaction, no formatting
+        # The level of the most severe record: a report with an info finding (the SDK's own
+        # encoding_format) and an error must still log the error where INFO is off.
+        top = (logging.WARNING if any(f.severity != INFO for f in report.findings)
+               else logging.INFO)
+        if not log.isEnabledFor(top):  # nobody listens: no redaction, no formatting
             return
         secrets = _secrets(request.headers)
         report = _redact(report, secrets)

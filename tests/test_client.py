@@ -648,6 +648,20 @@ def test_openai_sdk_embeddings_with_its_own_encoding_format(
     assert "\"float\" is what text-embedding-004 gives anyway" in logged[2][1]
 
 
+def test_warn_logs_an_error_beside_an_info_finding_where_info_is_off(
+        server: Server, openai: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The SDK's own encoding_format is an info finding; a typo in the same request is an
+    error that `warn` sends and must log, with the logger at its usual WARNING level."""
+    with caplog.at_level(logging.WARNING, logger="aimlcat"), _openai(server, "warn") as sdk:
+        sdk.embeddings.create(model="text-embedding-004", input="hello",
+                              extra_body={"dimensionz": 8})
+    [got] = server.arrived
+    assert got.json()["dimensionz"] == 8
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "aimlcat"]
+    assert [level for level, _ in logged] == [logging.WARNING]
+    assert "/dimensionz: AML301 error" in logged[0][1]
+
+
 def test_fix_mode_drops_the_sdks_encoding_format_and_other_clients_still_fail(
         server: Server, openai: Any) -> None:
     with _openai(server, "fix") as sdk:
