@@ -877,8 +877,9 @@ def test_the_sdk_clients_type_check_as_documented(tmp_path: Any) -> None:
     from pathlib import Path
 
     script = Path(tmp_path) / "user_code.py"
-    # The aimlcat under test (this checkout), not whatever an editable install points at.
-    env = {**os.environ, "MYPYPATH": str(Path(aimlcat.__file__).resolve().parents[1])}
+    # mypy finds aimlcat where this interpreter does (sys.path, PYTHONPATH included), as
+    # an installed package: the one under test, checked as a user's code sees it.
+    env = dict(os.environ)
     script.write_text(_TYPED_USER, encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
