@@ -94,7 +94,7 @@ class Preflight:
         self._catalog = catalog
         hosts = _strs(gateway_hosts, "gateway_hosts", "a host such as api.aimlapi.com",
                       none=False)
-        self._hosts = frozenset(h.strip().lower() for h in hosts)
+        self._hosts = frozenset(_gateway_host(h) for h in hosts)
         self._bases: list[tuple[str, str, int | None, str]] = []
         bases = _strs(base_url, "base_url", f"a URL such as {GATEWAY_URL}/v1")
         for base in bases:
@@ -233,6 +233,21 @@ def _strs(value: str | Iterable[str] | None, name: str, example: str, *,
                              f"{type(item).__name__}" + (
                                  f": pass str({name})" if type(item).__name__ == "URL" else ""))
     return found
+
+
+def _gateway_host(text: str) -> str:
+    """A ``gateway_hosts`` entry as requests' hosts read (lower case, an IPv6 address
+    without brackets). A scheme, port, path or user info would match no request, so that
+    every request went out unchecked: a UsageError instead (the value is not repeated: it
+    may hold credentials)."""
+    host = text.strip().lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or "/" in host or "@" in host or (":" in host and host.count(":") < 2):
+        raise UsageError(f"gateway_hosts takes host names such as {GATEWAY_HOST}, without a "
+                         "scheme, port or path; for a place with a port or a path (a proxy, "
+                         "a local server) pass its URL as base_url")
+    return host
 
 
 def _sdk_of(headers: Any) -> str | None:

@@ -904,3 +904,23 @@ def test_a_base_url_or_host_that_is_no_string_is_a_usage_error(kwargs: dict[str,
             make(**kwargs)
     with pytest.raises(TypeError, match="check_base_url takes the base URL as a str"):
         check_base_url(httpx.URL("https://api.aimlapi.com/v1"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("host", [f"127.0.0.1:{8000}", "https://api.aimlapi.com",
+                                  "api.aimlapi.com/v1", "user:sk-aiml-secret@api.aimlapi.com", ""])
+def test_a_gateway_host_with_a_port_or_scheme_is_a_usage_error(server: Server, host: str) -> None:
+    """A request's host never carries a port or a scheme, so such an entry matched nothing
+    and every request went out unchecked. The value is not repeated (it may hold a key)."""
+    with pytest.raises(aimlcat.UsageError, match="gateway_hosts takes host names") as caught:
+        aimlcat.client(gateway_hosts=host)
+    assert "secret" not in str(caught.value)
+
+
+def test_gateway_hosts_take_ipv6_and_any_case(server: Server) -> None:
+    for host in ("[::1]", "::1", "API.AIMLAPI.COM"):
+        aimlcat.client(gateway_hosts=host).close()
+    with aimlcat.client(gateway_hosts=["Elsewhere.example", "127.0.0.1"]) as http, \
+            pytest.raises(PreflightError):
+        http.post(server.v1 + "/chat/completions", headers=_headers(),
+                  json={"model": "gpt-4o", "messages": MESSAGES, "temperatur": 1})
+    assert server.arrived == []
