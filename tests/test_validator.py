@@ -662,3 +662,15 @@ def test_a_status_typo_is_a_usage_error_not_an_empty_list() -> None:
         cat.models(status="deprecate")
     assert all(m.status == "deprecated" for m in cat.models(status="deprecated"))
     assert cat.models(status="removed")
+
+
+def test_findings_with_a_fix_are_hashable_like_the_rest(cat: aimlcat.Catalog) -> None:
+    """Finding is a frozen dataclass, and a set of findings is how one merges the reports of
+    many requests; one with a fix (a dict) raised "unhashable type: 'dict'"."""
+    r = cat.validate({**CHAT, "max_tokens": 5, "temperatur": 1})
+    assert [f.fix is not None for f in r.findings] == [True, False]
+    again = cat.validate({**CHAT, "max_tokens": 5, "temperatur": 1})
+    assert len({*r.findings, *again.findings}) == 2
+    import dataclasses
+
+    assert dataclasses.replace(r.findings[0], fix=None) != r.findings[0]  # still compared
