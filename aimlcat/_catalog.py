@@ -7,6 +7,7 @@ No YAML, no pure-Python schema engine and no HTTP client is imported here.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -20,9 +21,11 @@ from urllib.parse import urlsplit
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 from ._findings import Report
 
-__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "load_catalog"]
+__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "load_catalog"]
 
 _INDEX_FORMAT = 2
+#: A model's status in the catalog.
+STATUSES = ("active", "deprecated", "removed")
 
 
 def default_schema_dir() -> Path:
@@ -203,9 +206,11 @@ class Catalog:
             text = text.split("?", 1)[0]
         path = "/" + text.strip("/")
         hit = self._paths.get(path)
-        if hit is None and path.startswith("/v1/"):
+        if hit is None and path.startswith("/v1/") and doubled_version(path) is None:
             # Under a https://api.aimlapi.com/v1 base URL, /v1/chat/completions is
-            # spelled /chat/completions; a full URL then carries /v1 once more.
+            # spelled /chat/completions; a full URL then carries /v1 once more. Not a
+            # second version, though: /v1/v1/chat/completions and /v1/v2/... are
+            # served by no one (AML204, naming the path the gateway serves).
             hit = self._paths.get(path[3:])
         return hit
 
@@ -229,7 +234,15 @@ class Catalog:
         different filters AND-ed. With ``match_all`` the names of one filter are AND-ed
         too: a model must take (give, have) each of them, as one request needing an image
         and audio input does. An unknown name is a :class:`UsageError`, and so is,
-        when nothing matches, a ``kind`` or a ``supports`` parameter no model has."""
+        when nothing matches, a ``kind`` or a ``supports`` parameter no model has; a
+        ``status`` other than ``active``, ``deprecated`` or ``removed`` always is."""
+        if status is not None and status not in STATUSES:
+            import difflib
+
+            guess = difflib.get_close_matches(status, STATUSES, n=1, cutoff=0.6)
+            raise UsageError(f"unknown status {status!r}; "
+                             + (f"did you mean {guess[0]!r}?" if guess
+                                else f"known: {', '.join(STATUSES)}"))
         wanted_in = self._names(input, self.modality_names, "modality")
         wanted_out = self._names(output, self.modality_names, "modality")
         wanted_any = self._names(modality, self.modality_names, "modality")
@@ -347,7 +360,9 @@ class Catalog:
 
     # -- schemas and validation -------------------------------------------------
     def schema(self, model: str, endpoint: str | None = None) -> dict[str, Any]:
-        """The compiled JSON Schema of ``model`` on ``endpoint`` (its only one when omitted)."""
+        """The compiled JSON Schema of ``model`` on ``endpoint`` (its only one when omitted).
+
+        A copy, the caller's to change: the catalog's own builds its validators."""
         mid = self._ids[model]
         eps = self._models[mid]["endpoints"]
         if endpoint is None:
@@ -359,7 +374,7 @@ class Catalog:
             if found is None or found not in eps:
                 raise UsageError(f"{mid} is not served on {endpoint}; it is on {', '.join(eps)}")
             path = found
-        return self.endpoint_schema(mid, path)
+        return copy.deepcopy(self.endpoint_schema(mid, path))
 
     def endpoint_schema(self, mid: str, path: str) -> dict[str, Any]:
         """The compiled schema of a canonical model id on a canonical endpoint path (cached)."""
@@ -546,6 +561,9 @@ class Catalog:
 
     def validate(self, payload: Any, endpoint: str | None = None) -> Report:
         """Check one request body; see :func:`aimlcat.validate`."""
+        if endpoint is not None and not isinstance(endpoint, str):
+            raise TypeError(f"endpoint must be a str (a path such as /v1/chat/completions, "
+                            f"or a URL) or None, not {type(endpoint).__name__}")
         try:
             return _VALIDATE[0](self, payload, endpoint)
         except ValueError as exc:
@@ -554,8 +572,49 @@ class Catalog:
             # what validate() takes.
             if not str(exc).startswith(("Unsupported type", "Dict key must be str")):
                 raise
-            raise TypeError(f"a request body holds JSON values only (dict, list, str, int, "
-                            f"float, bool, None), as json.loads returns them: {exc}") from None
+            # A subclass of str, int or float (numpy.float64, a str subclass) is the value
+            # json.dumps and the SDKs send; the engine takes only the exact types. Check
+            # the same body with them made plain (only here, after the engine refused).
+            try:
+                plain = _plain_json(payload)
+            except (_NotJson, RecursionError):
+                plain = _NOT_JSON
+            if plain is _NOT_JSON:
+                raise TypeError(f"a request body holds JSON values only (dict, list, str, "
+                                f"int, float, bool, None), as json.loads returns them: "
+                                f"{exc}") from None
+            return _VALIDATE[0](self, plain, endpoint)
+
+
+class _NotJson(Exception):
+    """A value with no JSON form (a set, a key that is no string)."""
+
+
+_NOT_JSON = object()
+
+
+def _plain_json(value: Any) -> Any:
+    """``value`` with every str, int and float subclass (``numpy.float64``, an ``IntEnum``,
+    a ``str`` subclass, keys too) made the exact type, as ``json.dumps`` would write it;
+    tuples as lists. Raises :class:`_NotJson` for anything JSON has no form for."""
+    if value is None or value.__class__ in (str, int, float, bool):
+        return value
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise _NotJson
+            out[str.__str__(k)] = _plain_json(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    raise _NotJson
 
 
 def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:
@@ -568,6 +627,18 @@ def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:
 
 
 _VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate]
+
+
+def doubled_version(path: str) -> str | None:
+    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often) or
+    ``/v1/v2/video/generations`` (a v2 endpoint reached under a base URL ending in /v1),
+    the path the gateway serves (``/v1/chat/completions``, ``/v2/video/generations``);
+    else None."""
+    if path.startswith("/v1/v") and len(path) > 6 and path[5].isdigit():
+        rest = path[3:]
+        if rest[3:4] == "/" or (rest[3:4].isdigit() and rest[4:5] == "/"):
+            return rest
+    return None
 
 
 #: Keywords that never change a verdict, dropped from the verdict form.
@@ -932,6 +1003,13 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     except (OSError, ValueError) as exc:
         raise CatalogError([CatalogProblem(file=str(index_path), line=None, key="",
                                            message=f"unreadable compiled catalog: {exc}")]) from None
-    cat = Catalog(index, schema_dir)
+    try:
+        cat = Catalog(index, schema_dir)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        # Another program's index.json, or one cut short: not a traceback from inside.
+        what = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+        raise CatalogError([CatalogProblem(
+            file=str(index_path), line=None, key="",
+            message=f"not a compiled aimlcat catalog ({what}); run `aimlcat build`")]) from None
     _DEFAULT[key] = cat
     return cat

@@ -34,15 +34,18 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 from urllib.parse import urlsplit
 
 import httpx
 
-from ._catalog import Catalog, load_catalog
+from ._catalog import Catalog, doubled_version, load_catalog
 from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
 from ._findings import INFO, RULES, WARNING, Finding, Report
 from ._payloads import load_json
+
+if TYPE_CHECKING:  # the OpenAI SDK 3.x and the Anthropic SDK 2.x are typed against httpx2
+    import httpx2
 
 __all__ = ["GATEWAY_HOST", "GATEWAY_URL", "AsyncPreflightTransport", "BaseUrlProblem",
            "Preflight", "PreflightTransport", "async_client", "check_base_url", "client"]
@@ -89,10 +92,11 @@ class Preflight:
             raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
         self.policy: Policy = policy
         self._catalog = catalog
-        hosts = [gateway_hosts] if isinstance(gateway_hosts, str) else gateway_hosts
-        self._hosts = frozenset(h.strip().lower() for h in hosts)
+        hosts = _strs(gateway_hosts, "gateway_hosts", "a host such as api.aimlapi.com",
+                      none=False)
+        self._hosts = frozenset(_gateway_host(h) for h in hosts)
         self._bases: list[tuple[str, str, int | None, str]] = []
-        bases = [base_url] if isinstance(base_url, str) else list(base_url or ())
+        bases = _strs(base_url, "base_url", f"a URL such as {GATEWAY_URL}/v1")
         for base in bases:
             text = with_scheme(base.strip())[0]
             try:
@@ -152,7 +156,7 @@ class Preflight:
 
         Raises :class:`PreflightError` when the policy says so; never sends anything."""
         cat = self.catalog
-        doubled = _doubled_version(path)
+        doubled = doubled_version(path)
         if doubled is not None:
             endpoint: str | None = None
             report = Report(findings=[_wrong_path(request.url, path, doubled)])
@@ -190,9 +194,11 @@ class Preflight:
         return None
 
     def _log(self, request: Any, report: Report, *, fixed: bool) -> None:
-        lowest = (logging.INFO if any(f.severity == INFO for f in report.findings)
-                  else logging.WARNING)
-        if not log.isEnabledFor(lowest):  # nobody listens: no redaction, no formatting
+        # The level of the most severe record: a report with an info finding (the SDK's own
+        # encoding_format) and an error must still log the error where INFO is off.
+        top = (logging.WARNING if any(f.severity != INFO for f in report.findings)
+               else logging.INFO)
+        if not log.isEnabledFor(top):  # nobody listens: no redaction, no formatting
             return
         secrets = _secrets(request.headers)
         report = _redact(report, secrets)
@@ -207,6 +213,41 @@ class Preflight:
             else:
                 log.log(level, "preflight: %s%s: %s: %s %s: %s", where, model, f.pointer or "/",
                         f.code, f.severity, f.message)
+
+
+def _strs(value: str | Iterable[str] | None, name: str, example: str, *,
+          none: bool = True) -> list[str]:
+    """One string or several as a list (None as none, where ``none`` allows); anything
+    else (an ``httpx.URL``, a number) is one UsageError naming the argument, not a
+    TypeError from iterating it."""
+    if value is None and none:
+        return []
+    items: Any = [value] if isinstance(value, str) else value
+    try:
+        found: list[Any] = list(items)
+    except TypeError:  # None, a number, an httpx.URL: said below
+        found = [items]
+    for item in found:
+        if not isinstance(item, str):
+            raise UsageError(f"{name} takes a string ({example}) or a list of them, not "
+                             f"{type(item).__name__}" + (
+                                 f": pass str({name})" if type(item).__name__ == "URL" else ""))
+    return found
+
+
+def _gateway_host(text: str) -> str:
+    """A ``gateway_hosts`` entry as requests' hosts read (lower case, an IPv6 address
+    without brackets). A scheme, port, path or user info would match no request, so that
+    every request went out unchecked: a UsageError instead (the value is not repeated: it
+    may hold credentials)."""
+    host = text.strip().lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or "/" in host or "@" in host or (":" in host and host.count(":") < 2):
+        raise UsageError(f"gateway_hosts takes host names such as {GATEWAY_HOST}, without a "
+                         "scheme, port or path; for a place with a port or a path (a proxy, "
+                         "a local server) pass its URL as base_url")
+    return host
 
 
 def _sdk_of(headers: Any) -> str | None:
@@ -293,18 +334,6 @@ def _error_class(headers: Any) -> type[PreflightError]:
                     "__doc__": f"PreflightError, raised as the {module} SDK's own error type."})
         _SDK_ERRORS[module] = cls
     return cls
-
-
-def _doubled_version(path: str) -> str | None:
-    """For ``/v1/v1/chat/completions`` (a base URL that ends in /v1 once too often) or
-    ``/v1/v2/video/generations`` (a v2 endpoint reached under a base URL ending in /v1),
-    the path the gateway serves (``/v1/chat/completions``, ``/v2/video/generations``);
-    else None."""
-    if path.startswith("/v1/v") and len(path) > 6 and path[5].isdigit():
-        rest = path[3:]
-        if rest[3:4] == "/" or (rest[3:4].isdigit() and rest[4:5] == "/"):
-            return rest
-    return None
 
 
 def _wrong_path(url: Any, path: str, served: str) -> Finding:
@@ -499,7 +528,7 @@ def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["ht
 @overload
 def client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
            gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
-           transport: Any = ..., **kwargs: Any) -> Any: ...
+           transport: Any = ..., **kwargs: Any) -> httpx2.Client: ...
 def client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
            gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
            transport: Any = None, **kwargs: Any) -> Any:
@@ -526,7 +555,7 @@ def async_client(policy: Policy = ..., base_url: str | None = ..., *,
 @overload
 def async_client(policy: Policy = ..., base_url: str | None = ..., *, lib: Literal["httpx2"],
                  gateway_hosts: str | Iterable[str] = ..., catalog: Catalog | None = ...,
-                 transport: Any = ..., **kwargs: Any) -> Any: ...
+                 transport: Any = ..., **kwargs: Any) -> httpx2.AsyncClient: ...
 def async_client(policy: Policy = "raise", base_url: str | None = None, *, lib: Lib = "httpx",
                  gateway_hosts: str | Iterable[str] = (GATEWAY_HOST,), catalog: Catalog | None = None,
                  transport: Any = None, **kwargs: Any) -> Any:
@@ -600,6 +629,8 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     it does not). Without ``sdk`` only problems that hold for both are reported.
     An empty list means the URL looks right. Each message names the corrected
     URL; the URL given is never repeated (it may hold credentials)."""
+    if not isinstance(url, str):
+        raise TypeError(f"check_base_url takes the base URL as a str, not {type(url).__name__}")
     found: list[tuple[str, str]] = []  # (code, what is wrong); the right URL is added below
     text = url.strip()
     if not text:

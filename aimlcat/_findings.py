@@ -384,7 +384,9 @@ class Finding:
     pointer: str
     message: str
     hint: str | None = None
-    fix: dict[str, Any] | None = None
+    #: Left out of the hash (a dict has none), so that every finding can go in a set;
+    #: equality still compares it.
+    fix: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def rule(self) -> Rule:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import functools
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
-from ._catalog import Catalog, EndpointPlan
+from ._catalog import Catalog, EndpointPlan, doubled_version
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 from ._secrets import redact
 from ._tokens import FAMILIES, TOKEN_PATHS, context_findings, plainly_fits
@@ -120,9 +121,20 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         path = cat.canonical_endpoint(endpoint)
         if path is None:
             guess = _close("/" + endpoint.strip("/"), cat.endpoints(), cutoff=0.6)
+            text = endpoint.strip()
+            served = doubled_version(
+                "/" + (urlsplit(text).path if "://" in text else text).strip("/"))
+            if served and cat.canonical_endpoint(served):
+                hint = (f"The path doubles /v1; the gateway serves {served}. Remove one /v1 "
+                        "from the client's base URL." if served.startswith("/v1/") else
+                        f"{served.split('/')[1]} endpoints are not under /v1; the gateway "
+                        f"serves {served}. Send the request to that path.")
+            elif guess:
+                hint = f"Did you mean {guess[0]}?"
+            else:
+                hint = "Known endpoints: " + ", ".join(cat.endpoints())
             out.append(_f("AML204", "", f"`{endpoint}` is not an endpoint of the gateway",
-                          f"Did you mean {guess[0]}?" if guess else
-                          "Known endpoints: " + ", ".join(cat.endpoints())))
+                          hint))
             return report
         report.endpoint = path
 
@@ -291,10 +303,18 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                           "Check how this value is built; no request nests hundreds of "
                           "levels deep."))
             continue
+        said: set[tuple[str, str, str]] = set()
         for err in errors:
             f = _schema_finding(cat, schema, err, params, key)
             if inside and any(f.pointer == p or f.pointer.startswith(p + "/") for p in inside):
                 continue  # said above, by an AML501
+            # A value that fails every branch of a tagged union the same way (a message
+            # that is no object fails each role's `then`) gives one error per branch: say
+            # it once.
+            said_key = (f.code, f.pointer, f.message)
+            if said_key in said:
+                continue
+            said.add(said_key)
             # Base64 data can break `pattern` and `maxLength` at once: one finding says why.
             if f.code != "AML409" or not any(
                     o.code == "AML409" and o.pointer == f.pointer for o in out):

@@ -665,6 +665,20 @@ def test_openai_sdk_embeddings_with_its_own_encoding_format(
     assert "\"float\" is what text-embedding-004 gives anyway" in logged[2][1]
 
 
+def test_warn_logs_an_error_beside_an_info_finding_where_info_is_off(
+        server: Server, openai: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The SDK's own encoding_format is an info finding; a typo in the same request is an
+    error that `warn` sends and must log, with the logger at its usual WARNING level."""
+    with caplog.at_level(logging.WARNING, logger="aimlcat"), _openai(server, "warn") as sdk:
+        sdk.embeddings.create(model="text-embedding-004", input="hello",
+                              extra_body={"dimensionz": 8})
+    [got] = server.arrived
+    assert got.json()["dimensionz"] == 8
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "aimlcat"]
+    assert [level for level, _ in logged] == [logging.WARNING]
+    assert "/dimensionz: AML301 error" in logged[0][1]
+
+
 def test_fix_mode_drops_the_sdks_encoding_format_and_other_clients_still_fail(
         server: Server, openai: Any) -> None:
     with _openai(server, "fix") as sdk:
@@ -835,3 +849,95 @@ def test_httpx2_clients_fix_too(server: Server) -> None:
     [got] = server.arrived
     assert got.json() == {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 7}
     assert got.header("Content-Length") == str(len(got.body))
+
+
+# -- typing: what a user's code sees under mypy --strict ---------------------------------------
+
+_TYPED_USER = '''\
+from typing import assert_type
+
+import httpx
+import httpx2
+from anthropic import Anthropic, AsyncAnthropic
+from openai import AsyncOpenAI, OpenAI
+
+import aimlcat
+
+KEY = "sk-test"
+assert_type(aimlcat.client(), httpx.Client)
+assert_type(aimlcat.async_client("warn"), httpx.AsyncClient)
+sync_client = aimlcat.client("fix", "http://127.0.0.1:8000/v1", lib="httpx2")
+async_client = aimlcat.async_client(lib="httpx2")
+assert_type(sync_client, httpx2.Client)
+assert_type(async_client, httpx2.AsyncClient)
+# As README.md and docs/clients.md show them:
+OpenAI(base_url="https://api.aimlapi.com/v1", api_key=KEY, http_client=sync_client)
+AsyncOpenAI(base_url="https://api.aimlapi.com/v1", api_key=KEY, http_client=async_client)
+Anthropic(base_url="https://api.aimlapi.com", api_key=KEY,
+          http_client=aimlcat.client(lib="httpx2"))
+AsyncAnthropic(base_url="https://api.aimlapi.com", api_key=KEY,
+               http_client=aimlcat.async_client(lib="httpx2"))
+'''
+
+
+@pytest.mark.slow
+def test_the_sdk_clients_type_check_as_documented(tmp_path: Any) -> None:
+    """The OpenAI SDK 3.x and the Anthropic SDK 2.x declare ``http_client: httpx2.Client``:
+    ``client(lib="httpx2")`` must be typed as one (it was ``Any``), and the documented
+    calls must pass ``mypy --strict`` in a user's code."""
+    pytest.importorskip("mypy")
+    for name in ("openai", "anthropic", "httpx2"):
+        pytest.importorskip(name)
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(tmp_path) / "user_code.py"
+    # mypy finds aimlcat where this interpreter does (sys.path, PYTHONPATH included), as
+    # an installed package: the one under test, checked as a user's code sees it.
+    env = dict(os.environ)
+    script.write_text(_TYPED_USER, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+         "--cache-dir", str(Path(tmp_path) / ".mypy_cache"), "--config-file", "/dev/null",
+         str(script)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"base_url": httpx.URL("http://127.0.0.1:8000/v1")}, r"base_url takes a string .* not URL"),
+    ({"base_url": 8000}, r"base_url takes a string .* not int"),
+    ({"base_url": ["http://127.0.0.1:8000/v1", None]}, r"base_url .* not NoneType"),
+    ({"gateway_hosts": None}, r"gateway_hosts takes a string .* not NoneType"),
+    ({"gateway_hosts": ["api.aimlapi.com", 443]}, r"gateway_hosts .* not int"),
+])
+def test_a_base_url_or_host_that_is_no_string_is_a_usage_error(kwargs: dict[str, Any],
+                                                               message: str) -> None:
+    """Not "TypeError: 'URL' object is not iterable" from deep inside the transport."""
+    for make in (aimlcat.client, aimlcat.async_client, aimlcat.PreflightTransport):
+        with pytest.raises(aimlcat.UsageError, match=message):
+            make(**kwargs)
+    with pytest.raises(TypeError, match="check_base_url takes the base URL as a str"):
+        check_base_url(httpx.URL("https://api.aimlapi.com/v1"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("host", [f"127.0.0.1:{8000}", "https://api.aimlapi.com",
+                                  "api.aimlapi.com/v1", "user:sk-aiml-secret@api.aimlapi.com", ""])
+def test_a_gateway_host_with_a_port_or_scheme_is_a_usage_error(server: Server, host: str) -> None:
+    """A request's host never carries a port or a scheme, so such an entry matched nothing
+    and every request went out unchecked. The value is not repeated (it may hold a key)."""
+    with pytest.raises(aimlcat.UsageError, match="gateway_hosts takes host names") as caught:
+        aimlcat.client(gateway_hosts=host)
+    assert "secret" not in str(caught.value)
+
+
+def test_gateway_hosts_take_ipv6_and_any_case(server: Server) -> None:
+    for host in ("[::1]", "::1", "API.AIMLAPI.COM"):
+        aimlcat.client(gateway_hosts=host).close()
+    with aimlcat.client(gateway_hosts=["Elsewhere.example", "127.0.0.1"]) as http, \
+            pytest.raises(PreflightError):
+        http.post(server.v1 + "/chat/completions", headers=_headers(),
+                  json={"model": "gpt-4o", "messages": MESSAGES, "temperatur": 1})
+    assert server.arrived == []

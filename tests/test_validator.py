@@ -86,6 +86,31 @@ def test_a_python_value_json_has_no_form_for_is_one_clear_type_error(
         cat.validate({"model": "gpt-4o", "messages": value})
 
 
+class _Temperature(float):
+    """A float subclass, as numpy.float64 is (np.linspace(0, 1, 5) gives those)."""
+
+
+class _Name(str):
+    """A str subclass (markupsafe.Markup, a typed id)."""
+
+
+def test_subclasses_of_str_int_and_float_are_the_json_values_they_send_as(
+        cat: aimlcat.Catalog) -> None:
+    """json.dumps (and so httpx and the SDKs) writes a float subclass as a float, a str
+    subclass as a string: validate() checks them as such, not a TypeError saying the body
+    holds no JSON values."""
+    body = {"model": _Name("gpt-4o"), _Name("messages"): [
+        {"role": _Name("user"), "content": _Name("hi")}], "temperature": _Temperature(0.5)}
+    assert cat.validate(body).findings == []
+    r = cat.validate({**body, "temperature": _Temperature(3.0), _Name("max_tokens"): 10})
+    assert codes(r) == [("AML302", "/max_tokens"), ("AML402", "/temperature")]
+    assert r.apply_fixes(body) == body
+    np = pytest.importorskip("numpy")
+    for t in np.linspace(0.0, 3.0, 4):
+        r = cat.validate({**body, "temperature": t})
+        assert codes(r) == ([] if t <= 2 else [("AML402", "/temperature")])
+
+
 @pytest.mark.parametrize("body", [
     {1: 2, "model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
     {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi", 5: 1}]},
@@ -131,6 +156,39 @@ def test_alias_resolves(cat: aimlcat.Catalog) -> None:
 def test_endpoint_spellings(cat: aimlcat.Catalog, endpoint: str) -> None:
     r = cat.validate(CHAT, endpoint)
     assert r.findings == [] and r.endpoint == "/v1/chat/completions"
+
+
+@pytest.mark.parametrize(("endpoint", "served"), [
+    ("/v1/v1/chat/completions", "/v1/chat/completions"),
+    ("https://api.aimlapi.com/v1/v1/chat/completions", "/v1/chat/completions"),
+    ("v1/v1/chat/completions/", "/v1/chat/completions"),
+    ("https://api.aimlapi.com/v1/v2/video/generations", "/v2/video/generations"),
+])
+def test_a_second_version_after_v1_is_no_endpoint(cat: aimlcat.Catalog, endpoint: str,
+                                                  served: str) -> None:
+    """A request log line from a base URL with /v1 once too often: the gateway answers 404
+    there, as the pre-flight transport says (AML204); validate() says so too."""
+    body = CHAT if served.startswith("/v1/") else {
+        "model": "kling-video/v1.6/pro/image-to-video", "image_url": "https://e.com/a.jpg",
+        "prompt": "x"}
+    r = cat.validate(body, endpoint)
+    assert codes(r) == [("AML204", "")]
+    assert f"the gateway serves {served}" in (r.findings[0].hint or "")
+    assert codes(cat.validate(body, served)) == []
+
+
+@pytest.mark.parametrize("endpoint", [5, b"/v1/chat/completions", ["/v1/chat/completions"]])
+def test_an_endpoint_that_is_not_a_string_is_one_clear_type_error(
+        cat: aimlcat.Catalog, endpoint: Any) -> None:
+    """Not the AttributeError of `.strip()`, nor bytes' own TypeError, nor an unhashable
+    list's, whether or not the body took the lane before."""
+    for _ in range(2):
+        cat.validate(CHAT, "/v1/chat/completions")
+        with pytest.raises(TypeError, match=r"^endpoint must be a str .* not "
+                           + type(endpoint).__name__):
+            cat.validate(CHAT, endpoint)
+        with pytest.raises(TypeError, match=r"^endpoint must be a str"):
+            aimlcat.validate(CHAT, endpoint)
 
 
 def test_wrong_and_unknown_endpoint(cat: aimlcat.Catalog) -> None:
@@ -553,3 +611,66 @@ def test_a_number_json_cannot_carry_is_named(cat: aimlcat.Catalog, value: float)
     (f,) = r.findings
     assert (f.code, f.pointer) == ("AML401", "/temperature")
     assert f.message == f"`temperature` is {value!r}, which JSON has no number for"
+
+
+@pytest.mark.parametrize(("body", "pointer"), [
+    ({"model": "gpt-4o", "messages": [["hi"]]}, "/messages/0"),
+    ({"model": "gpt-4o", "messages": [{"role": "user", "content": [["hi"]]}]},
+     "/messages/0/content/0"),
+])
+def test_a_value_that_fails_every_branch_alike_is_reported_once(
+        cat: aimlcat.Catalog, body: dict[str, Any], pointer: str) -> None:
+    """A message that is no object fails the `then` of every role the same way; the
+    report says so once, not once per role."""
+    r = cat.validate(body)
+    assert codes(r) == [("AML401", pointer)]
+
+
+def test_a_schema_the_caller_changes_leaves_validation_alone() -> None:
+    """README: `cat.schema("flux/dev")` gives the compiled schema. A caller who trims it
+    for their own use (another engine, a tool definition) edits their copy, not the one
+    the shared catalog builds validators from."""
+    cat = load_catalog()
+    mine = cat.schema("flux/dev")
+    mine["properties"].clear()
+    mine["additionalProperties"] = True
+    mine.pop("required", None)
+    assert cat.schema("flux/dev")["properties"]
+    r = aimlcat.validate({"model": "flux/dev", "prompt": "x", "cfg_scale": 3,
+                          "guidance_scale": "high"})
+    assert codes(r) == [("AML301", "/cfg_scale"), ("AML401", "/guidance_scale")]
+
+
+@pytest.mark.parametrize("text", [
+    '{"format": 2}', "[1, 2]", '"index"', '{"format": 2, "catalog_version": "x", "models": []}',
+])
+def test_an_index_that_is_not_aimlcat_s_is_one_catalog_error(tmp_path: Path, text: str) -> None:
+    """load_catalog(path) (or AIMLCAT_SCHEMAS) pointing at some other index.json: one
+    CatalogError naming the file, not a KeyError or AttributeError from inside."""
+    (tmp_path / "index.json").write_text(text, encoding="utf-8")
+    with pytest.raises(aimlcat.CatalogError, match="not a compiled aimlcat catalog") as caught:
+        load_catalog(tmp_path)
+    assert str(tmp_path / "index.json") in str(caught.value)
+
+
+def test_a_status_typo_is_a_usage_error_not_an_empty_list() -> None:
+    """As for a kind: `status="deprecate"` matching nothing must not look like "no
+    deprecated models"; a real status with no model (none is deprecated today) is []."""
+    cat = load_catalog()
+    with pytest.raises(aimlcat.UsageError, match="unknown status 'deprecate'; did you mean "
+                                                 "'deprecated'"):
+        cat.models(status="deprecate")
+    assert all(m.status == "deprecated" for m in cat.models(status="deprecated"))
+    assert cat.models(status="removed")
+
+
+def test_findings_with_a_fix_are_hashable_like_the_rest(cat: aimlcat.Catalog) -> None:
+    """Finding is a frozen dataclass, and a set of findings is how one merges the reports of
+    many requests; one with a fix (a dict) raised "unhashable type: 'dict'"."""
+    r = cat.validate({**CHAT, "max_tokens": 5, "temperatur": 1})
+    assert [f.fix is not None for f in r.findings] == [True, False]
+    again = cat.validate({**CHAT, "max_tokens": 5, "temperatur": 1})
+    assert len({*r.findings, *again.findings}) == 2
+    import dataclasses
+
+    assert dataclasses.replace(r.findings[0], fix=None) != r.findings[0]  # still compared
