@@ -45,11 +45,11 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="files or directories; - reads standard input")
     lint.add_argument("--endpoint", help="endpoint path or URL for bodies that name none")
     out = lint.add_argument_group("output")
-    out.add_argument("--format", action="append", choices=tuple(_FORMATS),
+    out.add_argument("--format", action=_InOrder, choices=tuple(_FORMATS),
                      help="text (default; github when GITHUB_ACTIONS=true), json, sarif, "
                      "github or junit; repeat with -o for several reports in one run")
-    out.add_argument("-o", "--output", action="append", metavar="FILE",
-                     help="write the report of the matching --format to FILE")
+    out.add_argument("-o", "--output", action=_InOrder, metavar="FILE",
+                     help="write the report of the --format before it to FILE")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour text output (auto: on a terminal, unless NO_COLOR is set)")
     out.add_argument("--no-progress", action="store_true",
@@ -184,6 +184,38 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 # -- lint ----------------------------------------------------------------------
 
 _FORMATS = ("text", "json", "sarif", "github", "junit")
+
+
+class _InOrder(argparse.Action):
+    """``--format`` and ``-o`` as given, each in its own list and both, in the order of
+    the command line, in ``reports``: an ``-o`` belongs to the ``--format`` before it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or ()), values])
+        order = getattr(namespace, "reports", None) or []
+        setattr(namespace, "reports", [*order, (self.dest, values)])
+
+
+def _pair_reports(order: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--format`` and ``-o`` options in command-line order -> the formats and the files,
+    as :class:`LintSettings` takes them (the i-th file is the i-th format's; formats past
+    the files go to standard output). Each ``-o`` is the file of the ``--format`` before
+    it (``--format github --format sarif -o x.sarif``: the SARIF report in x.sarif); an
+    ``-o`` before any format that has none waits for the next ``--format``. Files left
+    over stay in the list, so that :func:`lint` reports more files than formats."""
+    pairs: list[list[str | None]] = []
+    waiting: list[str] = []
+    for dest, value in order:
+        if dest == "format":
+            pairs.append([value, waiting.pop(0) if waiting else None])
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1][1] = value
+        else:
+            waiting.append(value)
+    to_files = [(f, o) for f, o in pairs if o is not None]
+    formats = tuple(str(f) for f, _ in to_files) + tuple(str(f) for f, o in pairs if o is None)
+    return formats, tuple(str(o) for _, o in to_files) + tuple(waiting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -703,9 +735,10 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     try:
         if args.command == "lint":
+            formats, outputs = _pair_reports(getattr(args, "reports", None) or ())
             return lint(LintSettings(
                 paths=tuple(args.paths), endpoint=args.endpoint,
-                formats=tuple(args.format or ()), outputs=tuple(args.output or ()),
+                formats=formats, outputs=outputs,
                 color=args.color, progress=not args.no_progress, select=args.select,
                 ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,
                 exit_zero=args.exit_zero,
