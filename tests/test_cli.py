@@ -338,6 +338,18 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     assert "usage:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["lint", "audit"])
+@pytest.mark.parametrize("select", [",", "", " "])
+def test_a_select_that_names_no_code_is_a_usage_error(
+        tmp_path: Path, command: str, select: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--select ,` (or an empty variable) selected nothing: every finding dropped, exit 0."""
+    f = write(tmp_path / ("a.jsonl" if command == "audit" else "a.json"),
+              json.dumps({**GPT4O_CLEAN, "temperatur": 0.2}) + "\n")
+    code, out = cli(command, f, "--select", select, "--no-config")
+    assert code == 2 and out == ""
+    assert f"aimlcat: --select {select!r} names no code" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["lint", "audit", "models", "stats", "sync", "rule"])
 def test_an_unknown_option_shows_the_commands_usage(
         command: str, capsys: pytest.CaptureFixture[str]) -> None:
