@@ -128,12 +128,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         description="What a model takes and gives, its capabilities, endpoints, parameters "
         "with their rules, deprecations and removals.")
     show.add_argument("model", help="a model id or alias (gpt-4o, flux/dev)")
-    show.add_argument("--schema", action="store_true",
-                      help="print the compiled JSON Schema (none for a model whose "
-                           "parameters no document describes)")
-    show.add_argument("--example", action="store_true",
-                      help="print a minimal valid request body (one per endpoint, keyed by "
-                           "endpoint, when the model has several: --endpoint picks one)")
+    printed = show.add_mutually_exclusive_group()  # each replaces the description
+    printed.add_argument("--schema", action="store_true",
+                         help="print the compiled JSON Schema (none for a model whose "
+                              "parameters no document describes)")
+    printed.add_argument("--example", action="store_true",
+                         help="print a minimal valid request body (one per endpoint, keyed "
+                              "by endpoint, when the model has several: --endpoint picks one)")
     show.add_argument("--endpoint", help="only this endpoint")
 
     imp = sub.add_parser("import-openapi", add_help=False,
@@ -540,7 +541,11 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
     if args.endpoint:
         path = cat.canonical_endpoint(args.endpoint)
         if path not in eps:
-            print(f"aimlcat: {mid} is not served on {args.endpoint}", file=sys.stderr)
+            served = (f"its endpoints: {', '.join(eps)}" if eps
+                      else "no document names its endpoints")
+            what = "" if path is not None else " (no endpoint of the gateway)"
+            print(f"aimlcat: {mid} is not served on {args.endpoint}{what}; {served}",
+                  file=sys.stderr)
             return EXIT_USAGE
         eps = {path: eps[path]}
     if not eps and (args.schema or args.example):

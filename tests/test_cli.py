@@ -838,7 +838,20 @@ def test_show_unknown_model_suggests(capsys: pytest.CaptureFixture[str]) -> None
 def test_show_wrong_endpoint_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = cli("show", "flux/dev", "--endpoint", "/v1/chat/completions")
     assert code == 2
-    assert "not served on" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("aimlcat: flux/dev is not served on /v1/chat/completions; "
+                                       "its endpoints: /v1/images/generations\n")
+    code, _ = cli("show", "flux/dev", "--endpoint", "/v1/nope")
+    assert code == 2
+    assert capsys.readouterr().err == ("aimlcat: flux/dev is not served on /v1/nope (no endpoint "
+                                       "of the gateway); its endpoints: /v1/images/generations\n")
+
+
+def test_show_schema_and_example_are_one_or_the_other(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`show gpt-4o --schema --example` printed the schema alone, --example dropped."""
+    code, out = cli("show", "gpt-4o", "--schema", "--example")
+    assert code == 2 and out == ""
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 # -- build / check-catalog -----------------------------------------------------------------
