@@ -648,7 +648,13 @@ def cmd_build(args: argparse.Namespace, out: IO[str]) -> int:
     from ._compiler import diff_schemas, write_schemas
     from ._exceptions import CatalogError
 
+    from ._fsutil import write_error
+
     cat_dir, out_dir = _catalog_dirs(args)
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"aimlcat: {out_dir} is not a directory: --out names the schemas directory",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         catalog, files = _compile(cat_dir)
     except CatalogError as exc:
@@ -667,7 +673,11 @@ def cmd_build(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"{out_dir} is up to date ({len(files)} files, "
                   f"catalog {catalog.version})\n")
         return EXIT_OK
-    written, removed = write_schemas(files, out_dir)
+    try:
+        written, removed = write_schemas(files, out_dir)
+    except OSError as exc:  # a directory that cannot be made or written
+        print(f"aimlcat: {write_error(exc.filename or out_dir, exc)}", file=sys.stderr)
+        return EXIT_USAGE
     out.write(f"built {len(files)} files in {out_dir}: {written} written, {removed} removed, "
               f"{len(files) - written} unchanged\n")
     return EXIT_OK

@@ -931,6 +931,23 @@ def test_build_into_fresh_dir_is_reproducible(tmp_path: Path) -> None:
     assert snapshot(a) == first
 
 
+@pytest.mark.parametrize("check", [False, True])
+def test_build_out_that_is_no_directory_is_one_error(tmp_path: Path, check: bool,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`build --out FILE` was a FileExistsError traceback (`--check` called FILE stale), and
+    an --out below a file a NotADirectoryError one."""
+    (tmp_path / "afile").write_text("")
+    flags = ["--check"] if check else []
+    code, out = cli("build", "--catalog", str(CATALOG), "--out", str(tmp_path / "afile"), *flags)
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (f"aimlcat: {tmp_path / 'afile'} is not a directory: "
+                                       "--out names the schemas directory\n")
+    if not check:
+        code, out = cli("build", "--catalog", str(CATALOG), "--out", str(tmp_path / "afile" / "s"))
+        assert (code, out) == (2, "")
+        assert capsys.readouterr().err.startswith(f"aimlcat: cannot write {tmp_path / 'afile'}")
+
+
 def test_build_of_broken_catalog_writes_nothing(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     cat = tmp_path / "catalog"
