@@ -1789,6 +1789,10 @@ def cli_main(argv: list[str], out: IO[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse has printed
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    if args.out.exists() and not args.out.is_dir():
+        out.write(f"aimlcat import-openapi: --out {args.out} is not a directory; "
+                  "nothing written\n")
+        return EXIT_USAGE
     cat_dir = args.catalog if args.catalog is not None else _default_catalog()
     try:
         catalog = load_catalog_source(cat_dir)
@@ -1814,7 +1818,13 @@ def cli_main(argv: list[str], out: IO[str]) -> int:
     except (OSError, ValueError) as exc:
         out.write(f"aimlcat import-openapi: {exc}; nothing written\n")
         return EXIT_USAGE
-    written = write_import(result.files, args.out)
+    try:
+        written = write_import(result.files, args.out)
+    except OSError as exc:  # a directory that cannot be made or written
+        from ._fsutil import write_error
+
+        out.write(f"aimlcat import-openapi: {write_error(exc.filename or args.out, exc)}\n")
+        return EXIT_USAGE
     for note in result.notes:
         out.write(f"note: {note}\n")
     out.write(f"imported {len(result.models)} model(s) from {len(args.documents)} document(s) "

@@ -839,3 +839,15 @@ def test_cli_wiring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "--catalog", str(fixtures / "catalog")], out=out)
     assert code == 0, out.getvalue()
     assert list(tmp_path.rglob("*.yaml"))
+
+
+def test_an_out_that_is_no_directory_is_one_error(tmp_path: Path) -> None:
+    """`--out FILE` (or a path below a file) was a NotADirectoryError traceback."""
+    (tmp_path / "afile").write_text("")
+    code, text = run(*ACME_DOCS, "--catalog", TEST_CATALOG, "--out", tmp_path / "afile")
+    assert (code, text) == (2, f"aimlcat import-openapi: --out {tmp_path / 'afile'} is not a "
+                               "directory; nothing written\n")
+    code, text = run(*ACME_DOCS, "--catalog", TEST_CATALOG, "--out", tmp_path / "afile" / "x")
+    assert code == 2
+    assert text.startswith(f"aimlcat import-openapi: cannot write {tmp_path / 'afile' / 'x'}")
+    assert (tmp_path / "afile").read_text() == ""
