@@ -323,8 +323,14 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     if first is None:
         if walker.skipped:  # every file named was excluded: nothing to check is no failure
             return EXIT_OK
-        print("aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz)",
-              file=sys.stderr)
+        why = ""
+        if walker.excluded:  # say so: "no files" where the user sees some is a puzzle
+            why = (f"; {walker.excluded} excluded by --exclude, the configuration's "
+                   "`exclude` or .gitignore"
+                   + (" (--no-respect-gitignore reads what .gitignore excludes)"
+                      if respect else ""))
+        print("aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz)"
+              + why, file=sys.stderr)
         return EXIT_USAGE
 
     ctx = LintContext(endpoint=eff.endpoint,

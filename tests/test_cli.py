@@ -318,6 +318,27 @@ def test_directory_without_payload_files_exits_2(tmp_path: Path,
     assert "no payload files found" in capsys.readouterr().err
 
 
+def test_directory_whose_payloads_are_all_excluded_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lint requests` in a work tree whose .gitignore has `*.json` said "no payload files
+    found" beside a directory full of them, with no word of the excludes."""
+    monkeypatch.chdir(tmp_path)  # --exclude patterns are relative to the working directory
+    write(tmp_path / "requests" / "a.json", GPT4O_CLEAN)
+    write(tmp_path / "requests" / "drafts" / "b.json", GPT4O_CLEAN)
+    code, _ = cli("lint", str(tmp_path / "requests"), "--exclude", "*.json", "--no-config")
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz); 2 "
+        "excluded by --exclude, the configuration's `exclude` or .gitignore (--no-respect-"
+        "gitignore reads what .gitignore excludes)\n")
+    code, _ = cli("lint", str(tmp_path / "requests"), "--exclude", "a.json", "--exclude",
+                  "drafts/", "--no-respect-gitignore", "--no-config")
+    assert code == 2
+    assert capsys.readouterr().err.endswith("; 2 excluded by --exclude, the configuration's "
+                                            "`exclude` or .gitignore\n")
+
+
 @pytest.mark.parametrize("argv", [
     ["frobnicate"],
     ["lint", "--bogus", "x.json"],
