@@ -311,6 +311,9 @@ class Catalog:
             return frozenset()
         raw = [value] if isinstance(value, str) else list(value)
         names = [n.strip() for item in raw for n in str(item).split(",") if n.strip()]
+        if raw and not names:  # `--input ""` (an empty variable) would filter nothing out
+            raise UsageError(f"no {what} named in {', '.join(map(repr, raw))}; known: "
+                             f"{', '.join(known)}")
         for n in names:
             if n not in known:
                 import difflib

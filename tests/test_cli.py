@@ -715,6 +715,9 @@ def test_models_no_match_table(capsys: pytest.CaptureFixture[str]) -> None:
     (["--supports", "guidance_scal=3", "--format", "json"], "'guidance_scal'"),
     (["--kind", "imag"], "unknown kind 'imag'; did you mean 'image'?"),
     (["--kind", "spaceship"], "unknown kind 'spaceship'; known: 3d, chat"),
+    # an empty value (`--input "$X"`) filtered nothing out: every model was listed
+    (["--input", ","], "no modality named in ','; known: text, image"),
+    (["--capability", ""], "no capability named in ''; known: streaming, tools"),
 ])
 def test_models_typo_in_a_filter_is_a_usage_error(argv: list[str], message: str,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
