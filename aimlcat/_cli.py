@@ -122,6 +122,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     models.add_argument("--format", choices=("text", "table", "json"), default="text",
                         help="text (default; `table` is the same) or json, as in the other "
                              "commands")
+    add_config_arguments(models)  # a project's extra-catalogs are listed too
 
     show = sub.add_parser(
         "show", help="what the catalog knows about one model",
@@ -136,6 +137,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                          help="print a minimal valid request body (one per endpoint, keyed "
                               "by endpoint, when the model has several: --endpoint picks one)")
     show.add_argument("--endpoint", help="only this endpoint")
+    add_config_arguments(show)  # a project's extra-catalogs hold models to show too
 
     imp = sub.add_parser("import-openapi", add_help=False,
                          help="turn gateway OpenAPI documents into catalog YAML "
@@ -471,10 +473,17 @@ def cmd_rule(args: argparse.Namespace, out: IO[str]) -> int:
 
 # -- models / show ---------------------------------------------------------------
 
-def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
-    from ._catalog import load_catalog
+def _project_catalog(args: argparse.Namespace) -> Any:
+    """The catalog lint would check with here: the bundled one, merged with the
+    configuration's ``extra-catalogs`` (and checked against its ``required-catalog``)."""
+    from ._config import configured_catalog, read_config
 
-    found = load_catalog().models(supports=args.supports, kind=args.kind, status=args.status,
+    return configured_catalog(read_config(args.config, args.no_config),
+                              cache=not args.no_cache)[0]
+
+
+def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
+    found = _project_catalog(args).models(supports=args.supports, kind=args.kind, status=args.status,
                                   endpoint=args.endpoint, input=args.input, output=args.output,
                                   modality=args.modality, capability=args.capability,
                                   match_all=args.match_all)
@@ -531,9 +540,7 @@ def _status_note(cat: Any, mid: str, rec: dict[str, Any]) -> None:
 
 
 def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
-    from ._catalog import load_catalog
-
-    cat = load_catalog()
+    cat = _project_catalog(args)
     mid = cat.resolve(args.model)
     if mid is None:
         import difflib
