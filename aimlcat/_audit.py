@@ -1335,6 +1335,9 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError("--scheduler is a Dask scheduler: use it with --engine dask")
     if args.samples < 0:
         raise UsageError("--samples must be 0 or more")
+    if "-" in args.paths:  # lint's spelling of standard input; a log is cut into byte ranges
+        raise UsageError("audit reads log files, not standard input (-): save the log to a "
+                         "file (a file named - is ./-)")
     since = parse_since(args.since) if args.since is not None else None
     eff = effective(read_config(args.config, args.no_config), select=args.select,
                     ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,

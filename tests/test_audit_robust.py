@@ -379,3 +379,15 @@ def test_memory_stays_flat_with_distinct_keys(tmp_path: Path,
     small, large = (_peak([log]) for log in logs)
     # A tally per key would be several hundred bytes: 4,500 more keys, over 2 MB.
     assert large < small + 200_000, f"peak {small:,} B for 1,500 keys, {large:,} for 6,000"
+
+
+def test_standard_input_is_refused_with_a_reason(tmp_path: Path) -> None:
+    """`aimlcat audit -` (lint's spelling of standard input) said "-: no such file"
+    after printing an empty report."""
+    code, out, err = cli("-", cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert err == ["aimlcat: audit reads log files, not standard input (-): save the log to "
+                   "a file (a file named - is ./-)"]
+    (tmp_path / "-").write_text('{"model": "gpt-4o", "messages": [], "max_tokens": 1}\n')
+    code, out, err = cli("./-", "--format", "json", cwd=tmp_path)
+    assert code == 0 and json.loads(out)["totals"]["requests"] == 1
