@@ -94,7 +94,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="a code (AML302), a prefix (AML3) or a name (deprecated-parameter)")
     rule.add_argument("--markdown", action="store_true",
                       help="print docs/rules.md (every rule) as Markdown")
-    rule.add_argument("--format", choices=("text", "json"), default="text")
+    rule.add_argument("--format", choices=("text", "json"), default=None,
+                      help="text (default) or json")
 
     models = sub.add_parser("models", help="list models, filtered")
     models.add_argument("--supports", metavar="PARAM[=VALUE]",
@@ -451,6 +452,12 @@ def cmd_rule(args: argparse.Namespace, out: IO[str]) -> int:
     from ._ruledoc import explain, markdown, rule_list, select_rules
 
     if args.markdown:
+        if args.codes or args.format is not None:
+            # The Markdown is docs/rules.md, every rule: a code or a format would be dropped.
+            from ._exceptions import UsageError
+
+            raise UsageError("--markdown prints every rule (docs/rules.md) as Markdown: give "
+                             "it no CODE and no --format")
         out.write(markdown())
         return EXIT_OK
     if not args.codes:
