@@ -2,7 +2,8 @@
 
 Only :func:`main` exits; each ``cmd_*`` returns an int. Exit codes: 0 clean
 (warnings allowed unless ``--strict``), 1 findings at the fail level, 2 usage
-error or unreadable input (2 wins over 1; the other files are still checked).
+error or unreadable input (2 wins over 1; the other files are still checked); 141 when
+standard output closes before a check finishes (a listing such as ``models`` exits 0).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from ._version import __version__
 __all__ = ["main", "run"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE: standard output closed before a check finished
+#: Commands whose output is a listing, not a verdict (a broken pipe is no failure there).
+_LISTINGS = frozenset({"models", "show", "rule", "stats"})
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -816,12 +820,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = run(argv)
         sys.stdout.flush()
-    except BrokenPipeError:  # `aimlcat models | head`
+    except BrokenPipeError:  # the reader stopped early: `aimlcat models | head`
         import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        code = EXIT_OK
+        # A listing has shown what was read: quiet success. A check's verdict is unknown
+        # (`aimlcat lint requests | head` stops it midway) and 0 would pass it under
+        # `set -o pipefail`: exit as a process killed by SIGPIPE does (git, coreutils).
+        words = list(sys.argv[1:] if argv is None else argv)
+        code = EXIT_OK if words[:1] and words[0] in _LISTINGS else EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)

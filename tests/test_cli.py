@@ -1037,3 +1037,25 @@ def test_subprocess_build_check_and_usage_error_from_elsewhere(tmp_path: Path) -
     proc = run_module("frobnicate", cwd=tmp_path)
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["lint", "many.jsonl"], 141),  # a check stopped midway: its verdict is unknown
+    (["models"], 0),  # a listing: the reader has what it wanted
+])
+def test_a_reader_that_stops_early_fails_a_check_not_a_listing(
+        tmp_path: Path, argv: list[str], expected: int) -> None:
+    """`aimlcat lint requests | head` exited 0 with errors in the files, so a pipeline
+    under `set -o pipefail` passed a lint that had not even finished."""
+    line = json.dumps({**GPT4O_CLEAN, "temperatur": 1})
+    (tmp_path / "many.jsonl").write_text((line + "\n") * 3000)  # far past a pipe's buffer
+    env = {k: v for k, v in os.environ.items() if k != "AIMLCAT_SCHEMAS"}
+    with subprocess.Popen([sys.executable, "-m", "aimlcat", *argv], cwd=tmp_path, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()  # as `head -1` does
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == expected
+    assert b"Traceback" not in err
