@@ -564,12 +564,14 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
     eps = rec["endpoints"]
     if args.endpoint:
         path = cat.canonical_endpoint(args.endpoint)
+        if not eps:  # not known to be unserved there: nothing is known
+            print(f"aimlcat: no document names an endpoint of {mid}, so --endpoint "
+                  f"{args.endpoint} picks nothing; leave it out", file=sys.stderr)
+            return EXIT_USAGE
         if path not in eps:
-            served = (f"its endpoints: {', '.join(eps)}" if eps
-                      else "no document names its endpoints")
             what = "" if path is not None else " (no endpoint of the gateway)"
-            print(f"aimlcat: {mid} is not served on {args.endpoint}{what}; {served}",
-                  file=sys.stderr)
+            print(f"aimlcat: {mid} is not served on {args.endpoint}{what}; its endpoints: "
+                  f"{', '.join(eps)}", file=sys.stderr)
             return EXIT_USAGE
         eps = {path: eps[path]}
     if not eps and (args.schema or args.example):

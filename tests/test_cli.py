@@ -868,6 +868,11 @@ def test_show_wrong_endpoint_exits_2(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 2
     assert capsys.readouterr().err == ("aimlcat: flux/dev is not served on /v1/nope (no endpoint "
                                        "of the gateway); its endpoints: /v1/images/generations\n")
+    code, _ = cli("show", "veed/fabric-1.0-fast", "--endpoint", "/v2/video/generations")
+    assert code == 2
+    assert capsys.readouterr().err == ("aimlcat: no document names an endpoint of "
+                                       "veed/fabric-1.0-fast, so --endpoint "
+                                       "/v2/video/generations picks nothing; leave it out\n")
 
 
 def test_show_schema_and_example_are_one_or_the_other(
