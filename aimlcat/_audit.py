@@ -1230,10 +1230,16 @@ def _check_outputs(outputs: Sequence[str], files: Sequence[str]) -> None:
     from ._fsutil import check_target, write_error
 
     ids: dict[tuple[int, int], str] = {}
+    seen: dict[str, str] = {}
     for out in outputs:
         if "://" in out:
             raise UsageError(f"cannot write {out}: the report and the findings table are "
                              "written to local files")
+        real = os.path.realpath(out)
+        if real in seen:  # the report, written last, would replace the table
+            raise UsageError(f"-o {seen[real]} and --findings-out {out} are the same file: "
+                             "give each its own")
+        seen[real] = out
         try:
             check_target(out)
         except OSError as exc:

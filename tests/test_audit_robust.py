@@ -222,6 +222,9 @@ def test_outputs_refused_before_the_run(tmp_path: Path) -> None:
         ("-o", "nodir/r.json"): "cannot write nodir/r.json: no directory ",
         ("-o", "."): "cannot write .: is a directory",
         ("-o", "s3://bucket/r.json"): "cannot write s3://bucket/r.json: the report and",
+        # the report replaced the table written just before it, in silence
+        ("-o", "old.json", "--findings-out", "./old.json"):
+            "-o old.json and --findings-out ./old.json are the same file",
     }
     for argv, message in cases.items():
         code, out, errors = cli("log.jsonl", *argv, cwd=tmp_path)
