@@ -429,6 +429,12 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code, text = run(ACME / "chat.json", "--catalog", TEST_CATALOG, "--models-json",
                      tmp_path / "none.json", "--out", tmp_path / "o")
     assert code == 2 and "no such file" in text
+    # any other JSON file was taken as an empty table, each id then a model of its own
+    code, text = run(ACME / "chat.json", "--catalog", TEST_CATALOG, "--models-json",
+                     ACME / "video.json", "--out", tmp_path / "o")
+    assert (code, text) == (2, f"aimlcat import-openapi: {ACME / 'video.json'}: not the docs' "
+                               "model table (an object with a `models` list); nothing written\n")
+    assert not (tmp_path / "o").exists()
     code, text = run(ACME / "chat.json", "--catalog", tmp_path / "no-catalog")
     assert code == 2 and "nothing written" in text
     capsys.readouterr()
