@@ -246,7 +246,13 @@ class Catalog:
         if endpoint is not None:
             path = self.canonical_endpoint(endpoint)
             if path is None:
-                raise UsageError(f"unknown endpoint {endpoint!r}")
+                import difflib
+
+                guess = difflib.get_close_matches("/" + endpoint.strip("/"), self.endpoints(),
+                                                  n=1, cutoff=0.6)
+                tail = (f"; did you mean {guess[0]}?" if guess
+                        else f"; known: {', '.join(self.endpoints())}")
+                raise UsageError(f"unknown endpoint {endpoint!r}{tail}")
         out = []
         for mid, rec in self._models.items():
             if kind is not None and rec["kind"] != kind:

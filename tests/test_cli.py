@@ -718,6 +718,9 @@ def test_models_no_match_table(capsys: pytest.CaptureFixture[str]) -> None:
     # an empty value (`--input "$X"`) filtered nothing out: every model was listed
     (["--input", ","], "no modality named in ','; known: text, image"),
     (["--capability", ""], "no capability named in ''; known: streaming, tools"),
+    (["--endpoint", "/v1/chat/completion"],
+     "unknown endpoint '/v1/chat/completion'; did you mean /v1/chat/completions?"),
+    (["--endpoint", "/zzz"], "unknown endpoint '/zzz'; known: /v1/chat/completions, "),
 ])
 def test_models_typo_in_a_filter_is_a_usage_error(argv: list[str], message: str,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
