@@ -1301,7 +1301,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", help="endpoint path or URL for bodies that name none")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (default) or json")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the report to FILE (- for standard output)")
     p.add_argument("--findings-out", metavar="FILE",
                    help="write every finding as a row: FILE.parquet (needs pyarrow), else "
                    "JSON Lines (.jsonl, or .jsonl.gz)")
@@ -1341,6 +1342,8 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError("--scheduler is a Dask scheduler: use it with --engine dask")
     if args.samples < 0:
         raise UsageError("--samples must be 0 or more")
+    if args.output == "-":  # standard output, as lint's `-o -`; not a file named -
+        args.output = None
     if "-" in args.paths:  # lint's spelling of standard input; a log is cut into byte ranges
         raise UsageError("audit reads log files, not standard input (-): save the log to a "
                          "file (a file named - is ./-)")

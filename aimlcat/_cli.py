@@ -53,7 +53,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                      help="text (default; github when GITHUB_ACTIONS=true), json, sarif, "
                      "github or junit; repeat with -o for several reports in one run")
     out.add_argument("-o", "--output", action=_InOrder, metavar="FILE",
-                     help="write the report of the --format before it to FILE")
+                     help="write the report of the --format before it to FILE "
+                          "(- for standard output)")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour text output (auto: on a terminal, unless NO_COLOR is set)")
     out.add_argument("--no-progress", action="store_true",
@@ -210,8 +211,9 @@ def _pair_reports(order: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tu
     as :class:`LintSettings` takes them (the i-th file is the i-th format's; formats past
     the files go to standard output). Each ``-o`` is the file of the ``--format`` before
     it (``--format github --format sarif -o x.sarif``: the SARIF report in x.sarif); an
-    ``-o`` before any format that has none waits for the next ``--format``. Files left
-    over stay in the list, so that :func:`lint` reports more files than formats."""
+    ``-o`` before any format that has none waits for the next ``--format``. ``-o -`` is
+    standard output, as ``-`` is standard input among the paths. Files left over stay in
+    the list only alone (the default format's); more are a :class:`UsageError`."""
     pairs: list[list[str | None]] = []
     waiting: list[str] = []
     for dest, value in order:
@@ -221,8 +223,16 @@ def _pair_reports(order: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tu
             pairs[-1][1] = value
         else:
             waiting.append(value)
-    to_files = [(f, o) for f, o in pairs if o is not None]
-    formats = tuple(str(f) for f, _ in to_files) + tuple(str(f) for f, o in pairs if o is None)
+    if waiting and (pairs or len(waiting) > 1):  # the default format takes one -o alone
+        from ._exceptions import UsageError
+
+        raise UsageError("more -o/--output files than --format options: give one --format "
+                         "per output")
+    if waiting == ["-"]:  # `-o -` alone: the default format, on standard output
+        waiting = []
+    to_files = [(f, o) for f, o in pairs if o not in (None, "-")]
+    formats = (tuple(str(f) for f, _ in to_files)
+               + tuple(str(f) for f, o in pairs if o in (None, "-")))
     return formats, tuple(str(o) for _, o in to_files) + tuple(waiting)
 
 

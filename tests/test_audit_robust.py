@@ -394,3 +394,11 @@ def test_standard_input_is_refused_with_a_reason(tmp_path: Path) -> None:
     (tmp_path / "-").write_text('{"model": "gpt-4o", "messages": [], "max_tokens": 1}\n')
     code, out, err = cli("./-", "--format", "json", cwd=tmp_path)
     assert code == 0 and json.loads(out)["totals"]["requests"] == 1
+
+
+def test_output_dash_is_standard_output(tmp_path: Path) -> None:
+    """`audit log -o -` wrote the report into a file named `-`."""
+    (tmp_path / "log.jsonl").write_text(GOOD + "\n")
+    code, out, err = cli("log.jsonl", "--format", "json", "-o", "-", cwd=tmp_path)
+    assert code == 0 and err == [] and json.loads(out)["totals"]["requests"] == 1
+    assert not (tmp_path / "-").exists()

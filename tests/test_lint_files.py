@@ -452,6 +452,22 @@ def test_each_output_file_gets_the_format_before_it(tmp_path: Path, argv: list[s
     assert to_file in (tmp_path / "r.out").read_text()
 
 
+def test_output_dash_is_standard_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`-o -` wrote the report into a file named `-`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.json").write_text(json.dumps(GPT4O_MAX_TOKENS))
+    code, text = cli("lint", "a.json", "--format", "json", "-o", "-")
+    assert code == 0 and json.loads(text)["summary"]["warnings"] == 1
+    code, text = cli("lint", "a.json", "--format", "text", "-o", "-", "--format", "sarif",
+                     "-o", "r.sarif")
+    assert code == 0 and "AML302 warning" in text and (tmp_path / "r.sarif").is_file()
+    code, text = cli("lint", "a.json", "--format", "json", "-o", "-", "--format", "text")
+    assert (code, text) == (2, "")
+    assert "several --format options write to standard output" in capsys.readouterr().err
+    assert not (tmp_path / "-").exists()
+
+
 @pytest.mark.parametrize("argv", [
     ["--format", "json", "--format", "sarif"],  # two reports on standard output
     ["-o", "x.json"],  # an output without a format... (text is the default; one -o is fine)
