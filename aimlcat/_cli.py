@@ -203,7 +203,7 @@ class _InOrder(argparse.Action):
                  values: Any, option_string: str | None = None) -> None:
         setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or ()), values])
         order = getattr(namespace, "reports", None) or []
-        setattr(namespace, "reports", [*order, (self.dest, values)])
+        namespace.reports = [*order, (self.dest, values)]
 
 
 def _pair_reports(order: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -683,7 +683,6 @@ def _compile(cat_dir: Path) -> tuple[Any, dict[str, str]]:
 def cmd_build(args: argparse.Namespace, out: IO[str]) -> int:
     from ._compiler import diff_schemas, write_schemas
     from ._exceptions import CatalogError
-
     from ._fsutil import write_error
 
     cat_dir, out_dir = _catalog_dirs(args)

@@ -858,12 +858,15 @@ class _TableRow:
 def _read_table(path: Path) -> list[_TableRow]:
     """Rows of the docs' model table (``models.json``: ``{"models": [{"ids": ...}]}``)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-        # Another JSON file (a request body, a document) would import as if no table
-        # were given, every id of a row becoming a model of its own.
-        raise ValueError(f"{path}: not the docs' model table (an object with a `models` list)")
+    table = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(table, list):
+        # Another JSON file (a request body, a document) would import as if no table were
+        # given, every id of a row becoming a model of its own. (A ValueError, as for a
+        # file that is not JSON: the command reports both as bad input.)
+        raise ValueError(f"{path}: not the docs' model table (an object with a "  # noqa: TRY004
+                         "`models` list)")
     rows: list[_TableRow] = []
-    for row in data["models"]:
+    for row in table:
         ids = row.get("ids") if isinstance(row, dict) else None
         if isinstance(ids, list) and ids and all(isinstance(i, str) for i in ids):
             cw = row.get("context_window")
