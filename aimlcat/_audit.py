@@ -1230,10 +1230,16 @@ def _check_outputs(outputs: Sequence[str], files: Sequence[str]) -> None:
     from ._fsutil import check_target, write_error
 
     ids: dict[tuple[int, int], str] = {}
+    seen: dict[str, str] = {}
     for out in outputs:
         if "://" in out:
             raise UsageError(f"cannot write {out}: the report and the findings table are "
                              "written to local files")
+        real = os.path.realpath(out)
+        if real in seen:  # the report, written last, would replace the table
+            raise UsageError(f"-o {seen[real]} and --findings-out {out} are the same file: "
+                             "give each its own")
+        seen[real] = out
         try:
             check_target(out)
         except OSError as exc:
@@ -1295,7 +1301,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", help="endpoint path or URL for bodies that name none")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (default) or json")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the report to FILE (- for standard output)")
     p.add_argument("--findings-out", metavar="FILE",
                    help="write every finding as a row: FILE.parquet (needs pyarrow), else "
                    "JSON Lines (.jsonl, or .jsonl.gz)")
@@ -1335,6 +1342,11 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError("--scheduler is a Dask scheduler: use it with --engine dask")
     if args.samples < 0:
         raise UsageError("--samples must be 0 or more")
+    if args.output == "-":  # standard output, as lint's `-o -`; not a file named -
+        args.output = None
+    if "-" in args.paths:  # lint's spelling of standard input; a log is cut into byte ranges
+        raise UsageError("audit reads log files, not standard input (-): save the log to a "
+                         "file (a file named - is ./-)")
     since = parse_since(args.since) if args.since is not None else None
     eff = effective(read_config(args.config, args.no_config), select=args.select,
                     ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,

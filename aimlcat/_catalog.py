@@ -259,7 +259,13 @@ class Catalog:
         if endpoint is not None:
             path = self.canonical_endpoint(endpoint)
             if path is None:
-                raise UsageError(f"unknown endpoint {endpoint!r}")
+                import difflib
+
+                guess = difflib.get_close_matches("/" + endpoint.strip("/"), self.endpoints(),
+                                                  n=1, cutoff=0.6)
+                tail = (f"; did you mean {guess[0]}?" if guess
+                        else f"; known: {', '.join(self.endpoints())}")
+                raise UsageError(f"unknown endpoint {endpoint!r}{tail}")
         out = []
         for mid, rec in self._models.items():
             if kind is not None and rec["kind"] != kind:
@@ -324,6 +330,9 @@ class Catalog:
             return frozenset()
         raw = [value] if isinstance(value, str) else list(value)
         names = [n.strip() for item in raw for n in str(item).split(",") if n.strip()]
+        if raw and not names:  # `--input ""` (an empty variable) would filter nothing out
+            raise UsageError(f"no {what} named in {', '.join(map(repr, raw))}; known: "
+                             f"{', '.join(known)}")
         for n in names:
             if n not in known:
                 import difflib

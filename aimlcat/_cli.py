@@ -2,7 +2,8 @@
 
 Only :func:`main` exits; each ``cmd_*`` returns an int. Exit codes: 0 clean
 (warnings allowed unless ``--strict``), 1 findings at the fail level, 2 usage
-error or unreadable input (2 wins over 1; the other files are still checked).
+error or unreadable input (2 wins over 1; the other files are still checked); 141 when
+standard output closes before a check finishes (a listing such as ``models`` exits 0).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from ._version import __version__
 __all__ = ["main", "run"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE: standard output closed before a check finished
+#: Commands whose output is a listing, not a verdict (a broken pipe is no failure there).
+_LISTINGS = frozenset({"models", "show", "rule", "stats"})
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -45,11 +49,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="files or directories; - reads standard input")
     lint.add_argument("--endpoint", help="endpoint path or URL for bodies that name none")
     out = lint.add_argument_group("output")
-    out.add_argument("--format", action="append", choices=tuple(_FORMATS),
+    out.add_argument("--format", action=_InOrder, choices=tuple(_FORMATS),
                      help="text (default; github when GITHUB_ACTIONS=true), json, sarif, "
                      "github or junit; repeat with -o for several reports in one run")
-    out.add_argument("-o", "--output", action="append", metavar="FILE",
-                     help="write the report of the matching --format to FILE")
+    out.add_argument("-o", "--output", action=_InOrder, metavar="FILE",
+                     help="write the report of the --format before it to FILE "
+                          "(- for standard output)")
     out.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="colour text output (auto: on a terminal, unless NO_COLOR is set)")
     out.add_argument("--no-progress", action="store_true",
@@ -94,7 +99,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="a code (AML302), a prefix (AML3) or a name (deprecated-parameter)")
     rule.add_argument("--markdown", action="store_true",
                       help="print docs/rules.md (every rule) as Markdown")
-    rule.add_argument("--format", choices=("text", "json"), default="text")
+    rule.add_argument("--format", choices=("text", "json"), default=None,
+                      help="text (default) or json")
 
     models = sub.add_parser("models", help="list models, filtered")
     models.add_argument("--supports", metavar="PARAM[=VALUE]",
@@ -122,19 +128,22 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     models.add_argument("--format", choices=("text", "table", "json"), default="text",
                         help="text (default; `table` is the same) or json, as in the other "
                              "commands")
+    add_config_arguments(models)  # a project's extra-catalogs are listed too
 
     show = sub.add_parser(
         "show", help="what the catalog knows about one model",
         description="What a model takes and gives, its capabilities, endpoints, parameters "
         "with their rules, deprecations and removals.")
     show.add_argument("model", help="a model id or alias (gpt-4o, flux/dev)")
-    show.add_argument("--schema", action="store_true",
-                      help="print the compiled JSON Schema (none for a model whose "
-                           "parameters no document describes)")
-    show.add_argument("--example", action="store_true",
-                      help="print a minimal valid request body (one per endpoint, keyed by "
-                           "endpoint, when the model has several: --endpoint picks one)")
+    printed = show.add_mutually_exclusive_group()  # each replaces the description
+    printed.add_argument("--schema", action="store_true",
+                         help="print the compiled JSON Schema (none for a model whose "
+                              "parameters no document describes)")
+    printed.add_argument("--example", action="store_true",
+                         help="print a minimal valid request body (one per endpoint, keyed "
+                              "by endpoint, when the model has several: --endpoint picks one)")
     show.add_argument("--endpoint", help="only this endpoint")
+    add_config_arguments(show)  # a project's extra-catalogs hold models to show too
 
     imp = sub.add_parser("import-openapi", add_help=False,
                          help="turn gateway OpenAPI documents into catalog YAML "
@@ -184,6 +193,47 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 # -- lint ----------------------------------------------------------------------
 
 _FORMATS = ("text", "json", "sarif", "github", "junit")
+
+
+class _InOrder(argparse.Action):
+    """``--format`` and ``-o`` as given, each in its own list and both, in the order of
+    the command line, in ``reports``: an ``-o`` belongs to the ``--format`` before it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or ()), values])
+        order = getattr(namespace, "reports", None) or []
+        namespace.reports = [*order, (self.dest, values)]
+
+
+def _pair_reports(order: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--format`` and ``-o`` options in command-line order -> the formats and the files,
+    as :class:`LintSettings` takes them (the i-th file is the i-th format's; formats past
+    the files go to standard output). Each ``-o`` is the file of the ``--format`` before
+    it (``--format github --format sarif -o x.sarif``: the SARIF report in x.sarif); an
+    ``-o`` before any format that has none waits for the next ``--format``. ``-o -`` is
+    standard output, as ``-`` is standard input among the paths. Files left over stay in
+    the list only alone (the default format's); more are a :class:`UsageError`."""
+    pairs: list[list[str | None]] = []
+    waiting: list[str] = []
+    for dest, value in order:
+        if dest == "format":
+            pairs.append([value, waiting.pop(0) if waiting else None])
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1][1] = value
+        else:
+            waiting.append(value)
+    if waiting and (pairs or len(waiting) > 1):  # the default format takes one -o alone
+        from ._exceptions import UsageError
+
+        raise UsageError("more -o/--output files than --format options: give one --format "
+                         "per output")
+    if waiting == ["-"]:  # `-o -` alone: the default format, on standard output
+        waiting = []
+    to_files = [(f, o) for f, o in pairs if o not in (None, "-")]
+    formats = (tuple(str(f) for f, _ in to_files)
+               + tuple(str(f) for f, o in pairs if o in (None, "-")))
+    return formats, tuple(str(o) for _, o in to_files) + tuple(waiting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +340,14 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     if first is None:
         if walker.skipped:  # every file named was excluded: nothing to check is no failure
             return EXIT_OK
-        print("aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz)",
-              file=sys.stderr)
+        why = ""
+        if walker.excluded:  # say so: "no files" where the user sees some is a puzzle
+            why = (f"; {walker.excluded} excluded by --exclude, the configuration's "
+                   "`exclude` or .gitignore"
+                   + (" (--no-respect-gitignore reads what .gitignore excludes)"
+                      if respect else ""))
+        print("aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz)"
+              + why, file=sys.stderr)
         return EXIT_USAGE
 
     ctx = LintContext(endpoint=eff.endpoint,
@@ -410,6 +466,12 @@ def cmd_rule(args: argparse.Namespace, out: IO[str]) -> int:
     from ._ruledoc import explain, markdown, rule_list, select_rules
 
     if args.markdown:
+        if args.codes or args.format is not None:
+            # The Markdown is docs/rules.md, every rule: a code or a format would be dropped.
+            from ._exceptions import UsageError
+
+            raise UsageError("--markdown prints every rule (docs/rules.md) as Markdown: give "
+                             "it no CODE and no --format")
         out.write(markdown())
         return EXIT_OK
     if not args.codes:
@@ -432,10 +494,17 @@ def cmd_rule(args: argparse.Namespace, out: IO[str]) -> int:
 
 # -- models / show ---------------------------------------------------------------
 
-def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
-    from ._catalog import load_catalog
+def _project_catalog(args: argparse.Namespace) -> Any:
+    """The catalog lint would check with here: the bundled one, merged with the
+    configuration's ``extra-catalogs`` (and checked against its ``required-catalog``)."""
+    from ._config import configured_catalog, read_config
 
-    found = load_catalog().models(supports=args.supports, kind=args.kind, status=args.status,
+    return configured_catalog(read_config(args.config, args.no_config),
+                              cache=not args.no_cache)[0]
+
+
+def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
+    found = _project_catalog(args).models(supports=args.supports, kind=args.kind, status=args.status,
                                   endpoint=args.endpoint, input=args.input, output=args.output,
                                   modality=args.modality, capability=args.capability,
                                   match_all=args.match_all)
@@ -492,9 +561,7 @@ def _status_note(cat: Any, mid: str, rec: dict[str, Any]) -> None:
 
 
 def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
-    from ._catalog import load_catalog
-
-    cat = load_catalog()
+    cat = _project_catalog(args)
     mid = cat.resolve(args.model)
     if mid is None:
         import difflib
@@ -507,8 +574,14 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
     eps = rec["endpoints"]
     if args.endpoint:
         path = cat.canonical_endpoint(args.endpoint)
+        if not eps:  # not known to be unserved there: nothing is known
+            print(f"aimlcat: no document names an endpoint of {mid}, so --endpoint "
+                  f"{args.endpoint} picks nothing; leave it out", file=sys.stderr)
+            return EXIT_USAGE
         if path not in eps:
-            print(f"aimlcat: {mid} is not served on {args.endpoint}", file=sys.stderr)
+            what = "" if path is not None else " (no endpoint of the gateway)"
+            print(f"aimlcat: {mid} is not served on {args.endpoint}{what}; its endpoints: "
+                  f"{', '.join(eps)}", file=sys.stderr)
             return EXIT_USAGE
         eps = {path: eps[path]}
     if not eps and (args.schema or args.example):
@@ -610,8 +683,13 @@ def _compile(cat_dir: Path) -> tuple[Any, dict[str, str]]:
 def cmd_build(args: argparse.Namespace, out: IO[str]) -> int:
     from ._compiler import diff_schemas, write_schemas
     from ._exceptions import CatalogError
+    from ._fsutil import write_error
 
     cat_dir, out_dir = _catalog_dirs(args)
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"aimlcat: {out_dir} is not a directory: --out names the schemas directory",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         catalog, files = _compile(cat_dir)
     except CatalogError as exc:
@@ -630,7 +708,11 @@ def cmd_build(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"{out_dir} is up to date ({len(files)} files, "
                   f"catalog {catalog.version})\n")
         return EXIT_OK
-    written, removed = write_schemas(files, out_dir)
+    try:
+        written, removed = write_schemas(files, out_dir)
+    except OSError as exc:  # a directory that cannot be made or written
+        print(f"aimlcat: {write_error(exc.filename or out_dir, exc)}", file=sys.stderr)
+        return EXIT_USAGE
     out.write(f"built {len(files)} files in {out_dir}: {written} written, {removed} removed, "
               f"{len(files) - written} unchanged\n")
     return EXIT_OK
@@ -703,9 +785,10 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None,
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     try:
         if args.command == "lint":
+            formats, outputs = _pair_reports(getattr(args, "reports", None) or ())
             return lint(LintSettings(
                 paths=tuple(args.paths), endpoint=args.endpoint,
-                formats=tuple(args.format or ()), outputs=tuple(args.output or ()),
+                formats=formats, outputs=outputs,
                 color=args.color, progress=not args.no_progress, select=args.select,
                 ignore=args.ignore, fail_level=args.fail_level, strict=args.strict,
                 exit_zero=args.exit_zero,
@@ -748,12 +831,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = run(argv)
         sys.stdout.flush()
-    except BrokenPipeError:  # `aimlcat models | head`
+    except BrokenPipeError:  # the reader stopped early: `aimlcat models | head`
         import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        code = EXIT_OK
+        # A listing has shown what was read: quiet success. A check's verdict is unknown
+        # (`aimlcat lint requests | head` stops it midway) and 0 would pass it under
+        # `set -o pipefail`: exit as a process killed by SIGPIPE does (git, coreutils).
+        words = list(sys.argv[1:] if argv is None else argv)
+        code = EXIT_OK if words[:1] and words[0] in _LISTINGS else EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)

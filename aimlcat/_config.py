@@ -258,12 +258,17 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
 
     # Like ruff: a --select on the command line starts the selection afresh (the file's
     # ignore list goes with its select); an --ignore alone replaces the file's ignore.
-    chosen = (parse_codes(select.split(","), "--select") if select
-              else config.select or ("AML",))
+    if select is not None:
+        chosen = parse_codes(select.split(","), "--select")
+        if not chosen:  # `--select ,` or an empty variable would report nothing and pass
+            raise UsageError(f"--select {select!r} names no code; give code prefixes "
+                             "(AML3, AML402) or ALL for every one")
+    else:
+        chosen = config.select or ("AML",)
     if ignore is not None:
         dropped = parse_codes(ignore.split(","), "--ignore")
     else:
-        dropped = () if select else config.ignore or ()
+        dropped = () if select is not None else config.ignore or ()
     level = fail_level or ("warning" if strict else None) or config.fail_level or "error"
     return Effective(config=config, select=chosen, ignore=dropped, fail_level=level,
                      endpoint=endpoint or config.endpoint,

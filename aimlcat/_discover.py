@@ -212,6 +212,8 @@ class Walker:
         self._roots: dict[str, str | None] = {}
         #: Files named on the command line that an exclude pattern skipped (force_exclude).
         self.skipped: list[str] = []
+        #: Payload files and directories a walk passed over for an exclude or .gitignore.
+        self.excluded = 0
         self._named_ids: set[tuple[int, int]] = set()
         self._named_names: set[str] = set()
         self._done: set[tuple[int, int]] = set()
@@ -417,13 +419,17 @@ class Walker:
             file_excludes = [x for x in excludes if x[0].matches_files]
             file_ignores = [x for x in ignores if x[0].matches_files]
             if file_excludes or file_ignores:
-                names = [f for f in names
-                         if not _excluded(f, False, file_excludes, file_ignores)]
+                kept = [f for f in names if not _excluded(f, False, file_excludes, file_ignores)]
+                self.excluded += len(names) - len(kept)
+                names = kept
         prefix = root if root.endswith(os.sep) else root + os.sep
         # Names sort as plain strings (no key function: the C comparison alone); a
         # name holds no "/", so the one at the end marks a subdirectory.
-        names += [d + "/" for d in dirs
-                  if not d.startswith(".") and not (check and _excluded(d, True, excludes, ignores))]
+        shown = [d for d in dirs if not d.startswith(".")]
+        subdirs = [d + "/" for d in shown
+                   if not (check and _excluded(d, True, excludes, ignores))]
+        self.excluded += len(shown) - len(subdirs)
+        names += subdirs
         if self._named_names and not self._named_names.isdisjoint(n.rstrip("/") for n in names):
             names = [n for n in names if n.rstrip("/") not in self._named_names
                      or self._first_time(os.path.join(absroot, n.rstrip("/")))]

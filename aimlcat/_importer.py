@@ -858,8 +858,15 @@ class _TableRow:
 def _read_table(path: Path) -> list[_TableRow]:
     """Rows of the docs' model table (``models.json``: ``{"models": [{"ids": ...}]}``)."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    table = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(table, list):
+        # Another JSON file (a request body, a document) would import as if no table were
+        # given, every id of a row becoming a model of its own. (A ValueError, as for a
+        # file that is not JSON: the command reports both as bad input.)
+        raise ValueError(f"{path}: not the docs' model table (an object with a "  # noqa: TRY004
+                         "`models` list)")
     rows: list[_TableRow] = []
-    for row in data.get("models", []) if isinstance(data, dict) else []:
+    for row in table:
         ids = row.get("ids") if isinstance(row, dict) else None
         if isinstance(ids, list) and ids and all(isinstance(i, str) for i in ids):
             cw = row.get("context_window")
@@ -1803,6 +1810,10 @@ def cli_main(argv: list[str], out: IO[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse has printed
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    if args.out.exists() and not args.out.is_dir():
+        out.write(f"aimlcat import-openapi: --out {args.out} is not a directory; "
+                  "nothing written\n")
+        return EXIT_USAGE
     cat_dir = args.catalog if args.catalog is not None else _default_catalog()
     try:
         catalog = load_catalog_source(cat_dir)
@@ -1828,7 +1839,13 @@ def cli_main(argv: list[str], out: IO[str]) -> int:
     except (OSError, ValueError) as exc:
         out.write(f"aimlcat import-openapi: {exc}; nothing written\n")
         return EXIT_USAGE
-    written = write_import(result.files, args.out)
+    try:
+        written = write_import(result.files, args.out)
+    except OSError as exc:  # a directory that cannot be made or written
+        from ._fsutil import write_error
+
+        out.write(f"aimlcat import-openapi: {write_error(exc.filename or args.out, exc)}\n")
+        return EXIT_USAGE
     for note in result.notes:
         out.write(f"note: {note}\n")
     out.write(f"imported {len(result.models)} model(s) from {len(args.documents)} document(s) "

@@ -490,7 +490,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"sent as a Bearer token (default: ${ENV_KEY}); never printed")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                    help="for each try as a whole, the answer read included (default 10)")
-    p.add_argument("--retries", type=int, default=3, metavar="N",
+    from ._config import whole_number
+
+    p.add_argument("--retries", type=whole_number(0), default=3, metavar="N",
                    help="retries on 429, 5xx and timeouts, with backoff (default 3)")
 
 

@@ -222,6 +222,9 @@ def test_outputs_refused_before_the_run(tmp_path: Path) -> None:
         ("-o", "nodir/r.json"): "cannot write nodir/r.json: no directory ",
         ("-o", "."): "cannot write .: is a directory",
         ("-o", "s3://bucket/r.json"): "cannot write s3://bucket/r.json: the report and",
+        # the report replaced the table written just before it, in silence
+        ("-o", "old.json", "--findings-out", "./old.json"):
+            "-o old.json and --findings-out ./old.json are the same file",
     }
     for argv, message in cases.items():
         code, out, errors = cli("log.jsonl", *argv, cwd=tmp_path)
@@ -379,3 +382,23 @@ def test_memory_stays_flat_with_distinct_keys(tmp_path: Path,
     small, large = (_peak([log]) for log in logs)
     # A tally per key would be several hundred bytes: 4,500 more keys, over 2 MB.
     assert large < small + 200_000, f"peak {small:,} B for 1,500 keys, {large:,} for 6,000"
+
+
+def test_standard_input_is_refused_with_a_reason(tmp_path: Path) -> None:
+    """`aimlcat audit -` (lint's spelling of standard input) said "-: no such file"
+    after printing an empty report."""
+    code, out, err = cli("-", cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert err == ["aimlcat: audit reads log files, not standard input (-): save the log to "
+                   "a file (a file named - is ./-)"]
+    (tmp_path / "-").write_text('{"model": "gpt-4o", "messages": [], "max_tokens": 1}\n')
+    code, out, err = cli("./-", "--format", "json", cwd=tmp_path)
+    assert code == 0 and json.loads(out)["totals"]["requests"] == 1
+
+
+def test_output_dash_is_standard_output(tmp_path: Path) -> None:
+    """`audit log -o -` wrote the report into a file named `-`."""
+    (tmp_path / "log.jsonl").write_text(GOOD + "\n")
+    code, out, err = cli("log.jsonl", "--format", "json", "-o", "-", cwd=tmp_path)
+    assert code == 0 and err == [] and json.loads(out)["totals"]["requests"] == 1
+    assert not (tmp_path / "-").exists()

@@ -298,6 +298,26 @@ def test_audit_reads_the_cache(warm: tuple[Path, Path]) -> None:
         ("AML302", "example/team-chat")]
 
 
+def test_show_and_models_know_the_private_models(warm: tuple[Path, Path],
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """lint checked `example/team-chat` from extra-catalogs, and `aimlcat show` of the same
+    id in the same project said "unknown model" (`models` did not list it either)."""
+    root, _ = warm
+    monkeypatch.chdir(root)
+    before = compiles()
+    out = io.StringIO()
+    assert run(["show", "example/team-chat"], out=out) == 0
+    assert out.getvalue().startswith("example/team-chat\n")
+    out = io.StringIO()
+    assert run(["models", "--format", "json"], out=out) == 0
+    assert "example/team-chat" in [m["id"] for m in json.loads(out.getvalue())]
+    assert compiles() == before  # read from the cache, as lint does
+    out = io.StringIO()
+    assert run(["show", "example/team-chat", "--no-config"], out=out) == 2
+    assert "unknown model 'example/team-chat'" in capsys.readouterr().err
+
+
 def test_two_runs_at_once_share_the_cache(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     (root / "team.json").write_text(json.dumps({"model": "example/team-chat",

@@ -318,6 +318,27 @@ def test_directory_without_payload_files_exits_2(tmp_path: Path,
     assert "no payload files found" in capsys.readouterr().err
 
 
+def test_directory_whose_payloads_are_all_excluded_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lint requests` in a work tree whose .gitignore has `*.json` said "no payload files
+    found" beside a directory full of them, with no word of the excludes."""
+    monkeypatch.chdir(tmp_path)  # --exclude patterns are relative to the working directory
+    write(tmp_path / "requests" / "a.json", GPT4O_CLEAN)
+    write(tmp_path / "requests" / "drafts" / "b.json", GPT4O_CLEAN)
+    code, _ = cli("lint", str(tmp_path / "requests"), "--exclude", "*.json", "--no-config")
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "aimlcat: no payload files found (*.json, *.yaml, *.yml, *.jsonl, *.jsonl.gz); 2 "
+        "excluded by --exclude, the configuration's `exclude` or .gitignore (--no-respect-"
+        "gitignore reads what .gitignore excludes)\n")
+    code, _ = cli("lint", str(tmp_path / "requests"), "--exclude", "a.json", "--exclude",
+                  "drafts/", "--no-respect-gitignore", "--no-config")
+    assert code == 2
+    assert capsys.readouterr().err.endswith("; 2 excluded by --exclude, the configuration's "
+                                            "`exclude` or .gitignore\n")
+
+
 @pytest.mark.parametrize("argv", [
     ["frobnicate"],
     ["lint", "--bogus", "x.json"],
@@ -336,6 +357,18 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     code, out = cli(*argv)
     assert code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["lint", "audit"])
+@pytest.mark.parametrize("select", [",", "", " "])
+def test_a_select_that_names_no_code_is_a_usage_error(
+        tmp_path: Path, command: str, select: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--select ,` (or an empty variable) selected nothing: every finding dropped, exit 0."""
+    f = write(tmp_path / ("a.jsonl" if command == "audit" else "a.json"),
+              json.dumps({**GPT4O_CLEAN, "temperatur": 0.2}) + "\n")
+    code, out = cli(command, f, "--select", select, "--no-config")
+    assert code == 2 and out == ""
+    assert f"aimlcat: --select {select!r} names no code" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["lint", "audit", "models", "stats", "sync", "rule"])
@@ -682,6 +715,12 @@ def test_models_no_match_table(capsys: pytest.CaptureFixture[str]) -> None:
     (["--supports", "guidance_scal=3", "--format", "json"], "'guidance_scal'"),
     (["--kind", "imag"], "unknown kind 'imag'; did you mean 'image'?"),
     (["--kind", "spaceship"], "unknown kind 'spaceship'; known: 3d, chat"),
+    # an empty value (`--input "$X"`) filtered nothing out: every model was listed
+    (["--input", ","], "no modality named in ','; known: text, image"),
+    (["--capability", ""], "no capability named in ''; known: streaming, tools"),
+    (["--endpoint", "/v1/chat/completion"],
+     "unknown endpoint '/v1/chat/completion'; did you mean /v1/chat/completions?"),
+    (["--endpoint", "/zzz"], "unknown endpoint '/zzz'; known: /v1/chat/completions, "),
 ])
 def test_models_typo_in_a_filter_is_a_usage_error(argv: list[str], message: str,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
@@ -826,7 +865,25 @@ def test_show_unknown_model_suggests(capsys: pytest.CaptureFixture[str]) -> None
 def test_show_wrong_endpoint_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = cli("show", "flux/dev", "--endpoint", "/v1/chat/completions")
     assert code == 2
-    assert "not served on" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("aimlcat: flux/dev is not served on /v1/chat/completions; "
+                                       "its endpoints: /v1/images/generations\n")
+    code, _ = cli("show", "flux/dev", "--endpoint", "/v1/nope")
+    assert code == 2
+    assert capsys.readouterr().err == ("aimlcat: flux/dev is not served on /v1/nope (no endpoint "
+                                       "of the gateway); its endpoints: /v1/images/generations\n")
+    code, _ = cli("show", "veed/fabric-1.0-fast", "--endpoint", "/v2/video/generations")
+    assert code == 2
+    assert capsys.readouterr().err == ("aimlcat: no document names an endpoint of "
+                                       "veed/fabric-1.0-fast, so --endpoint "
+                                       "/v2/video/generations picks nothing; leave it out\n")
+
+
+def test_show_schema_and_example_are_one_or_the_other(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`show gpt-4o --schema --example` printed the schema alone, --example dropped."""
+    code, out = cli("show", "gpt-4o", "--schema", "--example")
+    assert code == 2 and out == ""
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 # -- build / check-catalog -----------------------------------------------------------------
@@ -906,6 +963,23 @@ def test_build_into_fresh_dir_is_reproducible(tmp_path: Path) -> None:
     assert snapshot(a) == first
 
 
+@pytest.mark.parametrize("check", [False, True])
+def test_build_out_that_is_no_directory_is_one_error(tmp_path: Path, check: bool,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`build --out FILE` was a FileExistsError traceback (`--check` called FILE stale), and
+    an --out below a file a NotADirectoryError one."""
+    (tmp_path / "afile").write_text("")
+    flags = ["--check"] if check else []
+    code, out = cli("build", "--catalog", str(CATALOG), "--out", str(tmp_path / "afile"), *flags)
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (f"aimlcat: {tmp_path / 'afile'} is not a directory: "
+                                       "--out names the schemas directory\n")
+    if not check:
+        code, out = cli("build", "--catalog", str(CATALOG), "--out", str(tmp_path / "afile" / "s"))
+        assert (code, out) == (2, "")
+        assert capsys.readouterr().err.startswith(f"aimlcat: cannot write {tmp_path / 'afile'}")
+
+
 def test_build_of_broken_catalog_writes_nothing(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     cat = tmp_path / "catalog"
@@ -971,3 +1045,25 @@ def test_subprocess_build_check_and_usage_error_from_elsewhere(tmp_path: Path) -
     proc = run_module("frobnicate", cwd=tmp_path)
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["lint", "many.jsonl"], 141),  # a check stopped midway: its verdict is unknown
+    (["models"], 0),  # a listing: the reader has what it wanted
+])
+def test_a_reader_that_stops_early_fails_a_check_not_a_listing(
+        tmp_path: Path, argv: list[str], expected: int) -> None:
+    """`aimlcat lint requests | head` exited 0 with errors in the files, so a pipeline
+    under `set -o pipefail` passed a lint that had not even finished."""
+    line = json.dumps({**GPT4O_CLEAN, "temperatur": 1})
+    (tmp_path / "many.jsonl").write_text((line + "\n") * 3000)  # far past a pipe's buffer
+    env = {k: v for k, v in os.environ.items() if k != "AIMLCAT_SCHEMAS"}
+    with subprocess.Popen([sys.executable, "-m", "aimlcat", *argv], cwd=tmp_path, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline()
+        proc.stdout.close()  # as `head -1` does
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == expected
+    assert b"Traceback" not in err

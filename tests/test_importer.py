@@ -429,6 +429,12 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code, text = run(ACME / "chat.json", "--catalog", TEST_CATALOG, "--models-json",
                      tmp_path / "none.json", "--out", tmp_path / "o")
     assert code == 2 and "no such file" in text
+    # any other JSON file was taken as an empty table, each id then a model of its own
+    code, text = run(ACME / "chat.json", "--catalog", TEST_CATALOG, "--models-json",
+                     ACME / "video.json", "--out", tmp_path / "o")
+    assert (code, text) == (2, f"aimlcat import-openapi: {ACME / 'video.json'}: not the docs' "
+                               "model table (an object with a `models` list); nothing written\n")
+    assert not (tmp_path / "o").exists()
     code, text = run(ACME / "chat.json", "--catalog", tmp_path / "no-catalog")
     assert code == 2 and "nothing written" in text
     capsys.readouterr()
@@ -839,3 +845,15 @@ def test_cli_wiring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
                 "--catalog", str(fixtures / "catalog")], out=out)
     assert code == 0, out.getvalue()
     assert list(tmp_path.rglob("*.yaml"))
+
+
+def test_an_out_that_is_no_directory_is_one_error(tmp_path: Path) -> None:
+    """`--out FILE` (or a path below a file) was a NotADirectoryError traceback."""
+    (tmp_path / "afile").write_text("")
+    code, text = run(*ACME_DOCS, "--catalog", TEST_CATALOG, "--out", tmp_path / "afile")
+    assert (code, text) == (2, f"aimlcat import-openapi: --out {tmp_path / 'afile'} is not a "
+                               "directory; nothing written\n")
+    code, text = run(*ACME_DOCS, "--catalog", TEST_CATALOG, "--out", tmp_path / "afile" / "x")
+    assert code == 2
+    assert text.startswith(f"aimlcat import-openapi: cannot write {tmp_path / 'afile' / 'x'}")
+    assert (tmp_path / "afile").read_text() == ""

@@ -434,6 +434,40 @@ def test_several_formats_in_one_run(tmp_path: Path) -> None:
     assert (tmp_path / "r.xml").read_text().startswith("<?xml")
 
 
+@pytest.mark.parametrize(("argv", "to_stdout", "to_file"), [
+    # the -o belongs to the --format before it, wherever the stdout one stands
+    (["--format", "github", "--format", "sarif", "-o", "r.out"], "::warning", '"version"'),
+    (["--format", "sarif", "-o", "r.out", "--format", "github"], "::warning", '"version"'),
+    (["--format", "text", "--format", "json", "-o", "r.out"], "AML302 warning", '"files"'),
+    (["-o", "r.out", "--format", "json"], "", '"files"'),  # an -o waits for its format
+])
+def test_each_output_file_gets_the_format_before_it(tmp_path: Path, argv: list[str],
+                                                    to_stdout: str, to_file: str) -> None:
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    argv = [str(tmp_path / a) if a == "r.out" else a for a in argv]
+    code, text = cli("lint", str(f), *argv)
+    assert code == 0
+    assert to_stdout in text and (text == "") == (to_stdout == "")
+    assert to_file in (tmp_path / "r.out").read_text()
+
+
+def test_output_dash_is_standard_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`-o -` wrote the report into a file named `-`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.json").write_text(json.dumps(GPT4O_MAX_TOKENS))
+    code, text = cli("lint", "a.json", "--format", "json", "-o", "-")
+    assert code == 0 and json.loads(text)["summary"]["warnings"] == 1
+    code, text = cli("lint", "a.json", "--format", "text", "-o", "-", "--format", "sarif",
+                     "-o", "r.sarif")
+    assert code == 0 and "AML302 warning" in text and (tmp_path / "r.sarif").is_file()
+    code, text = cli("lint", "a.json", "--format", "json", "-o", "-", "--format", "text")
+    assert (code, text) == (2, "")
+    assert "several --format options write to standard output" in capsys.readouterr().err
+    assert not (tmp_path / "-").exists()
+
+
 @pytest.mark.parametrize("argv", [
     ["--format", "json", "--format", "sarif"],  # two reports on standard output
     ["-o", "x.json"],  # an output without a format... (text is the default; one -o is fine)

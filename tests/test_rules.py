@@ -95,3 +95,12 @@ def test_rule_command_unknown_code(capsys: pytest.CaptureFixture[str]) -> None:
     code, _ = cli("rule", "AML999")
     assert code == 2
     assert "no rule 'AML999'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["AML302"], ["--format", "json"]])
+def test_markdown_with_a_code_or_a_format_is_a_usage_error(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`rule AML302 --markdown` printed every rule, the code dropped in silence."""
+    code, text = cli("rule", "--markdown", *argv)
+    assert (code, text) == (2, "")
+    assert "--markdown prints every rule" in capsys.readouterr().err

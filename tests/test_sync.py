@@ -373,6 +373,16 @@ def test_bad_arguments_are_one_usage_line(capsys: pytest.CaptureFixture[str],
         assert err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_negative_retries_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--retries -1` was taken (as no retry); every other count aimlcat takes refuses it."""
+    for run in (lambda: _sync_cli("--retries", "-1")[0],
+                lambda: cli_run(["sync", "--retries", "-1"], io.StringIO())):
+        assert run() == 2
+        err = capsys.readouterr().err
+        assert err.endswith("error: argument --retries: expected a whole number of at least "
+                            "0, not '-1'\n")
+
+
 @pytest.mark.parametrize(("scenario", "expected"), [
     ("html", "the answer is not JSON (text/html, 33 bytes); is --base-url the gateway?"),
     ("other", "not the gateway's model list: no `data` array"),
