@@ -1012,6 +1012,31 @@ def test_every_documented_endpoint_is_compiled(cat: Catalog) -> None:
     assert not missing, f"documented endpoints the catalog does not compile: {missing}"
 
 
+def test_every_endpoint_the_docs_history_moved_is_known(cat: Catalog) -> None:
+    """Each path of a model's `endpoint-moved` event in history.json is an endpoint the
+    catalog knows: a body sent to where the docs used to send it is told where the model
+    went (AML201/AML203), not that the path does not exist (AML204, whose guess named
+    Kling's endpoint for MiniMax's old one). A path the docs left for a vendor-free one
+    is a legacy endpoint replaced by it, since the date of a move away from it."""
+    index = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "index.json")
+                       .read_text(encoding="utf-8"))
+    unknown: set[str] = set()
+    not_legacy: set[tuple[str, str]] = set()
+    for events in _history().values():
+        for e in events:
+            if e["change"] != "endpoint-moved":
+                continue
+            old, new = cat.canonical_endpoint(e["from"]), cat.canonical_endpoint(e["to"])
+            unknown |= {p for p, c in ((e["from"], old), (e["to"], new)) if c is None}
+            if old is None or new is None or old == new or not old.startswith("/v2/generate/"):
+                continue
+            legacy = index["endpoints"][old].get("legacy") or {}
+            if cat.canonical_endpoint(legacy.get("replaced_by") or "") != new:
+                not_legacy.add((old, new))
+    assert not unknown, f"paths the docs' history names that the catalog does not know: {unknown}"
+    assert not not_legacy, f"vendor paths not marked legacy for their successor: {not_legacy}"
+
+
 def test_every_documented_model_id_resolves(cat: Catalog) -> None:
     """Each id a document's request body lists in its `model` enum names a catalog model
     (directly or as an alias), so a payload for it is checked against its rules."""
