@@ -1948,6 +1948,36 @@ def test_dall_e_3_is_removed(cat: Catalog) -> None:
     assert cat.model("dall-e-3").status_since == listed["deprecated_listed_on"]
 
 
+# Deprecations the catalog states where the documents mark nothing, by developer and
+# parameter: the structure test lets the catalog deprecate ahead of the docs, and only
+# these are meant (the hint and fix speak for that developer's API).
+AHEAD_OF_DOCS: dict[tuple[str, str], str] = {
+    ("OpenAI", "max_tokens"): "OpenAI's API reference deprecates `max_tokens` in favour of "
+    "`max_completion_tokens`; the gateway's OpenAI pages list both unmarked",
+}
+
+
+def test_deprecations_ahead_of_the_docs_are_deliberate(cat: Catalog) -> None:
+    """A parameter the catalog deprecates while no document of its row does is one of
+    :data:`AHEAD_OF_DOCS`. The `openai-chat` family deprecates `max_tokens`; a model of
+    another developer imported with that family must say `deprecated: null`, or lint warns
+    on (and `--fix` rewrites) a key its documents give as the output limit."""
+    wrong = []
+    for row in ROWS:
+        if row.removed:
+            continue
+        marked = {k for ref in row.docs
+                  for k, v in doc_request_schema(ref).get("properties", {}).items()
+                  if isinstance(v, dict) and v.get("deprecated")}
+        developer = cat.model(row.model).developer
+        for param, summary in cat.model_record(row.model)["endpoints"][row.endpoint][
+                "parameters"].items():
+            if (summary.get("deprecated") and param not in marked
+                    and (developer, param) not in AHEAD_OF_DOCS):
+                wrong.append((row.id, param, developer))
+    assert not wrong, f"deprecated in the catalog, not in the documents: {wrong}"
+
+
 @cache
 def _models_json() -> dict[str, Any]:
     data: dict[str, Any] = json.loads((DOCS / "models.json").read_text(encoding="utf-8"))
