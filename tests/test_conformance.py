@@ -1022,12 +1022,15 @@ def test_every_endpoint_the_docs_history_moved_is_known(cat: Catalog) -> None:
                        .read_text(encoding="utf-8"))
     unknown: set[str] = set()
     not_legacy: set[tuple[str, str]] = set()
+    moved_on: dict[tuple[str, str], set[str]] = {}
     for events in _history().values():
         for e in events:
             if e["change"] != "endpoint-moved":
                 continue
             old, new = cat.canonical_endpoint(e["from"]), cat.canonical_endpoint(e["to"])
             unknown |= {p for p, c in ((e["from"], old), (e["to"], new)) if c is None}
+            if old is not None and new is not None:
+                moved_on.setdefault((old, new), set()).add(e["date"])
             if old is None or new is None or old == new or not old.startswith("/v2/generate/"):
                 continue
             legacy = index["endpoints"][old].get("legacy") or {}
@@ -1035,6 +1038,12 @@ def test_every_endpoint_the_docs_history_moved_is_known(cat: Catalog) -> None:
                 not_legacy.add((old, new))
     assert not unknown, f"paths the docs' history names that the catalog does not know: {unknown}"
     assert not not_legacy, f"vendor paths not marked legacy for their successor: {not_legacy}"
+    # A legacy endpoint's date is one on which the docs moved models away from it.
+    for path, info in index["endpoints"].items():
+        legacy = info.get("legacy") or {}
+        seen = moved_on.get((path, legacy.get("replaced_by")), set())
+        if legacy.get("since") and seen:
+            assert legacy["since"] in seen, (path, legacy["since"], sorted(seen))
 
 
 def test_every_documented_model_id_resolves(cat: Catalog) -> None:
