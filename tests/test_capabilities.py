@@ -73,7 +73,8 @@ def test_derived_sets_of_real_models(cat: aimlcat.Catalog, model: str, takes: se
 
 
 def test_exact_sets_where_the_parameters_say_everything(cat: aimlcat.Catalog) -> None:
-    assert cat.model("o3-mini").input_modalities == ("text",)
+    # o3-mini's chat page takes text only; its Responses page takes `input_file` parts.
+    assert cat.model("o3-mini").input_modalities == ("text", "file")
     assert cat.model("kling-video/v1.5/pro/text-to-video").input_modalities == ("text",)
     whisper = next(m for m in cat.models(kind="stt", status="active") if m.endpoints)
     assert whisper.input_modalities == ("audio",)  # a transcription prompt is no input
@@ -234,7 +235,8 @@ def test_done_when_image_part_to_text_only_model(cat: aimlcat.Catalog) -> None:
     r = cat.validate(body)
     assert codes(r) == [("AML501", "/messages/0/content/1")]  # one error, not the schema's
     f = r.findings[0]
-    assert f.severity == "error" and "is an image part; o3-mini takes text only" in f.message
+    # (o3-mini's Responses page takes files; no endpoint of it takes images)
+    assert f.severity == "error" and "is an image part; o3-mini takes text and files" in f.message
     named = f.hint.split("on /v1/chat/completions: ", 1)[1].split(" (more", 1)[0].split(", ")
     assert len(named) == 3
     for mid in named:
@@ -315,7 +317,7 @@ def test_audio_and_file_parts(cat: aimlcat.Catalog) -> None:
     assert codes(r) == [("AML501", "/messages/0/content/0")]
     assert "is an audio part; gpt-4o takes text, images and files" in r.findings[0].message
     pdf = {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0="}}
-    r = cat.validate({"model": "o3-mini", "messages": [{"role": "user", "content": [pdf]}]})
+    r = cat.validate({"model": "zhipu/glm-4.5", "messages": [{"role": "user", "content": [pdf]}]})
     assert codes(r) == [("AML501", "/messages/0/content/0")]
     assert "a file part" in r.findings[0].message
 
@@ -368,5 +370,6 @@ def test_findings_from_lint_name_the_line(tmp_path: Path) -> None:
         indent=2))
     code, out, _ = cli("lint", str(f), "--no-progress")
     assert code == 1
-    assert "AML501 error: `/messages/0/content/1` is an image part; o3-mini takes text only" in out
+    assert ("AML501 error: `/messages/0/content/1` is an image part; o3-mini takes text and files"
+            in out)
     assert "AML403" not in out and "AML408" not in out

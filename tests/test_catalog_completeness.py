@@ -181,6 +181,31 @@ def test_retired_files_are_current() -> None:
     assert gen_retired.main(["--check"]) == 0, "run python tools/gen_retired.py"
 
 
+# -- served rows: ids, status, context window ---------------------------------------------
+
+def _active_rows() -> list[refdata.Row]:
+    return [r for r in refdata.rows() if r.status == "active"] if refdata.available() else []
+
+
+@needs_reference
+@pytest.mark.parametrize("row", _active_rows(), ids=lambda r: ",".join(r.raw_ids))
+def test_served_table_row_is_one_active_model_with_its_context_window(
+        cat: Catalog, row: refdata.Row) -> None:
+    """A served row of the table is one active model (R1), and the catalog states the
+    context window the row gives (the AML510/511 check uses it), or none where the row
+    gives none. Nothing else compares the catalog's status or window with the table."""
+    decided = _decisions()["both_tables"]
+    ids = [i for i in row.ids if i not in decided or decided[i]["status"] == "active"]
+    if not ids:  # the removed table's date and status win: test_ids_in_both_tables_...
+        return
+    owners = {cat.resolve(i) for i in ids}
+    assert None not in owners, [i for i in ids if cat.resolve(i) is None]
+    assert len(owners) == 1, f"ids on one row are one model: {owners}"
+    info = cat.model(owners.pop())  # type: ignore[arg-type]
+    assert info.status == "active", (info.id, info.status)
+    assert info.context_window == row.context_window, (info.id, info.context_window)
+
+
 # -- served ids without a document ------------------------------------------------------
 
 def _undocumented() -> list[str]:
@@ -257,6 +282,18 @@ def test_every_documented_removal_has_a_decision() -> None:
     missing = [(m, p) for m, ps in refdata.removed_parameters().items() for p in ps
                if p not in decided.get(m, {})]
     assert not missing
+
+
+@needs_reference
+def test_every_kept_decision_is_in_the_catalog() -> None:
+    """The other direction: a removal or deprecation the review kept is recorded on the
+    model's endpoint. Without it, a `removed:` entry lost from a model file compares
+    clean (the parameter is in neither the documents nor the schema) and a body that
+    still sends it gets a bare AML301 instead of AML303 with the date and hint."""
+    import gen_param_decisions
+
+    pending = gen_param_decisions.todo()
+    assert not pending, "kept decisions missing from the catalog:\n" + pending
 
 
 def test_the_catalog_records_no_dropped_removal(cat: Catalog) -> None:

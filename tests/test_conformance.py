@@ -164,7 +164,9 @@ def derive_rows(cat: Catalog) -> tuple[Row, ...]:
 # shapes of an untagged union, in order ("/{any=0}"), and, on nodes that take
 # several JSON types, the type ("<object>"). Aspects are
 # JSON Schema keywords ("default", "minimum", ...) or "type", "required",
-# "only-in-doc", "only-in-catalog", "removed-param", "additionalProperties",
+# "only-in-doc", "only-in-catalog", "removed-param" (a parameter a document of the row
+# still lists that the catalog says was removed: never exempt by a wildcard, since a
+# body the docs allow would then get AML303), "additionalProperties",
 # "alternatives" (how many shapes an untagged union has), "string-default" (a
 # default written as a string where the type is a number, see below), and
 # "union-of-documents": a row built from several request bodies compares with
@@ -259,9 +261,6 @@ EXCEPTIONS: dict[tuple[str, str, str, str], str] = {
     ("*", "*", "", "additionalProperties"):
         "aimlcat closes the top level (additionalProperties: false) so unknown keys are "
         "reported (AML301); the gateway docs leave it open and ignore them silently",
-    ("*", "*", "*", "removed-param"):
-        "a parameter the catalog lists under `removed` for this endpoint is deliberately "
-        "absent from its schema (reported as AML303 instead)",
     ("openai/gpt-4o-transcribe", "/v1/stt/create", "/file", "required"):
         "the docs require `mimetype`, `originalname`, `encoding` and `fieldname` of the "
         "uploaded file, but the gateway's server fills these in from every multipart upload; "
@@ -1003,6 +1002,52 @@ def test_rows_cover_the_live_catalog(cat: Catalog) -> None:
                 for ep in cat.model_record(mid)["endpoints"]}
     table = {(r.model, r.endpoint) for r in ROWS}
     assert not compiled - table, f"no document describes {sorted(compiled - table)}"
+
+
+def test_every_documented_endpoint_is_compiled(cat: Catalog) -> None:
+    """The converse of the above: each endpoint a document gives a model is one the
+    catalog compiles for it. :func:`derive_rows` skips the pairs the catalog lacks, so
+    without this a model missing a documented endpoint (o3-mini's RESPONSES page)
+    would compare clean."""
+    missing = sorted({(mid, cat.canonical_endpoint(path) or path, file)
+                      for file, path, ids in _document_bodies()
+                      for mid in {cat.resolve(i) for i in ids} if mid is not None
+                      if cat.canonical_endpoint(path) not in cat.model_record(mid)["endpoints"]})
+    assert not missing, f"documented endpoints the catalog does not compile: {missing}"
+
+
+def test_every_endpoint_the_docs_history_moved_is_known(cat: Catalog) -> None:
+    """Each path of a model's `endpoint-moved` event in history.json is an endpoint the
+    catalog knows: a body sent to where the docs used to send it is told where the model
+    went (AML201/AML203), not that the path does not exist (AML204, whose guess named
+    Kling's endpoint for MiniMax's old one). A path the docs left for a vendor-free one
+    is a legacy endpoint replaced by it, since the date of a move away from it."""
+    index = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "index.json")
+                       .read_text(encoding="utf-8"))
+    unknown: set[str] = set()
+    not_legacy: set[tuple[str, str]] = set()
+    moved_on: dict[tuple[str, str], set[str]] = {}
+    for events in _history().values():
+        for e in events:
+            if e["change"] != "endpoint-moved":
+                continue
+            old, new = cat.canonical_endpoint(e["from"]), cat.canonical_endpoint(e["to"])
+            unknown |= {p for p, c in ((e["from"], old), (e["to"], new)) if c is None}
+            if old is not None and new is not None:
+                moved_on.setdefault((old, new), set()).add(e["date"])
+            if old is None or new is None or old == new or not old.startswith("/v2/generate/"):
+                continue
+            legacy = index["endpoints"][old].get("legacy") or {}
+            if cat.canonical_endpoint(legacy.get("replaced_by") or "") != new:
+                not_legacy.add((old, new))
+    assert not unknown, f"paths the docs' history names that the catalog does not know: {unknown}"
+    assert not not_legacy, f"vendor paths not marked legacy for their successor: {not_legacy}"
+    # A legacy endpoint's date is one on which the docs moved models away from it.
+    for path, info in index["endpoints"].items():
+        legacy = info.get("legacy") or {}
+        seen = moved_on.get((path, legacy.get("replaced_by")), set())
+        if legacy.get("since") and seen:
+            assert legacy["since"] in seen, (path, legacy["since"], sorted(seen))
 
 
 def test_every_documented_model_id_resolves(cat: Catalog) -> None:
@@ -1917,6 +1962,36 @@ def test_dall_e_3_is_removed(cat: Catalog) -> None:
     assert _codes(report) == [("AML103", "/model")]
     (listed,) = [m for m in _models_json()["models"] if "dall-e-3" in m["ids"]]
     assert cat.model("dall-e-3").status_since == listed["deprecated_listed_on"]
+
+
+# Deprecations the catalog states where the documents mark nothing, by developer and
+# parameter: the structure test lets the catalog deprecate ahead of the docs, and only
+# these are meant (the hint and fix speak for that developer's API).
+AHEAD_OF_DOCS: dict[tuple[str, str], str] = {
+    ("OpenAI", "max_tokens"): "OpenAI's API reference deprecates `max_tokens` in favour of "
+    "`max_completion_tokens`; the gateway's OpenAI pages list both unmarked",
+}
+
+
+def test_deprecations_ahead_of_the_docs_are_deliberate(cat: Catalog) -> None:
+    """A parameter the catalog deprecates while no document of its row does is one of
+    :data:`AHEAD_OF_DOCS`. The `openai-chat` family deprecates `max_tokens`; a model of
+    another developer imported with that family must say `deprecated: null`, or lint warns
+    on (and `--fix` rewrites) a key its documents give as the output limit."""
+    wrong = []
+    for row in ROWS:
+        if row.removed:
+            continue
+        marked = {k for ref in row.docs
+                  for k, v in doc_request_schema(ref).get("properties", {}).items()
+                  if isinstance(v, dict) and v.get("deprecated")}
+        developer = cat.model(row.model).developer
+        for param, summary in cat.model_record(row.model)["endpoints"][row.endpoint][
+                "parameters"].items():
+            if (summary.get("deprecated") and param not in marked
+                    and (developer, param) not in AHEAD_OF_DOCS):
+                wrong.append((row.id, param, developer))
+    assert not wrong, f"deprecated in the catalog, not in the documents: {wrong}"
 
 
 @cache

@@ -307,12 +307,13 @@ def test_rename_target_not_a_parameter_of_the_model(cat: Path) -> None:
 
 
 def test_rename_target_dropped_from_the_model(cat: Path) -> None:
-    # The family renames max_tokens -> max_completion_tokens; o3-mini drops the target.
+    # The family renames max_tokens -> max_completion_tokens; o3-mini (its second endpoint,
+    # chat) drops the target.
     text = edit(cat, CHAT, "      - family: openai-reasoning-chat\n",
                 "      - family: openai-reasoning-chat\n        drop: [max_completion_tokens]\n")
     p = one(cat)
     assert p.file == CHAT
-    assert p.key == "models.o3-mini.endpoints[0].parameters.max_tokens.deprecated.to"
+    assert p.key == "models.o3-mini.endpoints[1].parameters.max_tokens.deprecated.to"
     assert "'max_completion_tokens'" in p.message and "o3-mini" in p.message
     assert p.line in (line_of(text, "- family: openai-reasoning-chat"),
                       line_of(text, "drop: [max_completion_tokens]"))
@@ -323,7 +324,7 @@ def test_removed_parameter_that_is_still_a_parameter(cat: Path) -> None:
                 "          reasoning_effort:\n            since: 2025-09-18")
     p = one(cat)
     assert p.file == CHAT
-    assert p.key == "models.o3-mini.endpoints[0].removed.reasoning_effort"
+    assert p.key == "models.o3-mini.endpoints[1].removed.reasoning_effort"
     assert "still a parameter" in p.message
     assert (line_of(text, "- family: openai-reasoning-chat")
             <= p.line <= line_of(text, "  reasoning_effort:"))
@@ -439,7 +440,7 @@ def test_resolution_problems_are_reported_together(cat: Path) -> None:
         (FLUX, "models.flux/dev.endpoints[0].family"),
         (KLING, "models.kling-video/v1.6/pro/image-to-video.endpoints[0].parameters.dynamic_masks"),
         (DALLE, "models.dall-e-3.aliases"),
-        (CHAT, "models.o3-mini.endpoints[0].parameters.max_tokens.deprecated.to"),
+        (CHAT, "models.o3-mini.endpoints[1].parameters.max_tokens.deprecated.to"),
     }
 
 
