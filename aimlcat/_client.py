@@ -146,7 +146,10 @@ class Preflight:
         for name, value in request.headers.raw:  # one pass; Headers.get lowercases every key
             name = name.lower()
             if name == b"content-type":
-                json_body = value.lstrip().lower().startswith(b"application/json")
+                # application/json (or a +json type), parameters aside: not JSON Lines or
+                # JSON text sequences, whose bodies are several documents
+                media = value.split(b";", 1)[0].strip().lower()
+                json_body = media == b"application/json" or media.endswith(b"+json")
             elif name == b"content-encoding" and value.strip().lower() != b"identity":
                 return None  # a compressed body: not ours to unpack
         return self.route(request.url) if json_body else None

@@ -360,6 +360,9 @@ def test_what_is_not_a_json_post_to_a_known_endpoint_passes_through(server: Serv
         # not JSON
         http.post(server.v1 + "/chat/completions", content=bad,
                   headers={"Content-Type": "text/plain"})
+        # not one JSON document (JSON Lines)
+        http.post(server.v1 + "/chat/completions", content=bad + b"\n" + bad,
+                  headers={"Content-Type": "application/jsonl"})
         # a multipart upload
         http.post(server.root + "/v1/stt/create", data={"model": "openai/gpt-4o-transcribe"},
                   files={"file": ("a.wav", b"RIFF....WAVEfmt ", "audio/wav")})
@@ -368,14 +371,15 @@ def test_what_is_not_a_json_post_to_a_known_endpoint_passes_through(server: Serv
                   headers=_headers())
     paths = [(a.method, a.path) for a in server.arrived]
     assert paths == [("GET", "/v1/models"), ("POST", "/v1/billing/report"),
-                     ("POST", "/v1/chat/completions"), ("POST", "/v1/stt/create"),
-                     ("POST", "/v1/chat/completions")]
+                     ("POST", "/v1/chat/completions"), ("POST", "/v1/chat/completions"),
+                     ("POST", "/v1/stt/create"), ("POST", "/v1/chat/completions")]
     assert server.arrived[1].body == bad and server.arrived[2].body == bad
-    upload = server.arrived[3]
+    assert server.arrived[3].body == bad + b"\n" + bad
+    upload = server.arrived[4]
     assert (upload.header("Content-Type") or "").startswith("multipart/form-data")
     assert b"RIFF....WAVEfmt " in upload.body and upload.header("Content-Length") == str(
         len(upload.body))
-    assert server.arrived[4].body == bad
+    assert server.arrived[5].body == bad
 
 
 def test_a_streamed_request_body_is_read_and_checked(server: Server) -> None:
