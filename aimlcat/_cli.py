@@ -299,9 +299,6 @@ def lint(settings: LintSettings, out: IO[str], stdin: IO[str] | None = None) -> 
     formats = settings.formats or ((settings.format,) if settings.format else ())
     if not formats:
         formats = ("github",) if os.environ.get("GITHUB_ACTIONS") == "true" else ("text",)
-    if len(settings.outputs) > len(formats):
-        raise UsageError("more -o/--output files than --format options: give one --format "
-                         "per output")
     if len(formats) - len(settings.outputs) > 1:
         raise UsageError("several --format options write to standard output: give each "
                          "but one an -o/--output file")
