@@ -196,14 +196,13 @@ _FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
 class _InOrder(argparse.Action):
-    """``--format`` and ``-o`` as given, each in its own list and both, in the order of
-    the command line, in ``reports``: an ``-o`` belongs to the ``--format`` before it."""
+    """``--format`` and ``-o`` in the order of the command line, as ``(dest, value)`` in
+    ``reports`` (:func:`_pair_reports` reads them: an ``-o`` belongs to the ``--format``
+    before it)."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or ()), values])
-        order = getattr(namespace, "reports", None) or []
-        namespace.reports = [*order, (self.dest, values)]
+        namespace.reports = [*(getattr(namespace, "reports", None) or ()), (self.dest, values)]
 
 
 def _pair_reports(order: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
