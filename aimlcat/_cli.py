@@ -222,11 +222,12 @@ def _pair_reports(order: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], tu
             pairs[-1][1] = value
         else:
             waiting.append(value)
-    if waiting and (pairs or len(waiting) > 1):  # the default format takes one -o alone
+    extra = waiting if pairs else waiting[1:]  # the default format takes one -o alone
+    if extra:
         from ._exceptions import UsageError
 
-        raise UsageError("more -o/--output files than --format options: give one --format "
-                         "per output")
+        raise UsageError(f"-o {extra[0]} has no --format of its own (each -o is the file of "
+                         "the --format before it): give it one, or leave it out")
     if waiting == ["-"]:  # `-o -` alone: the default format, on standard output
         waiting = []
     to_files = [(f, o) for f, o in pairs if o not in (None, "-")]

@@ -469,6 +469,23 @@ def test_output_dash_is_standard_output(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("argv", [
+    ["--format", "json", "--format", "sarif", "-o", "r.sarif", "-o", "left.out"],
+    ["-o", "r.txt", "-o", "left.out"],  # the default format takes the first alone
+    ["-o", "r.json", "--format", "json", "-o", "left.out"],
+])
+def test_an_output_with_no_format_of_its_own_is_named(
+        tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The error said "more -o files than --format options" where there were as many."""
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(GPT4O_MAX_TOKENS))
+    code, text = cli("lint", str(f), *[str(tmp_path / a) if "." in a else a for a in argv])
+    assert (code, text) == (2, "")
+    err = capsys.readouterr().err
+    assert f"-o {tmp_path / 'left.out'} has no --format of its own" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]  # nothing written
+
+
+@pytest.mark.parametrize("argv", [
     ["--format", "json", "--format", "sarif"],  # two reports on standard output
     ["-o", "x.json"],  # an output without a format... (text is the default; one -o is fine)
     ["--fix", "--diff"],
