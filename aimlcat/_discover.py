@@ -346,7 +346,7 @@ class Walker:
             if raw in dirs:
                 yield from self._walk(raw)
             elif self.force_exclude and (self.exclude or self.respect_gitignore) \
-                    and os.path.exists(raw) and self.excluded_path(raw):
+                    and self.excluded_path(raw):  # (it exists: its stat gave the ident)
                 self.skipped.append(raw)
             else:
                 yield raw
