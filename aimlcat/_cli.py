@@ -501,10 +501,11 @@ def _project_catalog(args: argparse.Namespace) -> Any:
 
 
 def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
-    found = _project_catalog(args).models(supports=args.supports, kind=args.kind, status=args.status,
-                                  endpoint=args.endpoint, input=args.input, output=args.output,
-                                  modality=args.modality, capability=args.capability,
-                                  match_all=args.match_all)
+    cat = _project_catalog(args)
+    found = cat.models(supports=args.supports, kind=args.kind, status=args.status,
+                       endpoint=args.endpoint, input=args.input, output=args.output,
+                       modality=args.modality, capability=args.capability,
+                       match_all=args.match_all)
     if args.format == "json":
         out.write(json.dumps([m.to_dict() for m in found], indent=2) + "\n")
         return EXIT_OK
