@@ -196,7 +196,7 @@ def _check_batch(paths: Sequence[str], start: int, ctx: LintContext,
     held = 0
     paths = paths[start:start + _BATCH]  # (not the rest of a long list: one slice each)
     for path in paths:
-        if held > _BATCH_BYTES or len(read) == _BATCH:
+        if held > _BATCH_BYTES:
             break
         kind = None if path == "-" or path.__class__ is not str else file_kind(path)
         if kind is None or kind == "jsonl":
