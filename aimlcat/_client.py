@@ -246,7 +246,8 @@ def _gateway_host(text: str) -> str:
     host = text.strip().lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    if not host or "/" in host or "@" in host or (":" in host and host.count(":") < 2):
+    if not host or "/" in host or "@" in host or "[" in host or "]" in host \
+            or (":" in host and host.count(":") < 2):  # ("[::1]:8443": a port, brackets left)
         raise UsageError(f"gateway_hosts takes host names such as {GATEWAY_HOST}, without a "
                          "scheme, port or path; for a place with a port or a path (a proxy, "
                          "a local server) pass its URL as base_url")

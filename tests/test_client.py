@@ -928,7 +928,8 @@ def test_a_base_url_or_host_that_is_no_string_is_a_usage_error(kwargs: dict[str,
 
 
 @pytest.mark.parametrize("host", [f"127.0.0.1:{8000}", "https://api.aimlapi.com",
-                                  "api.aimlapi.com/v1", "user:sk-aiml-secret@api.aimlapi.com", ""])
+                                  "api.aimlapi.com/v1", "user:sk-aiml-secret@api.aimlapi.com", "",
+                                  "[::1]:8443"])
 def test_a_gateway_host_with_a_port_or_scheme_is_a_usage_error(server: Server, host: str) -> None:
     """A request's host never carries a port or a scheme, so such an entry matched nothing
     and every request went out unchecked. The value is not repeated (it may hold a key)."""
