@@ -587,8 +587,6 @@ class Catalog:
             try:
                 plain = _plain_json(payload)
             except (_NotJson, RecursionError):
-                plain = _NOT_JSON
-            if plain is _NOT_JSON:
                 raise TypeError(f"a request body holds JSON values only (dict, list, str, "
                                 f"int, float, bool, None), as json.loads returns them: "
                                 f"{exc}") from None
@@ -597,9 +595,6 @@ class Catalog:
 
 class _NotJson(Exception):
     """A value with no JSON form (a set, a key that is no string)."""
-
-
-_NOT_JSON = object()
 
 
 def _plain_json(value: Any) -> Any:
