@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,12 +237,7 @@ class Catalog:
         when nothing matches, a ``kind`` or a ``supports`` parameter no model has; a
         ``status`` other than ``active``, ``deprecated`` or ``removed`` always is."""
         if status is not None and status not in STATUSES:
-            import difflib
-
-            guess = difflib.get_close_matches(status, STATUSES, n=1, cutoff=0.6)
-            raise UsageError(f"unknown status {status!r}; "
-                             + (f"did you mean {guess[0]!r}?" if guess
-                                else f"known: {', '.join(STATUSES)}"))
+            raise _unknown("status", status, STATUSES)
         wanted_in = self._names(input, self.modality_names, "modality")
         wanted_out = self._names(output, self.modality_names, "modality")
         wanted_any = self._names(modality, self.modality_names, "modality")
@@ -311,9 +306,7 @@ class Catalog:
         if kind is not None:
             kinds = sorted({rec["kind"] for rec in self._models.values()})
             if kind not in kinds:
-                guess = difflib.get_close_matches(kind, kinds, n=1, cutoff=0.6)
-                tail = f"; did you mean {guess[0]!r}?" if guess else f"; known: {', '.join(kinds)}"
-                raise UsageError(f"unknown kind {kind!r}{tail}")
+                raise _unknown("kind", kind, kinds)
         if param is not None:
             params = {p for rec in self._models.values() for ep in rec["endpoints"].values()
                       for p in ep["parameters"]}
@@ -335,12 +328,7 @@ class Catalog:
                              f"{', '.join(known)}")
         for n in names:
             if n not in known:
-                import difflib
-
-                guess = difflib.get_close_matches(n, list(known), n=1, cutoff=0.6)
-                tail = (f"; did you mean {guess[0]!r}?" if guess
-                        else f"; known: {', '.join(known)}")
-                raise UsageError(f"unknown {what} {n!r}{tail}")
+                raise _unknown(what, n, list(known))
         return frozenset(names)
 
     def capable(self, path: str, *, inputs: Iterable[str] = (), capabilities: Iterable[str] = (),
@@ -591,6 +579,16 @@ class Catalog:
                                 f"int, float, bool, None), as json.loads returns them: "
                                 f"{exc}") from None
             return _VALIDATE[0](self, plain, endpoint)
+
+
+def _unknown(what: str, name: str, known: Sequence[str]) -> UsageError:
+    """The error for a filter value the catalog does not know: the closest known name
+    as a did-you-mean, else every known name."""
+    import difflib
+
+    guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    tail = f"; did you mean {guess[0]!r}?" if guess else f"; known: {', '.join(known)}"
+    return UsageError(f"unknown {what} {name!r}{tail}")
 
 
 class _NotJson(Exception):
