@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 from ._findings import Report
 
-__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "load_catalog"]
+__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "endpoint_path",
+           "load_catalog"]
 
 _INDEX_FORMAT = 2
 #: A model's status in the catalog.
@@ -199,12 +200,7 @@ class Catalog:
         return hit
 
     def _canonical_endpoint(self, endpoint: str) -> str | None:
-        text = endpoint.strip()
-        if "://" in text:
-            text = urlsplit(text).path
-        else:
-            text = text.split("?", 1)[0]
-        path = "/" + text.strip("/")
+        path = endpoint_path(endpoint)
         hit = self._paths.get(path)
         if hit is None and path.startswith("/v1/") and doubled_version(path) is None:
             # Under a https://api.aimlapi.com/v1 base URL, /v1/chat/completions is
@@ -629,6 +625,18 @@ def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:
 
 
 _VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate]
+
+
+def endpoint_path(endpoint: str) -> str:
+    """The path an endpoint argument names (a URL's path, or the text without its query),
+    with one leading slash and none at the end: what :meth:`Catalog.canonical_endpoint`
+    looks up."""
+    text = endpoint.strip()
+    if "://" in text:
+        text = urlsplit(text).path
+    else:
+        text = text.split("?", 1)[0]
+    return "/" + text.strip("/")
 
 
 def doubled_version(path: str) -> str | None:
