@@ -225,7 +225,8 @@ def _strs(value: str | Iterable[str] | None, name: str, example: str, *,
     TypeError from iterating it."""
     if value is None and none:
         return []
-    items: Any = [value] if isinstance(value, str) else value
+    # (bytes are one value too: iterated, they would be reported as ints)
+    items: Any = [value] if isinstance(value, (str, bytes, bytearray)) else value
     try:
         found: list[Any] = list(items)
     except TypeError:  # None, a number, an httpx.URL: said below

@@ -916,6 +916,8 @@ def test_the_sdk_clients_type_check_as_documented(tmp_path: Any) -> None:
     ({"base_url": ["http://127.0.0.1:8000/v1", None]}, r"base_url .* not NoneType"),
     ({"gateway_hosts": None}, r"gateway_hosts takes a string .* not NoneType"),
     ({"gateway_hosts": ["api.aimlapi.com", 443]}, r"gateway_hosts .* not int"),
+    ({"base_url": b"http://127.0.0.1:8000/v1"}, r"base_url takes a string .* not bytes"),
+    ({"gateway_hosts": b"api.aimlapi.com"}, r"gateway_hosts takes a string .* not bytes"),
 ])
 def test_a_base_url_or_host_that_is_no_string_is_a_usage_error(kwargs: dict[str, Any],
                                                                message: str) -> None:
