@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 from ._findings import Report
 
-__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "load_catalog"]
+__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "endpoint_path",
+           "load_catalog"]
 
 _INDEX_FORMAT = 2
 #: A model's status in the catalog.
@@ -199,12 +200,7 @@ class Catalog:
         return hit
 
     def _canonical_endpoint(self, endpoint: str) -> str | None:
-        text = endpoint.strip()
-        if "://" in text:
-            text = urlsplit(text).path
-        else:
-            text = text.split("?", 1)[0]
-        path = "/" + text.strip("/")
+        path = endpoint_path(endpoint)
         hit = self._paths.get(path)
         if hit is None and path.startswith("/v1/") and doubled_version(path) is None:
             # Under a https://api.aimlapi.com/v1 base URL, /v1/chat/completions is
@@ -237,12 +233,7 @@ class Catalog:
         when nothing matches, a ``kind`` or a ``supports`` parameter no model has; a
         ``status`` other than ``active``, ``deprecated`` or ``removed`` always is."""
         if status is not None and status not in STATUSES:
-            import difflib
-
-            guess = difflib.get_close_matches(status, STATUSES, n=1, cutoff=0.6)
-            raise UsageError(f"unknown status {status!r}; "
-                             + (f"did you mean {guess[0]!r}?" if guess
-                                else f"known: {', '.join(STATUSES)}"))
+            raise _unknown("status", status, STATUSES)
         wanted_in = self._names(input, self.modality_names, "modality")
         wanted_out = self._names(output, self.modality_names, "modality")
         wanted_any = self._names(modality, self.modality_names, "modality")
@@ -311,9 +302,7 @@ class Catalog:
         if kind is not None:
             kinds = sorted({rec["kind"] for rec in self._models.values()})
             if kind not in kinds:
-                guess = difflib.get_close_matches(kind, kinds, n=1, cutoff=0.6)
-                tail = f"; did you mean {guess[0]!r}?" if guess else f"; known: {', '.join(kinds)}"
-                raise UsageError(f"unknown kind {kind!r}{tail}")
+                raise _unknown("kind", kind, kinds)
         if param is not None:
             params = {p for rec in self._models.values() for ep in rec["endpoints"].values()
                       for p in ep["parameters"]}
@@ -335,12 +324,7 @@ class Catalog:
                              f"{', '.join(known)}")
         for n in names:
             if n not in known:
-                import difflib
-
-                guess = difflib.get_close_matches(n, list(known), n=1, cutoff=0.6)
-                tail = (f"; did you mean {guess[0]!r}?" if guess
-                        else f"; known: {', '.join(known)}")
-                raise UsageError(f"unknown {what} {n!r}{tail}")
+                raise _unknown(what, n, list(known))
         return frozenset(names)
 
     def capable(self, path: str, *, inputs: Iterable[str] = (), capabilities: Iterable[str] = (),
@@ -587,19 +571,24 @@ class Catalog:
             try:
                 plain = _plain_json(payload)
             except (_NotJson, RecursionError):
-                plain = _NOT_JSON
-            if plain is _NOT_JSON:
                 raise TypeError(f"a request body holds JSON values only (dict, list, str, "
                                 f"int, float, bool, None), as json.loads returns them: "
                                 f"{exc}") from None
             return _VALIDATE[0](self, plain, endpoint)
 
 
+def _unknown(what: str, name: str, known: Sequence[str]) -> UsageError:
+    """The error for a filter value the catalog does not know: the closest known name
+    as a did-you-mean, else every known name."""
+    import difflib
+
+    guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    tail = f"; did you mean {guess[0]!r}?" if guess else f"; known: {', '.join(known)}"
+    return UsageError(f"unknown {what} {name!r}{tail}")
+
+
 class _NotJson(Exception):
     """A value with no JSON form (a set, a key that is no string)."""
-
-
-_NOT_JSON = object()
 
 
 def _plain_json(value: Any) -> Any:
@@ -636,6 +625,18 @@ def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:
 
 
 _VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate]
+
+
+def endpoint_path(endpoint: str) -> str:
+    """The path an endpoint argument names (a URL's path, or the text without its query),
+    with one leading slash and none at the end: what :meth:`Catalog.canonical_endpoint`
+    looks up."""
+    text = endpoint.strip()
+    if "://" in text:
+        text = urlsplit(text).path
+    else:
+        text = text.split("?", 1)[0]
+    return "/" + text.strip("/")
 
 
 def doubled_version(path: str) -> str | None:

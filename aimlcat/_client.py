@@ -225,7 +225,8 @@ def _strs(value: str | Iterable[str] | None, name: str, example: str, *,
     TypeError from iterating it."""
     if value is None and none:
         return []
-    items: Any = [value] if isinstance(value, str) else value
+    # (bytes are one value too: iterated, they would be reported as ints)
+    items: Any = [value] if isinstance(value, (str, bytes, bytearray)) else value
     try:
         found: list[Any] = list(items)
     except TypeError:  # None, a number, an httpx.URL: said below
@@ -246,7 +247,8 @@ def _gateway_host(text: str) -> str:
     host = text.strip().lower()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    if not host or "/" in host or "@" in host or (":" in host and host.count(":") < 2):
+    if not host or "/" in host or "@" in host or "[" in host or "]" in host \
+            or (":" in host and host.count(":") < 2):  # ("[::1]:8443": a port, brackets left)
         raise UsageError(f"gateway_hosts takes host names such as {GATEWAY_HOST}, without a "
                          "scheme, port or path; for a place with a port or a path (a proxy, "
                          "a local server) pass its URL as base_url")

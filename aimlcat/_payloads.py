@@ -427,9 +427,11 @@ def _load_json(data: bytes | str, path: str) -> tuple[Any, tuple[Finding, ...], 
             again = orjson.dumps(doc)
             # Compact text as httpx and the OpenAI SDK write it is its own
             # re-serialisation: equal bytes (one memcmp) prove that nothing was dropped.
-            if (again == raw or (raw.count(b":") == again.count(b":")
-                                 and (b"\\" not in raw or b"\\u003" not in raw))) \
-                    and not _long_ints_read_as_floats(again):
+            # (Equal bytes also rule out an integer past 64 bits: orjson reads it as a
+            # float, which it writes with an exponent, never as the digits it read.)
+            if again == raw or (raw.count(b":") == again.count(b":")
+                                and (b"\\" not in raw or b"\\u003" not in raw)
+                                and not _long_ints_read_as_floats(again)):
                 return doc, (), again
         except TypeError:  # orjson writes at most ~250 levels; the exact way decides
             pass

@@ -13,11 +13,10 @@ from __future__ import annotations
 import functools
 import math
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
-from ._catalog import Catalog, EndpointPlan, doubled_version
+from ._catalog import Catalog, EndpointPlan, doubled_version, endpoint_path
 from ._findings import RULES, Finding, Report, escape_pointer, pointer_from
 from ._secrets import redact
 from ._tokens import FAMILIES, TOKEN_PATHS, context_findings, plainly_fits
@@ -121,9 +120,7 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
         path = cat.canonical_endpoint(endpoint)
         if path is None:
             guess = _close("/" + endpoint.strip("/"), cat.endpoints(), cutoff=0.6)
-            text = endpoint.strip()
-            served = doubled_version(
-                "/" + (urlsplit(text).path if "://" in text else text).strip("/"))
+            served = doubled_version(endpoint_path(endpoint))
             if served and cat.canonical_endpoint(served):
                 hint = (f"The path doubles /v1; the gateway serves {served}. Remove one /v1 "
                         "from the client's base URL." if served.startswith("/v1/") else

@@ -923,9 +923,10 @@ static Py_ssize_t loc_value(Loc *L, Py_ssize_t pos, PyObject *ptr, int depth) {
                 if (ke >= L->n) return LOC_PYTHON;
                 ke++; /* past the closing quote */
                 name = PyUnicode_Substring(L->text, ks + 1, ke - 1);
+                if (name == NULL) return LOC_ERROR; /* not LOC_PYTHON: an exception is set */
                 i = loc_ws(L, ke);
                 if (i >= L->n || PyUnicode_READ(L->kind, L->data, i) != ':') {
-                    Py_XDECREF(name);
+                    Py_DECREF(name);
                     return LOC_PYTHON;
                 }
                 i = loc_ws(L, i + 1);

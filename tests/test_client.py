@@ -916,6 +916,8 @@ def test_the_sdk_clients_type_check_as_documented(tmp_path: Any) -> None:
     ({"base_url": ["http://127.0.0.1:8000/v1", None]}, r"base_url .* not NoneType"),
     ({"gateway_hosts": None}, r"gateway_hosts takes a string .* not NoneType"),
     ({"gateway_hosts": ["api.aimlapi.com", 443]}, r"gateway_hosts .* not int"),
+    ({"base_url": b"http://127.0.0.1:8000/v1"}, r"base_url takes a string .* not bytes"),
+    ({"gateway_hosts": b"api.aimlapi.com"}, r"gateway_hosts takes a string .* not bytes"),
 ])
 def test_a_base_url_or_host_that_is_no_string_is_a_usage_error(kwargs: dict[str, Any],
                                                                message: str) -> None:
@@ -928,7 +930,8 @@ def test_a_base_url_or_host_that_is_no_string_is_a_usage_error(kwargs: dict[str,
 
 
 @pytest.mark.parametrize("host", [f"127.0.0.1:{8000}", "https://api.aimlapi.com",
-                                  "api.aimlapi.com/v1", "user:sk-aiml-secret@api.aimlapi.com", ""])
+                                  "api.aimlapi.com/v1", "user:sk-aiml-secret@api.aimlapi.com", "",
+                                  "[::1]:8443"])
 def test_a_gateway_host_with_a_port_or_scheme_is_a_usage_error(server: Server, host: str) -> None:
     """A request's host never carries a port or a scheme, so such an entry matched nothing
     and every request went out unchecked. The value is not repeated (it may hold a key)."""

@@ -162,6 +162,7 @@ def test_endpoint_spellings(cat: aimlcat.Catalog, endpoint: str) -> None:
     ("/v1/v1/chat/completions", "/v1/chat/completions"),
     ("https://api.aimlapi.com/v1/v1/chat/completions", "/v1/chat/completions"),
     ("v1/v1/chat/completions/", "/v1/chat/completions"),
+    ("/v1/v1/chat/completions?stream=true", "/v1/chat/completions"),  # (the query is no path)
     ("https://api.aimlapi.com/v1/v2/video/generations", "/v2/video/generations"),
 ])
 def test_a_second_version_after_v1_is_no_endpoint(cat: aimlcat.Catalog, endpoint: str,
@@ -173,7 +174,7 @@ def test_a_second_version_after_v1_is_no_endpoint(cat: aimlcat.Catalog, endpoint
         "prompt": "x"}
     r = cat.validate(body, endpoint)
     assert codes(r) == [("AML204", "")]
-    assert f"the gateway serves {served}" in (r.findings[0].hint or "")
+    assert f"the gateway serves {served}." in (r.findings[0].hint or "")
     assert codes(cat.validate(body, served)) == []
 
 
