@@ -274,10 +274,13 @@ RULES: dict[str, Rule] = _rules(
          _ex("request.json", '{"model": "gpt-4o", "messages": ' + _HELLO + ', '
              '"response_format": {"type": "json_object"}}\n')),
     Rule("AML408", "no-matching-shape", ERROR, "A value matches none of the accepted shapes.",
-         "The value could take one of several shapes and fits none of them, often a habit "
-         "from another endpoint (a chat-style content part on the Responses API).",
+         "The value could take one of several shapes, fits none of them, and nothing in it "
+         "says which one it was meant to be: no member that picks a shape (such as `type` or "
+         "`role`), nor any member one shape declares and the others do not. Where the value "
+         "does point to one shape, the finding is what is wrong inside that shape instead "
+         "(a wrong `type` is AML403 with the choices, a missing member AML404).",
          _ex("request.json", '{\n  "endpoint": "/v1/responses",\n  "body": {"model": "gpt-4o", '
-             '"input": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]}\n}\n'),
+             '"input": [{"text": "Hi"}]}\n}\n'),
          _ex("request.json", '{\n  "endpoint": "/v1/responses",\n  "body": {"model": "gpt-4o", '
              '"input": [{"role": "user", "content": [{"type": "input_text", "text": "Hi"}]}]}'
              '\n}\n')),

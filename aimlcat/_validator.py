@@ -10,6 +10,7 @@ findings that speak the catalog's language.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import Any
@@ -301,7 +302,8 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                           "levels deep."))
             continue
         said: set[tuple[str, str, str]] = set()
-        for err in errors:
+        start = len(out)
+        for err in _meant(cat, schema, errors):
             f = _schema_finding(cat, schema, err, params, key)
             if inside and any(f.pointer == p or f.pointer.startswith(p + "/") for p in inside):
                 continue  # said above, by an AML501
@@ -316,6 +318,28 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
             if f.code != "AML409" or not any(
                     o.code == "AML409" and o.pointer == f.pointer for o in out):
                 out.append(f)
+        _one_per_value(out, start)
+
+
+def _one_per_value(out: list[Finding], start: int) -> None:
+    """A value outside an enum of another type breaks `type` and `enum` at once: the enum's
+    finding (AML403, which lists the choices) says both, with the type finding's hint
+    when it has one ("send the number without quotes"). ``out[start:]``: one parameter's."""
+    mine = out[start:]
+    enums = {f.pointer for f in mine if f.code == "AML403"}
+    if not enums:
+        return
+    hints: dict[str, str] = {}
+    kept: list[Finding] = []
+    for f in mine:
+        if f.code == "AML401" and f.pointer in enums:
+            if f.hint:
+                hints.setdefault(f.pointer, f.hint)
+            continue
+        kept.append(f)
+    out[start:] = [dataclasses.replace(f, hint=hints[f.pointer])
+                   if f.code == "AML403" and not f.hint and f.pointer in hints else f
+                   for f in kept]
 
 
 def _migration(cat: Catalog, old: str, repl: str, payload: dict[str, Any],
@@ -498,6 +522,129 @@ _KIND_NAMES: dict[type, str] = {}
 _PLACES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 _MAX_PLACES = 4096
 
+
+def _kind_name(kind: Any) -> str:
+    """An error kind's name: ``type``, ``anyof``, ``additionalproperties``..."""
+    name = _KIND_NAMES.get(kind.__class__)
+    if name is None:
+        name = _KIND_NAMES[kind.__class__] = kind.name.replace("_", "").lower()
+    return name
+
+
+# -- unions: which shape a value was meant to have ---------------------------------
+#
+# A value that fails every branch of an untagged union (anyOf, oneOf) is one error
+# whose context holds each branch's errors. Most such values were plainly meant for one
+# branch: the others fail on the value's own type, or on a discriminating member (a
+# `type` or `role` that names another shape). Reporting that branch's errors says what
+# to change (`/input/1/content/0/file_data` is not base64) where "matches none of the
+# shapes" does not. Only when no branch is meant, or several fail differently, is the
+# union's own error (AML408) reported.
+
+#: Kinds of error at a member of the value that rule its branch out: the member
+#: discriminates between the shapes (its `const` or `enum` names another one).
+_OFF_MEMBER = frozenset({"enum", "constant", "const"})
+
+
+def _rules_out(err: Any, depth: int) -> bool:
+    """Whether ``err`` (in one branch of a union at ``depth``) says the value was not
+    meant for that branch."""
+    path = err.instance_path
+    n = len(path)
+    if n == depth:
+        return _wanted_types(err) is not None
+    return (n == depth + 1 and path[-1].__class__ is str
+            and _kind_name(err.kind) in _OFF_MEMBER)
+
+
+def _wanted_types(err: Any) -> list[str] | None:
+    """The JSON types ``err`` asks for when it says only that its value has another
+    type (a union says so when each of its branches does, at the same value); else
+    None."""
+    name = _kind_name(err.kind)
+    if name == "type":
+        return list(err.kind.as_dict().get("types") or [])
+    if name == "falseschema":
+        return []
+    context = getattr(err.kind, "context", None)
+    if not context:
+        return None
+    depth = len(err.instance_path)
+    out: list[str] = []
+    for branch in context:
+        found = None
+        for e in branch:
+            if len(e.instance_path) == depth:
+                found = _wanted_types(e)
+                if found is not None:
+                    break
+        if found is None:
+            return None
+        out.extend(found)
+    return out
+
+
+def _overlap(cat: Catalog, schema: dict[str, Any], err: Any, branch: list[Any],
+             value: Any) -> int | None:
+    """How many members of an object ``value`` a union ``branch`` declares; None when
+    that says nothing (not an object, no members, a branch that declares none)."""
+    if value.__class__ is not dict or not value:
+        return None
+    at = len(err.evaluation_path)
+    step = branch[0].evaluation_path
+    if len(step) <= at:
+        return None
+    node = _subschema(cat, schema, [*err.evaluation_path, step[at]])
+    defs = None
+    while isinstance(node, dict) and "properties" not in node and "$ref" in node:
+        defs = defs or cat.defs()["$defs"]
+        node = defs.get(str(node["$ref"]).split("#/$defs/", 1)[-1])
+    props = node.get("properties") if isinstance(node, dict) else None
+    if not props:
+        return None
+    return sum(1 for k in value if k in props)
+
+
+def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] | None:
+    """The errors of the union branch the failing value was meant for, or None.
+
+    The candidates are the branches no error rules out (:func:`_rules_out`). One alone
+    is meant. Of several, an empty object names none; otherwise those that declare a
+    member of the value count (:func:`_overlap`: an item reference that only requires
+    an `id` says nothing about a message), and of them the one the value matches
+    deepest (its shallowest error lies deepest: a member wrong inside says more than a
+    member missing at the top), then the one with fewest errors, then the first."""
+    context = getattr(err.kind, "context", None)
+    if not context:
+        return None
+    depth = len(err.instance_path)
+    candidates = [branch for branch in context
+                  if branch and not any(_rules_out(e, depth) for e in branch)]
+    if len(candidates) < 2:
+        return candidates[0] if candidates else None
+    value = err.instance
+    if value == {}:
+        return None  # an empty object names no shape: any of them would be a guess
+    best: list[Any] | None = None
+    rank: tuple[int, int] = (0, 0)
+    for branch in candidates:
+        mine = (-min(len(e.instance_path) for e in branch), len(branch))
+        if (best is None or mine < rank) and _overlap(cat, schema, err, branch, value) != 0:
+            best, rank = branch, mine
+    return best
+
+
+def _meant(cat: Catalog, schema: dict[str, Any], errors: list[Any]) -> Any:
+    """``errors`` with each union error replaced by its meant branch's errors, at every
+    depth (a branch's own errors may be unions)."""
+    for err in errors:
+        branch = _meant_branch(cat, schema, err)
+        if branch is None:
+            yield err
+        else:
+            yield from _meant(cat, schema, branch)
+
+
 _RANGE_WORDS = {"minimum": "below the minimum", "maximum": "above the maximum",
                 "exclusiveminimum": "not above", "exclusivemaximum": "not below"}
 
@@ -515,9 +662,7 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
         parts = _PLACES.get(place)
         if parts is not None:
             return parts[1](parts, value)  # type: ignore[no-any-return]
-    name = _KIND_NAMES.get(kind.__class__)
-    if name is None:
-        name = _KIND_NAMES[kind.__class__] = kind.name.replace("_", "").lower()
+    name = _kind_name(kind)
     ptr = "/" + escape_pointer(key) + (pointer_from(inner) if inner else "")
     data = kind.as_dict()
     if name == "type":
@@ -601,15 +746,80 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
             if fmt in ("uri", "iri") else None
         return _f("AML405", ptr, f"{_name(ptr)} is not a valid {fmt}: {_json(value, 40)}", hint)
     if name in ("anyof", "oneofnotvalid", "oneofmultiplevalid"):
+        tag = _tag_finding(cat, schema, err, ptr, value)
+        if tag is not None:
+            return tag
         sub = _subschema(cat, schema, list(err.evaluation_path)) or []
         shapes = []
         for s in sub if isinstance(sub, list) else []:
             t = s.get("type") if isinstance(s, dict) else None
             if t:
                 shapes.extend(t if isinstance(t, list) else [t])
-        accepted = f"; accepted: {', '.join(dict.fromkeys(shapes))}" if shapes else ""
-        return _f("AML408", ptr, f"{_name(ptr)} matches none of the accepted shapes{accepted}")
+        # (the errors say which types the branches take, also those by reference or
+        # in a nested union, which the schema does not show here)
+        kinds = list(dict.fromkeys(_wanted_types(err) or shapes))
+        got = _jtype(value)
+        if kinds and got not in kinds and not (got == "integer" and "number" in kinds):
+            # No shape of its type: a type error, worded as any other.
+            return _type_finding((None, _type_finding, ptr,
+                                  f"{_name(ptr)} must be {' or '.join(kinds)}, not ",
+                                  "integer" in kinds or "number" in kinds), value)
+        n = len(sub) if isinstance(sub, list) else 0
+        return _f("AML408", ptr, f"{_name(ptr)} matches none of the {n} shapes accepted "
+                  "here" if n > 1 else f"{_name(ptr)} matches none of the accepted shapes")
     return _f("AML406", ptr, f"{_name(ptr)}: {err.message}")
+
+
+def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,
+                 value: Any) -> Finding | None:
+    """A union of object shapes each ruled out by one member of the value (a ``type``
+    or ``role`` naming none of them, or not a string at all): that member's value is
+    the error, with the shapes' choices (AML403). Of the shapes, those declaring most of
+    the value's members count (a ``"type": "message"`` item with a wrong ``role`` was
+    meant for the message shapes, not for those its ``type`` rules out). None when
+    those shapes fail otherwise, or on different members."""
+    context = getattr(err.kind, "context", None)
+    if not context or value.__class__ is not dict:
+        return None
+    depth = len(err.instance_path)
+    shapes: list[tuple[int, list[Any]]] = []
+    for branch in context:
+        if branch and not any(len(e.instance_path) == depth and _rules_out(e, depth)
+                              for e in branch):
+            shapes.append((_overlap(cat, schema, err, branch, value) or 0, branch))
+    most = max((n for n, _ in shapes), default=0)
+    common: set[str] | None = None
+    options: dict[str, list[Any]] = {}
+    for n, branch in shapes:
+        if n < most:
+            continue
+        keys = set()
+        for e in branch:
+            path = e.instance_path
+            if len(path) == depth + 1 and path[-1].__class__ is str:
+                name = _kind_name(e.kind)
+                if name in _OFF_MEMBER:
+                    data = e.kind.as_dict()
+                    options.setdefault(path[-1], []).extend(
+                        data["options"] if "options" in data else [data.get("expected_value")])
+                    keys.add(path[-1])
+                elif name == "type":
+                    keys.add(path[-1])
+        common = keys if common is None else common & keys
+        if not common:
+            return None
+    if common is None or len(common) != 1:
+        return None
+    (member,) = common
+    if member not in value or not options.get(member):
+        return None
+    choices = list({orjson.dumps(o): o for o in options[member]}.values())
+    at = ptr + "/" + escape_pointer(member)
+    more = f" (+{len(choices) - 12} more)" if len(choices) > 12 else ""
+    parts = (None, _enum_finding, at, f"{_name(at)} is ",
+             f"; allowed: {', '.join(_json(o, 30) for o in choices[:12])}{more}",
+             tuple(o for o in choices if isinstance(o, str)))
+    return _enum_finding(parts, value[member])
 
 
 def _encoded_finding(ptr: str, value: str, sub: dict[str, Any]) -> Finding:

@@ -67,8 +67,8 @@ REMOVED_MODELS = ["dall-e-3", "meta-llama/Llama-Guard-3-11B-Vision-Turbo"]
 #   bad/llama-guard-removed.json   the model is `status: removed`          -> AML103 (and nothing else)
 #   bad/gpt-4o-responses-chat-habits.json  max_completion_tokens on /v1/responses
 #                                  (this endpoint calls it max_output_tokens) -> AML301
-#                                  a chat-style {"type": "text"} part: no input item
-#                                  shape matches (an untagged union)       -> AML408
+#                                  a chat-style {"type": "text"} part: the input
+#                                  message's part types are input_text... -> AML403
 #   bad/claude-openai-habits.json  max_completion_tokens (Claude: max_tokens) -> AML301
 #                                  metadata.user_id must be a string       -> AML401
 #   good/*                         nothing
@@ -107,7 +107,7 @@ EXPECTED_EXAMPLE_FINDINGS = {
     ("triposr-prompt.json", "AML402"),
     ("llama-guard-removed.json", "AML103"),
     ("gpt-4o-responses-chat-habits.json", "AML301"),
-    ("gpt-4o-responses-chat-habits.json", "AML408"),
+    ("gpt-4o-responses-chat-habits.json", "AML403"),
     ("claude-openai-habits.json", "AML301"),
     ("claude-openai-habits.json", "AML401"),
 }

@@ -318,8 +318,8 @@ def test_nested_errors_point_into_the_chosen_variant(cat: aimlcat.Catalog) -> No
 def test_type_range_enum_format_required(cat: aimlcat.Catalog) -> None:
     r = cat.validate({"model": "flux/dev", "num_images": 9, "image_size": 5,
                       "seed": "7"})
-    assert sorted(codes(r)) == [("AML401", "/seed"), ("AML402", "/num_images"),
-                                ("AML404", "/prompt"), ("AML408", "/image_size")]
+    assert sorted(codes(r)) == [("AML401", "/image_size"), ("AML401", "/seed"),
+                                ("AML402", "/num_images"), ("AML404", "/prompt")]
     seed = next(f for f in r.findings if f.pointer == "/seed")
     assert "without quotes" in (seed.hint or "")
     r = cat.validate({**KLING, "tail_image_url": "not a url", "duration": 7,
@@ -507,14 +507,62 @@ def test_encoded_data_size_and_raw_base64(mini: aimlcat.Catalog) -> None:
 @pytest.mark.parametrize(("extra", "expected"), [
     ({"a": None, "b": None, "c": None, "d": None}, []),
     ({"a": "s", "b": "auto", "c": {"type": "x"}, "d": "p"}, []),
-    ({"a": 1.5}, [("AML408", "/a")]),
-    ({"b": 5}, [("AML408", "/b")]),
-    ({"c": {"type": "y"}}, [("AML408", "/c")]),
+    ({"a": 1.5}, [("AML401", "/a")]),  # no shape of its type: a type error
+    ({"b": 5}, [("AML401", "/b")]),
+    ({"c": {"type": "y"}}, [("AML403", "/c/type")]),  # the tag names no shape
     ({"d": "r"}, [("AML403", "/d")]),
 ])
 def test_nullable_unions_and_references(mini: aimlcat.Catalog, extra: dict[str, Any],
                                         expected: list[tuple[str, str]]) -> None:
     assert codes(mini.validate({"model": "#g1_nullables@001", **extra})) == expected
+
+
+_RESPONSES = "/v1/responses"
+_CHAT = "/v1/chat/completions"
+_HI = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.mark.parametrize(("endpoint", "body", "expected", "words"), [
+    # A Responses input item whose `role`/`type` point to the message shapes: the error
+    # inside that shape, not "matches none of the shapes".
+    (_RESPONSES, {"input": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]},
+     [("AML403", "/input/0/content/0/type")], '"input_text"'),
+    (_RESPONSES, {"input": [{"type": "message", "role": "user", "content": [
+        {"type": "input_file", "filename": "a.pdf", "file_data": "not base64"}]}]},
+     [("AML409", "/input/0/content/0/file_data")], "base64"),
+    (_RESPONSES, {"input": [{"type": "message", "role": "bogus", "content": "Hi"}]},
+     [("AML403", "/input/0/role")], '"developer"'),
+    (_RESPONSES, {"input": [{"type": "mesage", "role": "user", "content": "Hi"}]},
+     [("AML403", "/input/0/type")], '"message"'),
+    # An item reference (which only requires `id`) is no shape for a message.
+    (_RESPONSES, {"input": [{"role": "user"}]}, [("AML404", "/input/0/content")], "content"),
+    # Nothing says which shape: the union's own error.
+    (_RESPONSES, {"input": [{"text": "Hi"}]}, [("AML408", "/input/0")], "12 shapes"),
+    (_RESPONSES, {"input": [{}]}, [("AML408", "/input/0")], "shapes"),
+    # No shape of the value's type: a type error listing the types.
+    (_RESPONSES, {"input": [True]}, [("AML401", "/input/0")], "must be object"),
+    # The only object shape is meant; a wrong tag lists every shape's choice.
+    (_CHAT, {"messages": _HI, "tool_choice": {"name": "f"}},
+     [("AML404", "/tool_choice/function"), ("AML404", "/tool_choice/type")], "required"),
+    (_CHAT, {"messages": _HI, "tool_choice": "bogus"}, [("AML403", "/tool_choice")],
+     '"required"'),
+])
+def test_union_errors_point_inside_the_meant_shape(cat: aimlcat.Catalog, endpoint: str,
+                                                   body: dict[str, Any],
+                                                   expected: list[tuple[str, str]],
+                                                   words: str) -> None:
+    r = cat.validate({"model": "gpt-4o", **body}, endpoint)
+    assert sorted(codes(r)) == expected
+    assert all(words in f.message for f in r.findings), r.findings
+
+
+def test_union_tag_finding_suggests_the_close_choice(cat: aimlcat.Catalog) -> None:
+    r = cat.validate({"model": "gpt-4o", "input": [
+        {"type": "mesage", "role": "user", "content": "Hi"}]}, _RESPONSES)
+    (f,) = r.findings
+    assert f.hint == 'Did you mean "message"?'
+    # only the shapes the item's other members point to: the message shapes
+    assert "web_search_call" not in f.message
 
 
 def test_every_rule_is_exercised() -> None:
@@ -675,3 +723,14 @@ def test_findings_with_a_fix_are_hashable_like_the_rest(cat: aimlcat.Catalog) ->
     import dataclasses
 
     assert dataclasses.replace(r.findings[0], fix=None) != r.findings[0]  # still compared
+
+
+def test_a_value_of_the_wrong_type_outside_an_enum_is_one_finding(cat: aimlcat.Catalog) -> None:
+    """`type` and `enum` both fail on such a value: the enum's finding says both (its
+    choices), with the type finding's hint."""
+    r = cat.validate({**KLING, "duration": "5"})
+    assert [(f.code, f.pointer) for f in r.findings] == [("AML403", "/duration")]
+    assert r.findings[0].hint == "Send the number without quotes: 5."
+    r = cat.validate({"model": "gpt-4o", "messages": _HI, "response_format": {"type": 0}})
+    assert [(f.code, f.pointer) for f in r.findings] == [("AML403", "/response_format/type")]
+    assert '"json_schema"' in r.findings[0].message
