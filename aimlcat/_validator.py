@@ -535,26 +535,20 @@ def _kind_name(kind: Any) -> str:
 #
 # A value that fails every branch of an untagged union (anyOf, oneOf) is one error
 # whose context holds each branch's errors. Most such values were plainly meant for one
-# branch: the others fail on the value's own type, or on a discriminating member (a
-# `type` or `role` that names another shape). Reporting that branch's errors says what
-# to change (`/input/1/content/0/file_data` is not base64) where "matches none of the
-# shapes" does not. Only when no branch is meant, or several fail differently, is the
-# union's own error (AML408) reported.
+# branch, and reporting that branch's errors says what to change
+# (`/input/1/content/0/file_data` is not base64) where "matches none of the shapes"
+# does not. Which branch: not one whose type the value lacks; of the others, those
+# that declare most of the value's members (an output message's `id` and `status` say
+# "output message" louder than its `role` says "input message"; an item reference that
+# only declares `id` says nothing about a message); of those, the ones whose
+# discriminating members (a `type` or `role` const or enum) the value gets right.
+# Where those are several shapes each ruled out by the same member, that member is
+# the error (:func:`_tag_finding`); where nothing in the value points to a shape, the
+# union's own error (AML408).
 
 #: Kinds of error at a member of the value that rule its branch out: the member
 #: discriminates between the shapes (its `const` or `enum` names another one).
 _OFF_MEMBER = frozenset({"enum", "constant", "const"})
-
-
-def _rules_out(err: Any, depth: int) -> bool:
-    """Whether ``err`` (in one branch of a union at ``depth``) says the value was not
-    meant for that branch."""
-    path = err.instance_path
-    n = len(path)
-    if n == depth:
-        return _wanted_types(err) is not None
-    return (n == depth + 1 and path[-1].__class__ is str
-            and _kind_name(err.kind) in _OFF_MEMBER)
 
 
 def _wanted_types(err: Any) -> list[str] | None:
@@ -584,54 +578,85 @@ def _wanted_types(err: Any) -> list[str] | None:
     return out
 
 
+def _off_members(branch: list[Any], depth: int) -> set[str]:
+    """Members of the union's value (at ``depth``) whose const or enum in ``branch``
+    names another value: the shape's discriminators that rule it out."""
+    return {e.instance_path[-1] for e in branch
+            if len(e.instance_path) == depth + 1 and e.instance_path[-1].__class__ is str
+            and _kind_name(e.kind) in _OFF_MEMBER}
+
+
+def _declared(cat: Catalog, node: Any, seen: int = 0) -> set[str]:
+    """The member names a schema declares: its ``properties``, and those of the
+    variants it combines (``allOf``/``anyOf``/``oneOf``, ``then``/``else``, ``$ref``)."""
+    out: set[str] = set()
+    if not isinstance(node, dict) or seen > 8:
+        return out
+    out.update(node.get("properties") or ())
+    ref = node.get("$ref")
+    if isinstance(ref, str) and "#/$defs/" in ref:
+        out |= _declared(cat, cat.defs()["$defs"].get(ref.split("#/$defs/", 1)[1]), seen + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in node.get(key) or ():
+            out |= _declared(cat, sub, seen + 1)
+    for key in ("then", "else"):
+        out |= _declared(cat, node.get(key), seen + 1)
+    return out
+
+
 def _overlap(cat: Catalog, schema: dict[str, Any], err: Any, branch: list[Any],
-             value: Any) -> int | None:
-    """How many members of an object ``value`` a union ``branch`` declares; None when
-    that says nothing (not an object, no members, a branch that declares none)."""
-    if value.__class__ is not dict or not value:
-        return None
+             value: dict[str, Any]) -> int:
+    """How many members of ``value`` the union branch (whose errors are ``branch``)
+    declares."""
     at = len(err.evaluation_path)
     step = branch[0].evaluation_path
     if len(step) <= at:
-        return None
-    node = _subschema(cat, schema, [*err.evaluation_path, step[at]])
-    defs = None
-    while isinstance(node, dict) and "properties" not in node and "$ref" in node:
-        defs = defs or cat.defs()["$defs"]
-        node = defs.get(str(node["$ref"]).split("#/$defs/", 1)[-1])
-    props = node.get("properties") if isinstance(node, dict) else None
-    if not props:
-        return None
-    return sum(1 for k in value if k in props)
+        return 0
+    names = _declared(cat, _subschema(cat, schema, [*err.evaluation_path, step[at]]))
+    return sum(1 for k in value if k in names)
+
+
+def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
+    """The union branches (their errors) the failing value points to, best first; empty
+    when none does. See the comment above."""
+    context = getattr(err.kind, "context", None)
+    if not context:
+        return []
+    depth = len(err.instance_path)
+    shapes = [branch for branch in context if branch and not any(
+        len(e.instance_path) == depth and _wanted_types(e) is not None for e in branch)]
+    value = err.instance
+    if len(shapes) > 1 and value.__class__ is dict:
+        counts = [_overlap(cat, schema, err, branch, value) for branch in shapes]
+        most = max(counts)
+        if most == 0:
+            # ({}, or members no shape declares) any one shape would be a guess; what
+            # every shape says is not (each requires the `type` that is missing).
+            said = [{(tuple(e.instance_path), e.message) for e in branch}
+                    for branch in shapes]
+            common = set.intersection(*said)
+            first = [e for e in shapes[0] if (tuple(e.instance_path), e.message) in common]
+            return [first] if first else []
+        shapes = [branch for branch, n in zip(shapes, counts, strict=True) if n == most]
+    if len(shapes) > 1:
+        offs = [len(_off_members(branch, depth)) for branch in shapes]
+        least = min(offs)
+        shapes = [branch for branch, n in zip(shapes, offs, strict=True) if n == least]
+    return shapes
 
 
 def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] | None:
-    """The errors of the union branch the failing value was meant for, or None.
-
-    The candidates are the branches no error rules out (:func:`_rules_out`). One alone
-    is meant. Of several, an empty object names none; otherwise those that declare a
-    member of the value count (:func:`_overlap`: an item reference that only requires
-    an `id` says nothing about a message), and of them the one the value matches
-    deepest (its shallowest error lies deepest: a member wrong inside says more than a
-    member missing at the top), then the one with fewest errors, then the first."""
-    context = getattr(err.kind, "context", None)
-    if not context:
+    """The errors of the union branch the failing value was meant for, or None: of the
+    shapes it points to (:func:`_shapes`), the one it matches deepest (its shallowest
+    error lies deepest: a member wrong inside says more than a member missing at the
+    top), then the one with fewest errors, then the first; None when several are ruled
+    out by their discriminators (:func:`_tag_finding` says which member is wrong)."""
+    shapes = _shapes(cat, schema, err)
+    if not shapes:
         return None
-    depth = len(err.instance_path)
-    candidates = [branch for branch in context
-                  if branch and not any(_rules_out(e, depth) for e in branch)]
-    if len(candidates) < 2:
-        return candidates[0] if candidates else None
-    value = err.instance
-    if value == {}:
-        return None  # an empty object names no shape: any of them would be a guess
-    best: list[Any] | None = None
-    rank: tuple[int, int] = (0, 0)
-    for branch in candidates:
-        mine = (-min(len(e.instance_path) for e in branch), len(branch))
-        if (best is None or mine < rank) and _overlap(cat, schema, err, branch, value) != 0:
-            best, rank = branch, mine
-    return best
+    if len(shapes) > 1 and _off_members(shapes[0], len(err.instance_path)):
+        return None
+    return min(shapes, key=lambda b: (-min(len(e.instance_path) for e in b), len(b)))
 
 
 def _meant(cat: Catalog, schema: dict[str, Any], errors: list[Any]) -> Any:
@@ -772,48 +797,31 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
 
 def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,
                  value: Any) -> Finding | None:
-    """A union of object shapes each ruled out by one member of the value (a ``type``
-    or ``role`` naming none of them, or not a string at all): that member's value is
-    the error, with the shapes' choices (AML403). Of the shapes, those declaring most of
-    the value's members count (a ``"type": "message"`` item with a wrong ``role`` was
-    meant for the message shapes, not for those its ``type`` rules out). None when
-    those shapes fail otherwise, or on different members."""
-    context = getattr(err.kind, "context", None)
-    if not context or value.__class__ is not dict:
+    """The shapes an object value points to (:func:`_shapes`), each ruled out by the same
+    one member (a ``type`` or ``role`` naming none of them): that member's value is the
+    error, with the shapes' choices (AML403). None otherwise."""
+    if value.__class__ is not dict:
         return None
     depth = len(err.instance_path)
-    shapes: list[tuple[int, list[Any]]] = []
-    for branch in context:
-        if branch and not any(len(e.instance_path) == depth and _rules_out(e, depth)
-                              for e in branch):
-            shapes.append((_overlap(cat, schema, err, branch, value) or 0, branch))
-    most = max((n for n, _ in shapes), default=0)
-    common: set[str] | None = None
-    options: dict[str, list[Any]] = {}
-    for n, branch in shapes:
-        if n < most:
-            continue
-        keys = set()
-        for e in branch:
-            path = e.instance_path
-            if len(path) == depth + 1 and path[-1].__class__ is str:
-                name = _kind_name(e.kind)
-                if name in _OFF_MEMBER:
-                    data = e.kind.as_dict()
-                    options.setdefault(path[-1], []).extend(
-                        data["options"] if "options" in data else [data.get("expected_value")])
-                    keys.add(path[-1])
-                elif name == "type":
-                    keys.add(path[-1])
-        common = keys if common is None else common & keys
-        if not common:
-            return None
-    if common is None or len(common) != 1:
+    shapes = _shapes(cat, schema, err)
+    members = {frozenset(_off_members(branch, depth)) for branch in shapes}
+    if len(members) != 1:
+        return None
+    (common,) = members
+    if len(common) != 1:
         return None
     (member,) = common
-    if member not in value or not options.get(member):
+    options: list[Any] = []
+    for branch in shapes:
+        for e in branch:
+            if (len(e.instance_path) == depth + 1 and e.instance_path[-1] == member
+                    and _kind_name(e.kind) in _OFF_MEMBER):
+                data = e.kind.as_dict()
+                options.extend(data["options"] if "options" in data
+                               else [data.get("expected_value")])
+    if member not in value or not options:
         return None
-    choices = list({orjson.dumps(o): o for o in options[member]}.values())
+    choices = list({orjson.dumps(o): o for o in options}.values())
     at = ptr + "/" + escape_pointer(member)
     more = f" (+{len(choices) - 12} more)" if len(choices) > 12 else ""
     parts = (None, _enum_finding, at, f"{_name(at)} is ",
