@@ -628,14 +628,23 @@ _VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate
 
 
 def endpoint_path(endpoint: str) -> str:
-    """The path an endpoint argument names (a URL's path, or the text without its query),
-    with one leading slash and none at the end: what :meth:`Catalog.canonical_endpoint`
-    looks up."""
+    """The path an endpoint argument names, with one leading slash and none at the end:
+    what :meth:`Catalog.canonical_endpoint` looks up.
+
+    A URL's path, or the text up to its query (``?``) or fragment (``#``), as RFC 3986
+    reads a path. Neither names the endpoint: the query goes to it, and the fragment is
+    never sent at all (httpx and the SDKs leave it out of the request line), so
+    ``/v1/chat/completions#x`` reaches /v1/chat/completions as ``?x=1`` does. A URL
+    ``urlsplit`` cannot read (``https://[::1/v1/...``, a broken host) names no path: the
+    text is returned whole, which no endpoint matches (AML204, not a traceback)."""
     text = endpoint.strip()
     if "://" in text:
-        text = urlsplit(text).path
+        try:
+            text = urlsplit(text).path
+        except ValueError:
+            return "/" + text.strip("/")
     else:
-        text = text.split("?", 1)[0]
+        text = text.split("?", 1)[0].split("#", 1)[0]
     return "/" + text.strip("/")
 
 

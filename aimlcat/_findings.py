@@ -190,7 +190,9 @@ RULES: dict[str, Rule] = _rules(
              '"https://example.com/frame.jpg", "prompt": "Leaves swirl"}\n}\n')),
     Rule("AML204", "unknown-endpoint", ERROR, "The endpoint is not one the gateway serves.",
          "The endpoint path (or URL) is not one the gateway serves; paths may be given with "
-         "or without the `/v1` base, or as full URLs. The hint names the closest one.",
+         "or without the `/v1` base, or as full URLs; a query (`?x=1`) or a fragment "
+         "(`#x`, which no client sends) after the path is ignored. The hint names the "
+         "closest one.",
          _ex("request.json", '{\n  "endpoint": "/v1/chat/completion",\n  "body": '
              '{"model": "gpt-4o", "messages": ' + _HELLO + '}\n}\n'),
          _ex("request.json", '{\n  "endpoint": "/v1/chat/completions",\n  "body": '

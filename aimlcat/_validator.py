@@ -119,9 +119,13 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     if endpoint is not None:
         path = cat.canonical_endpoint(endpoint)
         if path is None:
-            guess = _close("/" + endpoint.strip("/"), cat.endpoints(), cutoff=0.6)
-            served = doubled_version(endpoint_path(endpoint))
-            if served and cat.canonical_endpoint(served):
+            read = endpoint_path(endpoint)
+            guess = _close(read, cat.endpoints(), cutoff=0.6)
+            served = doubled_version(read)
+            if "://" in endpoint and _unreadable_url(endpoint):
+                hint = ("It is not a URL a client can send to (its host cannot be read); "
+                        "give the path, such as /v1/chat/completions, or a whole URL.")
+            elif served and cat.canonical_endpoint(served):
                 hint = (f"The path doubles /v1; the gateway serves {served}. Remove one /v1 "
                         "from the client's base URL." if served.startswith("/v1/") else
                         f"{served.split('/')[1]} endpoints are not under /v1; the gateway "
@@ -256,6 +260,17 @@ def _window_findings(payload: dict[str, Any], path: str, window: int, params: di
     """The context window (AML510/AML511): a length sum unless the prompt is large."""
     for code, ptr, message, hint in context_findings(payload, path, window, params, shown):
         out.append(_f(code, ptr, message, hint))
+
+
+def _unreadable_url(text: str) -> bool:
+    """Whether ``urlsplit`` refuses ``text`` (``https://[::1/v1/...``: a broken host)."""
+    from urllib.parse import urlsplit
+
+    try:
+        urlsplit(text.strip())
+    except ValueError:
+        return True
+    return False
 
 
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],

@@ -408,6 +408,24 @@ def test_duplicate_keys_and_broken_json_are_stopped(server: Server) -> None:
     assert "not valid JSON" in str(c2.value)
 
 
+def test_a_fragment_never_reaches_the_wire_and_the_request_is_checked(server: Server,
+                                                                      openai: Any) -> None:
+    """Why `endpoint_path` drops a fragment as it drops a query: httpx (and the OpenAI SDK,
+    whose relative paths it joins) leaves it out of the request line, so the server
+    sees the endpoint alone; the transport checks that endpoint."""
+    url = server.v1 + "/chat/completions?trace=1#retry-2"
+    good = {"model": "gpt-4o", "messages": MESSAGES}
+    with aimlcat.client(base_url=server.v1) as http:
+        with pytest.raises(PreflightError):
+            http.post(url, json={**good, "temperatur": 0.2}, headers=_headers())
+        http.post(url, json=good, headers=_headers())
+    with _openai(server) as sdk:
+        sdk.post("/chat/completions#retry-3", body=good, cast_to=object)
+    assert [(a.path, a.json()) for a in server.arrived] == [
+        ("/v1/chat/completions?trace=1", good), ("/v1/chat/completions", good)]
+    assert aimlcat.validate(good, endpoint=url).findings == []  # and a log line of it
+
+
 def test_a_doubled_v1_is_stopped_naming_the_url_the_gateway_serves(server: Server) -> None:
     body = {"model": "gpt-4o", "messages": MESSAGES}
     with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:

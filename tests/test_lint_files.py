@@ -741,6 +741,16 @@ def test_a_finding_spool_pickles_into_its_receiver(tmp_path: Path,
     # the same endpoint spelled two ways agrees
     ({"endpoint": "/chat/completions", "url": "https://api.aimlapi.com/v1/chat/completions",
       "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    # a fragment is never sent, like a query it names no other endpoint
+    ({"endpoint": "/v1/chat/completions#retry-2", "url": "/v1/chat/completions?trace=1",
+      "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    ({"url": "https://api.aimlapi.com/v1/embeddings#x",
+      "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML201", "/url", "gpt-4o is not served on /v1/embeddings")]),
+    # a URL whose host urlsplit cannot read: AML204 at its key, not a traceback
+    ({"url": "https://[::1/v1/chat/completions",
+      "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML204", "/url", "`https://[::1/v1/chat/completions` is not an endpoint of the gateway")]),
 ])
 @pytest.mark.parametrize("kind", ["json", "jsonl"])
 def test_envelopes_read_as_envelopes(tmp_path: Path, doc: dict[str, Any],

@@ -152,6 +152,10 @@ def test_alias_resolves(cat: aimlcat.Catalog) -> None:
     "/v1/chat/completions", "/chat/completions", "v1/chat/completions",
     "https://api.aimlapi.com/v1/chat/completions", "https://api.aimlapi.com/chat/completions",
     "https://api.aimlapi.com/v1/chat/completions?x=1", "/v1/chat/completions/",
+    # A fragment is never sent (httpx leaves it out of the request line; test_client
+    # proves it on the wire), so it names no other endpoint than the query does.
+    "/v1/chat/completions#x", "https://api.aimlapi.com/v1/chat/completions#x",
+    "/chat/completions?x=1#y", "/v1/chat/completions#x?y=1",
 ])
 def test_endpoint_spellings(cat: aimlcat.Catalog, endpoint: str) -> None:
     r = cat.validate(CHAT, endpoint)
@@ -190,6 +194,26 @@ def test_an_endpoint_that_is_not_a_string_is_one_clear_type_error(
             cat.validate(CHAT, endpoint)
         with pytest.raises(TypeError, match=r"^endpoint must be a str"):
             aimlcat.validate(CHAT, endpoint)
+
+
+@pytest.mark.parametrize("tail", ["?x=1", "#x"])
+def test_a_query_and_a_fragment_leave_an_unknown_path_unknown(cat: aimlcat.Catalog,
+                                                              tail: str) -> None:
+    """What follows the path is cut the same way for both, so a wrong path is AML204 with
+    the same guess whether a query or a fragment follows it."""
+    r = cat.validate(CHAT, "/v1/chat/completion" + tail)
+    assert codes(r) == [("AML204", "")]
+    assert r.findings[0].hint == "Did you mean /v1/chat/completions?"
+    assert codes(cat.validate(CHAT, "/v1/v1/chat/completions" + tail)) == [("AML204", "")]
+
+
+def test_a_url_whose_host_cannot_be_read_is_aml204_not_a_traceback(
+        cat: aimlcat.Catalog) -> None:
+    """urlsplit raises ValueError on an unclosed IPv6 bracket; validate() said so with a
+    traceback. No client can send to it: AML204, saying why."""
+    r = cat.validate(CHAT, "https://[::1/v1/chat/completions")
+    assert codes(r) == [("AML204", "")]
+    assert "its host cannot be read" in (r.findings[0].hint or "")
 
 
 def test_wrong_and_unknown_endpoint(cat: aimlcat.Catalog) -> None:
