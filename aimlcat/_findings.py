@@ -228,7 +228,9 @@ RULES: dict[str, Rule] = _rules(
          "removes the key (the gateway ignores it, so nothing changes)"),
     Rule("AML401", "wrong-type", ERROR, "A value has the wrong JSON type.",
          "A value is a string where a number is wanted (or the other way round, and so on). "
-         "Some servers coerce, others refuse or ignore the value.",
+         "Some servers coerce, others refuse or ignore the value. NaN and the infinities "
+         "are this too, wherever they stand: JSON has no number for them, and a number "
+         "past ±1.8e308 in a file (`1e400`) reads as an infinity.",
          _ex("request.json", '{"model": "text-embedding-3-small", "input": "hello", '
              '"dimensions": "256"}\n'),
          _ex("request.json", '{"model": "text-embedding-3-small", "input": "hello", '

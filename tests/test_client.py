@@ -426,6 +426,34 @@ def test_a_fragment_never_reaches_the_wire_and_the_request_is_checked(server: Se
     assert aimlcat.validate(good, endpoint=url).findings == []  # and a log line of it
 
 
+def test_an_infinity_is_refused_by_the_sdks_and_stopped_as_text(server: Server,
+                                                                openai: Any) -> None:
+    """What AML401's hint says of an infinity, on the wire: built in Python, the OpenAI
+    and Anthropic SDKs raise ValueError before the transport sees a byte; written as
+    1e400 in a body's text, it would go out, so the transport stops it with the finding
+    `validate()` and `lint` give."""
+    anthropic = _anthropic_module()
+    inf = float("inf")
+    with _openai(server) as sdk, pytest.raises(
+            ValueError, match="Out of range float values are not JSON compliant"):
+        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, temperature=inf)
+    with anthropic.Anthropic(base_url=server.root, api_key=SECRET, max_retries=0,
+                             http_client=aimlcat.client(base_url=server.root, lib="httpx2")
+                             ) as claude, pytest.raises(ValueError, match="Out of range"):
+        claude.messages.create(model=CLAUDE, max_tokens=64, messages=MESSAGES,
+                               extra_body={"temperature": inf})
+    text = b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], ' \
+           b'"temperature": 1e400}'
+    with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:
+        http.post(server.v1 + "/chat/completions", content=text, headers=_headers())
+    assert server.arrived == []
+    [finding] = caught.value.report.findings
+    expected = aimlcat.validate(json.loads(text)).findings
+    assert [(finding.code, finding.pointer, finding.message, finding.hint)] == [
+        (f.code, f.pointer, f.message, f.hint) for f in expected]
+    assert "such as 1e400, reads as inf" in finding.message
+
+
 def test_a_doubled_v1_is_stopped_naming_the_url_the_gateway_serves(server: Server) -> None:
     body = {"model": "gpt-4o", "messages": MESSAGES}
     with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:

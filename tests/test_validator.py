@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
 import pytest
 
 import aimlcat
@@ -628,14 +631,51 @@ def test_lanes_give_what_the_full_path_gives_on_generated_bodies(
     cat.forget_bodies()
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
-def test_a_number_json_cannot_carry_is_named(cat: aimlcat.Catalog, value: float) -> None:
-    """The engine reads NaN and the infinities as null; the finding says what they are."""
+@pytest.mark.parametrize(("value", "said"), [
+    (float("nan"), "`temperature` is nan, which JSON has no number for"),
+    (float("inf"), "`temperature` is inf, which JSON has no number for (a number past "
+                   "±1.8e308, such as 1e400, reads as inf)"),
+    (float("-inf"), "`temperature` is -inf, which JSON has no number for (a number past "
+                    "±1.8e308, such as -1e400, reads as -inf)"),
+])
+def test_a_number_json_cannot_carry_is_named(cat: aimlcat.Catalog, value: float,
+                                             said: str) -> None:
+    """The engine reads NaN and the infinities as null; the finding says what they are,
+    and where an infinity comes from in JSON text (tests/test_lint_files.py: a file)."""
     r = cat.validate({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
                       "temperature": value})
     (f,) = r.findings
     assert (f.code, f.pointer) == ("AML401", "/temperature")
-    assert f.message == f"`temperature` is {value!r}, which JSON has no number for"
+    assert f.message == said
+    assert f.hint is not None and f.hint.endswith("Send a finite number.")
+    # what each encoder does, as the hint says (the SDKs: tests/test_client.py)
+    assert "httpx and the OpenAI and Anthropic SDKs raise ValueError (allow_nan=False)" in f.hint
+    sign = "-" if value < 0 else ""
+    written = "NaN" if value != value else sign + "Infinity"
+    assert f"json.dumps writes {written}, which is not JSON, and orjson writes null" in f.hint
+    assert json.dumps(value) == written and orjson.dumps(value) == b"null"
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        httpx.Request("POST", "https://api.aimlapi.com/v1/chat/completions",
+                      json={"temperature": value})
+
+
+@pytest.mark.parametrize(("extra", "pointer", "instead"), [
+    ({"logit_bias": {"50256": math.inf}}, "/logit_bias/50256", "Send a finite number."),
+    ({"logit_bias": {"7": math.nan}}, "/logit_bias/7", "Send a finite number."),
+    ({"n": math.inf}, "/n", "Send an integer."),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": -math.inf}]}]},
+     "/messages/0/content/0/text", "`/messages/0/content/0/text` must be string."),
+])
+def test_a_non_finite_number_deeper_down_is_named_too(
+        cat: aimlcat.Catalog, extra: dict[str, Any], pointer: str, instead: str) -> None:
+    """Below the top level the engine's own error said "must be number, not null", of a
+    value that is no null; the finding names it as at the top, with what to send."""
+    r = cat.validate({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+                      **extra})
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML401", pointer)
+    assert "which JSON has no number for" in f.message and "null" not in f.message
+    assert f.hint is not None and f.hint.endswith(instead)
 
 
 @pytest.mark.parametrize(("body", "pointer"), [
