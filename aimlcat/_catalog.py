@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 from ._findings import Report
 
-__all__ = ["Catalog", "ModelInfo", "default_schema_dir", "doubled_version", "endpoint_path",
-           "load_catalog"]
+__all__ = ["SERVICE_PATHS", "Catalog", "ModelInfo", "default_schema_dir", "doubled_version",
+           "endpoint_path", "load_catalog"]
 
 _INDEX_FORMAT = 2
 #: A model's status in the catalog.
@@ -184,7 +184,10 @@ class Catalog:
         """The raw index record of a model (endpoints with parameter summaries)."""
         return self._models[self._ids[model]]
 
-    def endpoints(self) -> list[str]:
+    def endpoints(self, *, current: bool = False) -> list[str]:
+        """Every endpoint's canonical path; with ``current``, only those that are not legacy."""
+        if current:
+            return [p for p, ep in self._endpoints.items() if not ep.get("legacy")]
         return list(self._endpoints)
 
     def synonyms(self, name: str) -> list[str]:
@@ -627,15 +630,34 @@ def _first_validate(cat: Catalog, payload: Any, endpoint: str | None) -> Report:
 _VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate]
 
 
+#: The gateway's paths that serve no model (account and catalogue services, and fetching a
+#: transcription by its id), as its documents list them; ``{...}`` is one path segment.
+#: Not endpoints: a request to one is never checked, and a body sent there is no model
+#: request. They matter where a base URL ends in one (``check_base_url``).
+SERVICE_PATHS: tuple[str, ...] = (
+    "/v1/models", "/models/metrics", "/v1/key", "/v1/keys", "/v1/keys/{prefix}",
+    "/v1/billing/balance", "/v1/stt/{generation_id}", "/v2/billing", "/v2/billing/detail",
+    "/v2/billing/transactions", "/v2/logs", "/v2/usage", "/v2/usage/detail")
+
+
 def endpoint_path(endpoint: str) -> str:
-    """The path an endpoint argument names (a URL's path, or the text without its query),
-    with one leading slash and none at the end: what :meth:`Catalog.canonical_endpoint`
-    looks up."""
+    """The path an endpoint argument names, with one leading slash and none at the end:
+    what :meth:`Catalog.canonical_endpoint` looks up.
+
+    A URL's path, or the text up to its query (``?``) or fragment (``#``), as RFC 3986
+    reads a path. Neither names the endpoint: the query goes to it, and the fragment is
+    never sent at all (httpx and the SDKs leave it out of the request line), so
+    ``/v1/chat/completions#x`` reaches /v1/chat/completions as ``?x=1`` does. A URL
+    ``urlsplit`` cannot read (``https://[::1/v1/...``, a broken host) names no path: the
+    text is returned whole, which no endpoint matches (AML204, not a traceback)."""
     text = endpoint.strip()
     if "://" in text:
-        text = urlsplit(text).path
+        try:
+            text = urlsplit(text).path
+        except ValueError:
+            return "/" + text.strip("/")
     else:
-        text = text.split("?", 1)[0]
+        text = text.split("?", 1)[0].split("#", 1)[0]
     return "/" + text.strip("/")
 
 

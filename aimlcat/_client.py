@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -39,7 +40,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._catalog import Catalog, doubled_version, load_catalog
+from ._catalog import SERVICE_PATHS, Catalog, doubled_version, load_catalog
 from ._exceptions import CatalogError, PayloadError, PreflightError, UsageError
 from ._findings import INFO, RULES, WARNING, Finding, Report
 from ._payloads import load_json
@@ -615,7 +616,7 @@ class BaseUrlProblem:
     """One thing wrong with a base URL for the gateway, and the base URL to use instead."""
 
     code: str        # missing-scheme, other-provider, host-typo, not-https, endpoint-in-base,
-    #                  doubled-v1, sdk-adds-v1, not-a-url
+    #                  doubled-v1, wrong-version, sdk-adds-v1, not-a-url
     message: str     # what is wrong, naming the right URL
     suggestion: str  # the whole corrected base URL
 
@@ -632,6 +633,8 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     ``sdk`` says which SDK gets it: the OpenAI SDK appends ``/chat/completions``
     (so the base ends in ``/v1``), the Anthropic SDK appends ``/v1/messages`` (so
     it does not). Without ``sdk`` only problems that hold for both are reported.
+    A base that ends in an endpoint or a service path of the gateway (``…/v1/models``),
+    or on the gateway's host in a version other than /v1 (``…/v2``), is reported too.
     An empty list means the URL looks right. Each message names the corrected
     URL; the URL given is never repeated (it may hold credentials)."""
     if not isinstance(url, str):
@@ -671,10 +674,14 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
             "the gateway is served over https; plain http would send your API key unencrypted")))
         scheme = "https"
 
-    tail = _endpoint_tail(segments)
+    tail, service = _endpoint_tail(segments, gateway=host == GATEWAY_HOST)
     if tail:
+        shown = "/" + "/".join(tail)
         found.append(("endpoint-in-base", (
-            f"the base URL ends with the endpoint /{'/'.join(tail)}, which the SDK appends itself")))
+            f"the base URL ends with {shown}, a service path of the gateway (model list, "
+            "keys, billing, usage) rather than a base; the SDK appends each path it calls "
+            "to the base" if service else
+            f"the base URL ends with the endpoint {shown}, which the SDK appends itself")))
         segments = segments[:len(segments) - len(tail)]
     collapsed: list[str] = []
     for s in segments:
@@ -685,6 +692,10 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
         found.append(("doubled-v1", (
             "the path doubles /v1 (…/v1/v1), so every endpoint would be reached as /v1/v1/…")))
         segments = collapsed
+    if host == GATEWAY_HOST and segments and segments[-1] != "v1" \
+            and _VERSION.fullmatch(segments[-1]):
+        found.append(("wrong-version", _wrong_version(segments[-1], sdk)))
+        segments = segments[:-1] if sdk == "anthropic" else [*segments[:-1], "v1"]
     if sdk == "anthropic" and segments and segments[-1] == "v1":
         found.append(("sdk-adds-v1", (
             "the Anthropic SDK adds /v1/messages itself, so a base URL ending in /v1 reaches "
@@ -729,20 +740,62 @@ def _looks_like_gateway(host: str) -> bool:
     return difflib.SequenceMatcher(None, host, GATEWAY_HOST).ratio() >= 0.85
 
 
-def _endpoint_tail(segments: list[str]) -> list[str]:
-    """The trailing segments that spell a catalog endpoint (after its /v1 base), if any."""
+def _endpoint_tail(segments: list[str], *, gateway: bool) -> tuple[list[str], bool]:
+    """The trailing segments that spell a catalog endpoint or a service path (after a /v1
+    base: ``chat/completions``, ``models``), if any, and whether it is a service path.
+
+    A service path without its /v1 (``…/models``, ``…/keys``) counts on the gateway's host,
+    where no base has such a segment, and elsewhere only right after a /v1 (a proxy's
+    own base may well end in ``/models``). ``{...}`` in a known path is one segment."""
     if not segments:
-        return []
-    tails: set[tuple[str, ...]] = set()
+        return [], False
     try:
         cat = load_catalog()
     except CatalogError:  # a broken catalog must not break a URL check
-        return []
-    for path in cat.endpoints():
-        parts = tuple(p for p in path.split("/") if p)
-        tails.add(parts[1:] if parts[:1] == ("v1",) else parts)
+        return [], False
     best: tuple[str, ...] = ()
-    for t in tails:
-        if t and len(t) > len(best) and tuple(segments[-len(t):]) == t:
-            best = t
-    return list(best)
+    service = False
+    for path, is_service in [*((p, False) for p in cat.endpoints()),
+                             *((p, True) for p in SERVICE_PATHS)]:
+        parts = tuple(p for p in path.split("/") if p)
+        t = parts[1:] if parts[:1] == ("v1",) else parts
+        n = len(t)
+        if not t or n <= len(best) or n > len(segments):
+            continue
+        if not all(w == s or (w[:1] == "{" and w[-1:] == "}")
+                   for w, s in zip(t, segments[-n:], strict=True)):
+            continue
+        if is_service and t is not parts and not gateway and segments[-n - 1:-n] != ["v1"]:
+            continue
+        best, service = t, is_service
+    return list(best), service
+
+
+#: A path segment that names an API version: v1, v2, v1beta, v2alpha1 ...
+_VERSION = re.compile(r"v\d+(?:(?:alpha|beta)\d*)?")
+
+
+def _wrong_version(version: str, sdk: SDK | None) -> str:
+    """Why a gateway base URL ending in ``/<version>`` (not /v1) fails the SDK: what the
+    gateway serves under that version (its catalog endpoints that are not legacy and its
+    service paths), if anything."""
+    try:
+        served = [p for p in load_catalog().endpoints(current=True)
+                  if p.startswith(f"/{version}/")]
+    except CatalogError:  # a broken catalog must not break a URL check
+        served = []
+    account = [p for p in SERVICE_PATHS if p.startswith(f"/{version}/") and p.count("/") == 2]
+    if account:
+        served.append(f"account services ({', '.join(account)})")
+    if not served:
+        what = f"the gateway has no /{version} API"
+    elif len(served) == 1:
+        what = f"the gateway's /{version} serves {served[0]}"
+    else:
+        what = f"the gateway's /{version} serves {', '.join(served[:-1])} and {served[-1]}"
+    if sdk == "anthropic":
+        return (f"{what}; the Anthropic SDK adds /v1/messages itself, so it would call "
+                f"/{version}/v1/messages, which the gateway does not serve")
+    calls = "the OpenAI SDK calls" if sdk == "openai" else "an SDK calls"
+    return (f"{what}; the endpoints {calls} (/chat/completions, /embeddings, "
+            "/images/generations, /responses ...) are under /v1")

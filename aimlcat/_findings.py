@@ -190,7 +190,9 @@ RULES: dict[str, Rule] = _rules(
              '"https://example.com/frame.jpg", "prompt": "Leaves swirl"}\n}\n')),
     Rule("AML204", "unknown-endpoint", ERROR, "The endpoint is not one the gateway serves.",
          "The endpoint path (or URL) is not one the gateway serves; paths may be given with "
-         "or without the `/v1` base, or as full URLs. The hint names the closest one.",
+         "or without the `/v1` base, or as full URLs; a query (`?x=1`) or a fragment "
+         "(`#x`, which no client sends) after the path is ignored. The hint names the "
+         "closest one.",
          _ex("request.json", '{\n  "endpoint": "/v1/chat/completion",\n  "body": '
              '{"model": "gpt-4o", "messages": ' + _HELLO + '}\n}\n'),
          _ex("request.json", '{\n  "endpoint": "/v1/chat/completions",\n  "body": '
@@ -226,7 +228,9 @@ RULES: dict[str, Rule] = _rules(
          "removes the key (the gateway ignores it, so nothing changes)"),
     Rule("AML401", "wrong-type", ERROR, "A value has the wrong JSON type.",
          "A value is a string where a number is wanted (or the other way round, and so on). "
-         "Some servers coerce, others refuse or ignore the value.",
+         "Some servers coerce, others refuse or ignore the value. NaN and the infinities "
+         "are this too, wherever they stand: JSON has no number for them, and a number "
+         "past ±1.8e308 in a file (`1e400`) reads as an infinity.",
          _ex("request.json", '{"model": "text-embedding-3-small", "input": "hello", '
              '"dimensions": "256"}\n'),
          _ex("request.json", '{"model": "text-embedding-3-small", "input": "hello", '

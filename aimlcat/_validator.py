@@ -120,9 +120,13 @@ def validate_payload(cat: Catalog, payload: Any, endpoint: str | None = None) ->
     if endpoint is not None:
         path = cat.canonical_endpoint(endpoint)
         if path is None:
-            guess = _close("/" + endpoint.strip("/"), cat.endpoints(), cutoff=0.6)
-            served = doubled_version(endpoint_path(endpoint))
-            if served and cat.canonical_endpoint(served):
+            read = endpoint_path(endpoint)
+            guess = _close(read, cat.endpoints(), cutoff=0.6)
+            served = doubled_version(read)
+            if "://" in endpoint and _unreadable_url(endpoint):
+                hint = ("It is not a URL a client can send to (its host cannot be read); "
+                        "give the path, such as /v1/chat/completions, or a whole URL.")
+            elif served and cat.canonical_endpoint(served):
                 hint = (f"The path doubles /v1; the gateway serves {served}. Remove one /v1 "
                         "from the client's base URL." if served.startswith("/v1/") else
                         f"{served.split('/')[1]} endpoints are not under /v1; the gateway "
@@ -259,6 +263,57 @@ def _window_findings(payload: dict[str, Any], path: str, window: int, params: di
         out.append(_f(code, ptr, message, hint))
 
 
+def _non_finite(ptr: str, value: float, want: list[str] | None) -> Finding:
+    """AML401 for NaN or an infinity, which the engine reads as null (so its own error
+    would say "not null"). True of a dict built in Python, of a YAML ``.inf``, and of a
+    JSON file's number past the largest double (``1e400``), which Python reads as inf:
+    the hint says what each way of sending does with it. ``want``: the types the place
+    takes, when known, for what to send instead."""
+    if not want or "number" in want:
+        instead = "Send a finite number."
+    elif "integer" in want:
+        instead = "Send an integer."
+    else:
+        instead = f"{_name(ptr)} must be {' or '.join(want)}."
+    if math.isnan(value):
+        return _f("AML401", ptr, f"{_name(ptr)} is nan, which JSON has no number for",
+                  "JSON has no NaN. From Python (a dict, a YAML .nan) it cannot go out as a "
+                  "number: httpx and the OpenAI and Anthropic SDKs raise ValueError "
+                  "(allow_nan=False), json.dumps writes NaN, which is not JSON, and orjson "
+                  f"writes null. {instead}")
+    sign = "" if value > 0 else "-"
+    return _f("AML401", ptr,
+              f"{_name(ptr)} is {value!r}, which JSON has no number for (a number past "
+              f"±1.8e308, such as {sign}1e400, reads as {value!r})",
+              f"From Python (a dict, a YAML {sign}.inf) it cannot go out as a number: httpx "
+              "and the OpenAI and Anthropic SDKs raise ValueError (allow_nan=False), "
+              f"json.dumps writes {sign}Infinity, which is not JSON, and orjson writes null. "
+              f"Written as {sign}1e400 in JSON text (a file, a log line), Python's json and "
+              f"JavaScript's JSON.parse read it as an infinity and orjson refuses it. {instead}")
+
+
+def _value_at(value: Any, path: Any) -> Any:
+    """The value at a jsonschema-rs instance path in ``value`` (None when there is none).
+    The path gives an object's key that spells a number as an int (``{"50256": ...}``)."""
+    for step in path:
+        try:
+            value = value[str(step)] if isinstance(value, dict) else value[step]
+        except (LookupError, TypeError):
+            return None
+    return value
+
+
+def _unreadable_url(text: str) -> bool:
+    """Whether ``urlsplit`` refuses ``text`` (``https://[::1/v1/...``: a broken host)."""
+    from urllib.parse import urlsplit
+
+    try:
+        urlsplit(text.strip())
+    except ValueError:
+        return True
+    return False
+
+
 def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                      plan: EndpointPlan, out: list[Finding], shown: str = "") -> None:
     """Only after the whole body failed (a key that is no parameter, or the engine's
@@ -278,11 +333,9 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         if key not in params or fast[key].is_valid(value):
             continue
         if value.__class__ is float and not math.isfinite(value):
-            # (the engine reads it as null): a body built in Python; no encoder sends it
-            out.append(_f("AML401", "/" + escape_pointer(key),
-                          f"`{key}` is {value!r}, which JSON has no number for",
-                          "httpx and the OpenAI SDK refuse to send it (allow_nan=False); "
-                          "send a finite number."))
+            want = params[key].get("type")
+            out.append(_non_finite("/" + escape_pointer(key), value,
+                                   [want] if isinstance(want, str) else want))
             continue
         # A value the model's modalities or capabilities rule out: one finding that says
         # so (and names models that take it) instead of the schema's errors.
@@ -304,7 +357,13 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         said: set[tuple[str, str, str]] = set()
         start = len(out)
         for err in _meant(cat, schema, errors):
-            f = _schema_finding(cat, schema, err, params, key)
+            inner = err.instance_path
+            raw = _value_at(value, inner) if inner and err.instance is None else None
+            if raw.__class__ is float and not math.isfinite(raw):
+                f = _non_finite("/" + escape_pointer(key) + pointer_from(inner), raw,
+                                err.kind.as_dict().get("types"))
+            else:
+                f = _schema_finding(cat, schema, err, params, key)
             if inside and any(f.pointer == p or f.pointer.startswith(p + "/") for p in inside):
                 continue  # said above, by an AML501
             # A value that fails every branch of a tagged union the same way (a message

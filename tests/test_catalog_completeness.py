@@ -310,3 +310,22 @@ def test_the_catalog_records_no_dropped_removal(cat: Catalog) -> None:
                     if d is not None and d["decision"] == "drop" and d["rule"] != "model-removed":
                         wrong.append((n, param, d["rule"]))
     assert not wrong
+
+
+@needs_reference
+def test_every_documented_path_is_an_endpoint_or_a_service_path(cat: Catalog) -> None:
+    """`check_base_url` flags a base URL that ends in a path of the gateway; it knows the
+    catalog's endpoints and `SERVICE_PATHS`. Every path a current document lists is one
+    of them (a service page added to the docs shows up here)."""
+    import json
+
+    from aimlcat._catalog import SERVICE_PATHS
+
+    known = set(cat.endpoints()) | set(SERVICE_PATHS)
+    missing = set()
+    for doc in sorted((refdata.DOCS / "openapi").rglob("*.json")):
+        for path in json.loads(doc.read_text(encoding="utf-8")).get("paths", {}):
+            full = path if path.startswith(("/v1/", "/v2/")) else "/v1" + path
+            if path not in known and full not in known and cat.canonical_endpoint(path) is None:
+                missing.add(path)
+    assert missing == set(), sorted(missing)

@@ -408,6 +408,52 @@ def test_duplicate_keys_and_broken_json_are_stopped(server: Server) -> None:
     assert "not valid JSON" in str(c2.value)
 
 
+def test_a_fragment_never_reaches_the_wire_and_the_request_is_checked(server: Server,
+                                                                      openai: Any) -> None:
+    """Why `endpoint_path` drops a fragment as it drops a query: httpx (and the OpenAI SDK,
+    whose relative paths it joins) leaves it out of the request line, so the server
+    sees the endpoint alone; the transport checks that endpoint."""
+    url = server.v1 + "/chat/completions?trace=1#retry-2"
+    good = {"model": "gpt-4o", "messages": MESSAGES}
+    with aimlcat.client(base_url=server.v1) as http:
+        with pytest.raises(PreflightError):
+            http.post(url, json={**good, "temperatur": 0.2}, headers=_headers())
+        http.post(url, json=good, headers=_headers())
+    with _openai(server) as sdk:
+        sdk.post("/chat/completions#retry-3", body=good, cast_to=object)
+    assert [(a.path, a.json()) for a in server.arrived] == [
+        ("/v1/chat/completions?trace=1", good), ("/v1/chat/completions", good)]
+    assert aimlcat.validate(good, endpoint=url).findings == []  # and a log line of it
+
+
+def test_an_infinity_is_refused_by_the_sdks_and_stopped_as_text(server: Server,
+                                                                openai: Any) -> None:
+    """What AML401's hint says of an infinity, on the wire: built in Python, the OpenAI
+    and Anthropic SDKs raise ValueError before the transport sees a byte; written as
+    1e400 in a body's text, it would go out, so the transport stops it with the finding
+    `validate()` and `lint` give."""
+    anthropic = _anthropic_module()
+    inf = float("inf")
+    with _openai(server) as sdk, pytest.raises(
+            ValueError, match="Out of range float values are not JSON compliant"):
+        sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES, temperature=inf)
+    with anthropic.Anthropic(base_url=server.root, api_key=SECRET, max_retries=0,
+                             http_client=aimlcat.client(base_url=server.root, lib="httpx2")
+                             ) as claude, pytest.raises(ValueError, match="Out of range"):
+        claude.messages.create(model=CLAUDE, max_tokens=64, messages=MESSAGES,
+                               extra_body={"temperature": inf})
+    text = b'{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], ' \
+           b'"temperature": 1e400}'
+    with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:
+        http.post(server.v1 + "/chat/completions", content=text, headers=_headers())
+    assert server.arrived == []
+    [finding] = caught.value.report.findings
+    expected = aimlcat.validate(json.loads(text)).findings
+    assert [(finding.code, finding.pointer, finding.message, finding.hint)] == [
+        (f.code, f.pointer, f.message, f.hint) for f in expected]
+    assert "such as 1e400, reads as inf" in finding.message
+
+
 def test_a_doubled_v1_is_stopped_naming_the_url_the_gateway_serves(server: Server) -> None:
     body = {"model": "gpt-4o", "messages": MESSAGES}
     with aimlcat.client(base_url=server.v1) as http, pytest.raises(PreflightError) as caught:
@@ -776,6 +822,33 @@ def test_async_anthropic_sdk(server: Server) -> None:
     ("[::1]:8000/v1", "openai", ["missing-scheme"], "http://[::1]:8000/v1"),
     ("https://[::1/v1", None, ["not-a-url"], "https://api.aimlapi.com/v1"),
     ("http://127.0.0.1:99999/v1", None, ["not-a-url"], "https://api.aimlapi.com/v1"),
+    # an endpoint or a service path pasted as the base: the SDK would append its own
+    ("https://api.aimlapi.com/v1/chat/completions", None, ["endpoint-in-base"],
+     "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v1/models", "openai", ["endpoint-in-base"],
+     "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v1/models/", None, ["endpoint-in-base"],
+     "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/models", "openai", ["endpoint-in-base"], "https://api.aimlapi.com"),
+    ("https://api.aimlapi.com/v2/billing", "openai", ["endpoint-in-base"],
+     "https://api.aimlapi.com"),
+    ("https://api.aimlapi.com/v1/models", "anthropic", ["endpoint-in-base", "sdk-adds-v1"],
+     "https://api.aimlapi.com"),
+    ("http://127.0.0.1:8000/v1/models", "openai", ["endpoint-in-base"],
+     "http://127.0.0.1:8000/v1"),
+    # a version the SDK cannot use: the gateway's /v2 is video, music and account services
+    ("https://api.aimlapi.com/v2", "openai", ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v2/", None, ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v2", "anthropic", ["wrong-version"], "https://api.aimlapi.com"),
+    ("https://api.aimlapi.com/v3", "openai", ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v1beta", None, ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("api.aimlapi.com/v2", "openai", ["missing-scheme", "wrong-version"],
+     "https://api.aimlapi.com/v1"),
+    ("https://aimlapi.com/v2", "openai", ["host-typo", "wrong-version"],
+     "https://api.aimlapi.com/v1"),
+    # another host's path is its own business: a proxy's /models or /v2 may be its base
+    ("https://proxy.internal/llm/models", "openai", [], None),
+    ("http://127.0.0.1:8000/v2", "openai", [], None),
 ])
 def test_check_base_url(url: str, sdk: Any, codes: list[str], right: str | None) -> None:
     problems = check_base_url(url, sdk=sdk)
@@ -783,6 +856,72 @@ def test_check_base_url(url: str, sdk: Any, codes: list[str], right: str | None)
     for p in problems:
         assert p.suggestion == right
         assert p.message.endswith(f"use {right}")
+
+
+@pytest.mark.parametrize("url", ["https://api.aimlapi.com", "https://api.aimlapi.com/",
+                                 "https://api.aimlapi.com/v1", "https://api.aimlapi.com/v1/",
+                                 "HTTPS://API.AIMLAPI.COM/v1"])
+@pytest.mark.parametrize("sdk", [None, "openai", "anthropic"])
+def test_the_gateways_own_bases_are_not_flagged(url: str, sdk: Any) -> None:
+    """The other side of the endpoint and version checks: the bases the SDKs take. (Only
+    the Anthropic SDK's own /v1 is wrong: it adds /v1/messages itself.)"""
+    expected = ["sdk-adds-v1"] if sdk == "anthropic" and url.rstrip("/").endswith("/v1") else []
+    assert [p.code for p in check_base_url(url, sdk=sdk)] == expected
+
+
+def test_wrong_version_names_what_the_gateway_serves_under_v2() -> None:
+    [problem] = check_base_url("https://api.aimlapi.com/v2", sdk="openai")
+    assert problem.message.startswith(
+        "the gateway's /v2 serves /v2/video/generations, /v2/generate/audio and account "
+        "services (/v2/billing, /v2/logs, /v2/usage); the endpoints the OpenAI SDK calls "
+        "(/chat/completions, /embeddings")
+    [problem] = check_base_url("https://api.aimlapi.com/v2", sdk="anthropic")
+    assert "it would call /v2/v1/messages, which the gateway does not serve" in problem.message
+    [problem] = check_base_url("https://api.aimlapi.com/v7")
+    assert problem.message.startswith("the gateway has no /v7 API;")
+
+
+def test_a_service_path_with_a_key_in_it_is_named_by_its_pattern() -> None:
+    # /v1/keys/{prefix} carries part of a key: the message names the pattern, not the key
+    [problem] = check_base_url(f"https://api.aimlapi.com/v1/keys/{SECRET[:14]}", sdk="openai")
+    assert problem.code == "endpoint-in-base" and "/keys/{prefix}" in problem.message
+    _no_secret(problem.message, problem.suggestion)
+
+
+@pytest.mark.parametrize(("tail", "right_tail"), [("/v1/models", "/v1"),
+                                                   ("/v1/chat/completions", "/v1")])
+def test_an_endpoint_as_the_base_is_what_the_sdk_then_calls(
+        server: Server, openai: Any, tail: str, right_tail: str) -> None:
+    """Why a base URL ending in an endpoint is flagged: the real OpenAI SDK appends its own
+    path to it, and the request reaches a path nobody serves; the base the check names
+    reaches the endpoint."""
+    base = server.root + tail
+    [problem] = check_base_url(base, sdk="openai")
+    assert (problem.code, problem.suggestion) == ("endpoint-in-base", server.root + right_tail)
+    for url in (base, problem.suggestion):
+        with openai.OpenAI(base_url=url, api_key=SECRET, max_retries=0) as sdk:
+            sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    assert [a.path for a in server.arrived] == [tail + "/chat/completions",
+                                                "/v1/chat/completions"]
+
+
+def test_a_v2_base_is_what_the_openai_sdk_cannot_use(server: Server, openai: Any) -> None:
+    """The OpenAI SDK under a /v2 base calls /v2/chat/completions (the legacy path the chat
+    models left) and /v2/embeddings (none); under the base the check names, /v1/..."""
+    [problem] = check_base_url("https://api.aimlapi.com/v2", sdk="openai")
+    assert problem.suggestion == "https://api.aimlapi.com/v1"
+    for version in ("/v2", "/v1"):
+        with openai.OpenAI(base_url=server.root + version, api_key=SECRET,
+                           max_retries=0) as sdk:
+            sdk.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+            sdk.embeddings.create(model="text-embedding-3-small", input="hi")
+    paths = [a.path for a in server.arrived]
+    assert paths == ["/v2/chat/completions", "/v2/embeddings",
+                     "/v1/chat/completions", "/v1/embeddings"]
+    cat = aimlcat.load_catalog()
+    assert cat.canonical_endpoint("/v2/embeddings") is None
+    assert "/v2/chat/completions" not in cat.endpoints(current=True)
+    assert {cat.canonical_endpoint(p) for p in paths[2:]} <= set(cat.endpoints(current=True))
 
 
 def test_check_base_url_never_repeats_credentials() -> None:

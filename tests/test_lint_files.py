@@ -8,10 +8,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from aimlcat._cli import run
@@ -741,6 +745,16 @@ def test_a_finding_spool_pickles_into_its_receiver(tmp_path: Path,
     # the same endpoint spelled two ways agrees
     ({"endpoint": "/chat/completions", "url": "https://api.aimlapi.com/v1/chat/completions",
       "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    # a fragment is never sent, like a query it names no other endpoint
+    ({"endpoint": "/v1/chat/completions#retry-2", "url": "/v1/chat/completions?trace=1",
+      "body": {"model": "gpt-4o", "messages": HELLO}}, []),
+    ({"url": "https://api.aimlapi.com/v1/embeddings#x",
+      "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML201", "/url", "gpt-4o is not served on /v1/embeddings")]),
+    # a URL whose host urlsplit cannot read: AML204 at its key, not a traceback
+    ({"url": "https://[::1/v1/chat/completions",
+      "body": {"model": "gpt-4o", "messages": HELLO}},
+     [("AML204", "/url", "`https://[::1/v1/chat/completions` is not an endpoint of the gateway")]),
 ])
 @pytest.mark.parametrize("kind", ["json", "jsonl"])
 def test_envelopes_read_as_envelopes(tmp_path: Path, doc: dict[str, Any],
@@ -752,6 +766,54 @@ def test_envelopes_read_as_envelopes(tmp_path: Path, doc: dict[str, Any],
     _, report = cli_json("lint", str(f), "--endpoint", "/v1/chat/completions")
     got = [(x["code"], x["pointer"], x["message"]) for x in report["files"][0]["findings"]]
     assert got == expected
+
+
+def test_a_number_past_the_largest_double_in_a_file_is_named_as_it_reads(
+        tmp_path: Path) -> None:
+    """`1e400` is valid JSON text whose value no double holds: Python's json reads it as
+    inf (orjson refuses it, and lint falls back to the standard parser). The finding's
+    text must hold for a file, where nothing refused to send anything: it names the
+    number a file spells, and what readers make of it."""
+    files = {
+        "big.json": '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],\n'
+                    ' "temperature": 1e400}\n',
+        "bias.json": '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],\n'
+                     ' "logit_bias": {"50256": -1e400}}\n',
+        "inf.yaml": "model: gpt-4o\nmessages:\n- {role: user, content: hi}\ntemperature: .inf\n",
+        "log.jsonl": json.dumps({"model": "gpt-4o", "messages": HELLO}) + "\n"
+                     + '{"model": "gpt-4o", "messages": [], "temperature": 1e400}\n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    code, doc = cli_json("lint", *files)
+    assert code == 1
+    got = {f["path"]: [(x["code"], x["pointer"], x["line"], x["column"], x["message"])
+                       for x in f["findings"]] for f in doc["files"]}
+    inf = ("`temperature` is inf, which JSON has no number for (a number past ±1.8e308, "
+           "such as 1e400, reads as inf)")
+    assert got == {
+        "big.json": [("AML401", "/temperature", *where(files["big.json"], "1e400"), inf)],
+        "bias.json": [("AML401", "/logit_bias/50256", *where(files["bias.json"], "-1e400"),
+                       "`/logit_bias/50256` is -inf, which JSON has no number for (a number "
+                       "past ±1.8e308, such as -1e400, reads as -inf)")],
+        "inf.yaml": [("AML401", "/temperature", *where(files["inf.yaml"], ".inf"), inf)],
+        "log.jsonl": [("AML401", "/temperature", *where(files["log.jsonl"], "1e400"), inf)],
+    }
+    hint = doc["files"][0]["findings"][0]["hint"]
+    assert ("Written as 1e400 in JSON text (a file, a log line), Python's json and "
+            "JavaScript's JSON.parse read it as an infinity and orjson refuses it. "
+            "Send a finite number.") in hint
+    # what the hint says of readers of the text
+    assert json.loads(files["big.json"])["temperature"] == math.inf
+    with pytest.raises(orjson.JSONDecodeError, match="infinity"):
+        orjson.loads(files["big.json"])
+    node = shutil.which("node")
+    if node is not None:  # JavaScript's reading, where a JavaScript runtime is at hand
+        out = subprocess.run([node, "-e", "process.stdout.write(String(JSON.parse("
+                              "require('fs').readFileSync(0, 'utf8')).temperature))"],
+                             input=files["big.json"], capture_output=True, text=True,
+                             check=True, timeout=60)
+        assert out.stdout == "Infinity"
 
 
 def test_unreadable_json_says_line_and_column(tmp_path: Path) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
 import pytest
 
 import aimlcat
@@ -152,6 +155,10 @@ def test_alias_resolves(cat: aimlcat.Catalog) -> None:
     "/v1/chat/completions", "/chat/completions", "v1/chat/completions",
     "https://api.aimlapi.com/v1/chat/completions", "https://api.aimlapi.com/chat/completions",
     "https://api.aimlapi.com/v1/chat/completions?x=1", "/v1/chat/completions/",
+    # A fragment is never sent (httpx leaves it out of the request line; test_client
+    # proves it on the wire), so it names no other endpoint than the query does.
+    "/v1/chat/completions#x", "https://api.aimlapi.com/v1/chat/completions#x",
+    "/chat/completions?x=1#y", "/v1/chat/completions#x?y=1",
 ])
 def test_endpoint_spellings(cat: aimlcat.Catalog, endpoint: str) -> None:
     r = cat.validate(CHAT, endpoint)
@@ -190,6 +197,26 @@ def test_an_endpoint_that_is_not_a_string_is_one_clear_type_error(
             cat.validate(CHAT, endpoint)
         with pytest.raises(TypeError, match=r"^endpoint must be a str"):
             aimlcat.validate(CHAT, endpoint)
+
+
+@pytest.mark.parametrize("tail", ["?x=1", "#x"])
+def test_a_query_and_a_fragment_leave_an_unknown_path_unknown(cat: aimlcat.Catalog,
+                                                              tail: str) -> None:
+    """What follows the path is cut the same way for both, so a wrong path is AML204 with
+    the same guess whether a query or a fragment follows it."""
+    r = cat.validate(CHAT, "/v1/chat/completion" + tail)
+    assert codes(r) == [("AML204", "")]
+    assert r.findings[0].hint == "Did you mean /v1/chat/completions?"
+    assert codes(cat.validate(CHAT, "/v1/v1/chat/completions" + tail)) == [("AML204", "")]
+
+
+def test_a_url_whose_host_cannot_be_read_is_aml204_not_a_traceback(
+        cat: aimlcat.Catalog) -> None:
+    """urlsplit raises ValueError on an unclosed IPv6 bracket; validate() said so with a
+    traceback. No client can send to it: AML204, saying why."""
+    r = cat.validate(CHAT, "https://[::1/v1/chat/completions")
+    assert codes(r) == [("AML204", "")]
+    assert "its host cannot be read" in (r.findings[0].hint or "")
 
 
 def test_wrong_and_unknown_endpoint(cat: aimlcat.Catalog) -> None:
@@ -652,14 +679,51 @@ def test_lanes_give_what_the_full_path_gives_on_generated_bodies(
     cat.forget_bodies()
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
-def test_a_number_json_cannot_carry_is_named(cat: aimlcat.Catalog, value: float) -> None:
-    """The engine reads NaN and the infinities as null; the finding says what they are."""
+@pytest.mark.parametrize(("value", "said"), [
+    (float("nan"), "`temperature` is nan, which JSON has no number for"),
+    (float("inf"), "`temperature` is inf, which JSON has no number for (a number past "
+                   "±1.8e308, such as 1e400, reads as inf)"),
+    (float("-inf"), "`temperature` is -inf, which JSON has no number for (a number past "
+                    "±1.8e308, such as -1e400, reads as -inf)"),
+])
+def test_a_number_json_cannot_carry_is_named(cat: aimlcat.Catalog, value: float,
+                                             said: str) -> None:
+    """The engine reads NaN and the infinities as null; the finding says what they are,
+    and where an infinity comes from in JSON text (tests/test_lint_files.py: a file)."""
     r = cat.validate({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
                       "temperature": value})
     (f,) = r.findings
     assert (f.code, f.pointer) == ("AML401", "/temperature")
-    assert f.message == f"`temperature` is {value!r}, which JSON has no number for"
+    assert f.message == said
+    assert f.hint is not None and f.hint.endswith("Send a finite number.")
+    # what each encoder does, as the hint says (the SDKs: tests/test_client.py)
+    assert "httpx and the OpenAI and Anthropic SDKs raise ValueError (allow_nan=False)" in f.hint
+    sign = "-" if value < 0 else ""
+    written = "NaN" if value != value else sign + "Infinity"
+    assert f"json.dumps writes {written}, which is not JSON, and orjson writes null" in f.hint
+    assert json.dumps(value) == written and orjson.dumps(value) == b"null"
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        httpx.Request("POST", "https://api.aimlapi.com/v1/chat/completions",
+                      json={"temperature": value})
+
+
+@pytest.mark.parametrize(("extra", "pointer", "instead"), [
+    ({"logit_bias": {"50256": math.inf}}, "/logit_bias/50256", "Send a finite number."),
+    ({"logit_bias": {"7": math.nan}}, "/logit_bias/7", "Send a finite number."),
+    ({"n": math.inf}, "/n", "Send an integer."),
+    ({"messages": [{"role": "user", "content": [{"type": "text", "text": -math.inf}]}]},
+     "/messages/0/content/0/text", "`/messages/0/content/0/text` must be string."),
+])
+def test_a_non_finite_number_deeper_down_is_named_too(
+        cat: aimlcat.Catalog, extra: dict[str, Any], pointer: str, instead: str) -> None:
+    """Below the top level the engine's own error said "must be number, not null", of a
+    value that is no null; the finding names it as at the top, with what to send."""
+    r = cat.validate({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}],
+                      **extra})
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML401", pointer)
+    assert "which JSON has no number for" in f.message and "null" not in f.message
+    assert f.hint is not None and f.hint.endswith(instead)
 
 
 @pytest.mark.parametrize(("body", "pointer"), [
