@@ -322,3 +322,12 @@ def test_architecture_names_every_module() -> None:
     modules = {p.stem for p in (REPO / "aimlcat").glob("*.py")}
     modules |= {p.stem for p in (REPO / "aimlcat").glob("*.c")}
     assert sorted(rows) == sorted(modules)
+
+
+def test_linting_md_names_the_hooks_command() -> None:
+    """docs/linting.md quotes the pre-commit hook's command as the hook file runs it."""
+    import yaml
+
+    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    text = (REPO / "docs" / "linting.md").read_text(encoding="utf-8")
+    assert f"The hook runs `{hook['entry']}`" in text
