@@ -331,3 +331,30 @@ def test_linting_md_names_the_hooks_command() -> None:
     [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     text = (REPO / "docs" / "linting.md").read_text(encoding="utf-8")
     assert f"The hook runs `{hook['entry']}`" in text
+
+
+def test_readme_findings_table_has_every_rule() -> None:
+    """The README's table of findings: every code once, with the rule's severity, and
+    its name where the row lists codes one by one."""
+    from aimlcat import RULES
+
+    seen: dict[str, tuple[str, str | None]] = {}
+    for codes, names, severities in re.findall(r"^\| (AML[^|]*) \| ([^|]*) \| ([^|]*) \|$",
+                                               section(README, "In your client"), re.MULTILINE):
+        if "–" in codes:
+            first, last = (int(c.strip()[3:]) for c in codes.split("–"))
+            listed = [f"AML{n:03d}" for n in range(first, last + 1)]
+        else:
+            listed = [c.strip() for c in codes.split("/")]
+        sev = [s.strip() for s in severities.split("/")]
+        sev = sev * len(listed) if len(sev) == 1 else sev
+        rule_names = [re.sub(r"\s*[(;].*", "", n).strip() for n in names.split(" / ")]
+        rule_names_or_none: list[str | None] = (
+            list(rule_names) if len(rule_names) == len(listed) else [None] * len(listed))
+        for code, s, name in zip(listed, sev, rule_names_or_none, strict=True):
+            assert code not in seen, code
+            seen[code] = (s, name)
+    assert sorted(seen) == sorted(RULES)
+    for code, (severity, name) in seen.items():
+        assert severity == RULES[code].severity, code
+        assert name is None or name == RULES[code].name, (code, name)
