@@ -1,7 +1,7 @@
 """Property tests: validate() never breaks, its pointers are true, its fixes are stable.
 
 Bounded for CI (a few hundred examples each). The long run, 100,000 inputs:
-``AIMLCAT_FUZZ_EXAMPLES=100000 python -m pytest tests/test_fuzz.py -m fuzz``.
+``AIMLCAT_FUZZ_EXAMPLES=100000 python -m pytest tests/test_fuzz.py``.
 """
 
 from __future__ import annotations

@@ -92,7 +92,9 @@ def test_import_is_cheap_and_public_names_load_lazily(tmp_path: Path) -> None:
         out["after_all_names"] = sorted({{m.split(".")[0] for m in loaded()}})
         print(json.dumps(out))
     """)
-    proc = python(code, cwd=tmp_path)
+    # This checkout's aimlcat, whatever an editable install points at (a git worktree's
+    # tests would otherwise import the main checkout's).
+    proc = python(code, cwd=tmp_path, env=clean_env(PYTHONPATH=str(REPO)))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert Path(out["file"]).resolve() == (REPO / "aimlcat" / "__init__.py").resolve()
