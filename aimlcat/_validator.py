@@ -600,7 +600,8 @@ def _kind_name(kind: Any) -> str:
 # that declare most of the value's members (an output message's `id` and `status` say
 # "output message" louder than its `role` says "input message"; an item reference that
 # only declares `id` says nothing about a message); of those, the ones whose
-# discriminating members (a `type` or `role` const or enum) the value gets right.
+# discriminating members (a `type` or `role` const or enum, at any depth) the value
+# gets right most often.
 # Where those are several shapes each ruled out by the same member, that member is
 # the error (:func:`_tag_finding`); where nothing in the value points to a shape, the
 # union's own error (AML408).
@@ -643,6 +644,23 @@ def _off_members(branch: list[Any], depth: int) -> set[str]:
     return {e.instance_path[-1] for e in branch
             if len(e.instance_path) == depth + 1 and e.instance_path[-1].__class__ is str
             and _kind_name(e.kind) in _OFF_MEMBER}
+
+
+def _off_count(branch: list[Any], depth: int) -> int:
+    """How many of ``branch``'s errors, at the union's value or inside it, are a member's
+    const or enum naming another value: a content part's `type` the shape does not
+    know says "another shape" at any depth. A union inside counts as its best shape."""
+    n = 0
+    for e in branch:
+        here = len(e.instance_path)
+        if here > depth and e.instance_path[-1].__class__ is str \
+                and _kind_name(e.kind) in _OFF_MEMBER:
+            n += 1
+        elif getattr(e.kind, "context", None):
+            inner = [_off_count(b, here) for b in e.kind.context if b and not any(
+                len(x.instance_path) == here and _wanted_types(x) is not None for x in b)]
+            n += min(inner, default=0)
+    return n
 
 
 def _declared(cat: Catalog, node: Any, seen: int = 0) -> set[str]:
@@ -698,24 +716,54 @@ def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
             return [first] if first else []
         shapes = [branch for branch, n in zip(shapes, counts, strict=True) if n == most]
     if len(shapes) > 1:
-        offs = [len(_off_members(branch, depth)) for branch in shapes]
+        offs = [_off_count(branch, depth) for branch in shapes]
         least = min(offs)
         shapes = [branch for branch, n in zip(shapes, offs, strict=True) if n == least]
     return shapes
 
 
-def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] | None:
-    """The errors of the union branch the failing value was meant for, or None: of the
-    shapes it points to (:func:`_shapes`), the one it matches deepest (its shallowest
-    error lies deepest: a member wrong inside says more than a member missing at the
-    top), then the one with fewest errors, then the first; None when several are ruled
-    out by their discriminators (:func:`_tag_finding` says which member is wrong)."""
+def _closest(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
+    """The shapes the failing value points to (:func:`_shapes`) that fit it best and
+    alike: fewest errors, then matched deepest (the shallowest error lies deepest)."""
     shapes = _shapes(cat, schema, err)
+    if len(shapes) < 2:
+        return shapes
+
+    def rank(branch: list[Any]) -> tuple[int, int]:
+        return len(branch), -min(len(e.instance_path) for e in branch)
+
+    best = min(rank(b) for b in shapes)
+    return [b for b in shapes if rank(b) == best]
+
+
+#: Errors that say the same of a value whatever the choices they list: a wrong type, a
+#: value outside an enum (the first shape's list is as good as another's).
+_ALIKE = frozenset({"type", "enum", "const", "constant"})
+
+
+def _alike(err: Any) -> tuple[Any, ...]:
+    """What an error says, for telling whether two shapes fail a value alike."""
+    name = _kind_name(err.kind)
+    where = tuple(err.instance_path)
+    return (where, name) if name in _ALIKE else (where, name, err.message)
+
+
+def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] | None:
+    """The errors of the union branch the failing value was meant for, or None: the
+    closest shape (:func:`_closest`), or the first of several that fail alike
+    (:func:`_alike`); None when they fail differently (the union's own error then names
+    what each would need) or are each ruled out by a discriminator (:func:`_tag_finding`
+    says which member is wrong)."""
+    shapes = _closest(cat, schema, err)
     if not shapes:
         return None
-    if len(shapes) > 1 and _off_members(shapes[0], len(err.instance_path)):
-        return None
-    return min(shapes, key=lambda b: (-min(len(e.instance_path) for e in b), len(b)))
+    if len(shapes) > 1:
+        if _off_members(shapes[0], len(err.instance_path)):
+            return None
+        said = {frozenset(map(_alike, b)) for b in shapes}
+        if len(said) > 1:
+            return None
+    return shapes[0]
 
 
 def _meant(cat: Catalog, schema: dict[str, Any], errors: list[Any]) -> Any:
@@ -849,9 +897,20 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
                                   f"{_name(ptr)} must be {' or '.join(kinds)}, not ",
                                   "integer" in kinds or "number" in kinds), value)
         n = len(sub) if isinstance(sub, list) else 0
+        hint = None
+        closest = _closest(cat, schema, err)
+        if 1 < len(closest) <= 4:
+            needs = dict.fromkeys(
+                _schema_finding(cat, schema, b[0], {}, _first_key(ptr)).message for b in closest)
+            hint = "The closest shapes fail on: " + "; or ".join(needs) + "."
         return _f("AML408", ptr, f"{_name(ptr)} matches none of the {n} shapes accepted "
-                  "here" if n > 1 else f"{_name(ptr)} matches none of the accepted shapes")
+                  "here" if n > 1 else f"{_name(ptr)} matches none of the accepted shapes", hint)
     return _f("AML406", ptr, f"{_name(ptr)}: {err.message}")
+
+
+def _first_key(ptr: str) -> str:
+    """The top-level parameter a pointer starts at (``/tools/7`` -> ``tools``)."""
+    return ptr[1:].split("/", 1)[0].replace("~1", "/").replace("~0", "~")
 
 
 def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,

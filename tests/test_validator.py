@@ -798,3 +798,22 @@ def test_a_value_of_the_wrong_type_outside_an_enum_is_one_finding(cat: aimlcat.C
     r = cat.validate({"model": "gpt-4o", "messages": _HI, "response_format": {"type": 0}})
     assert [(f.code, f.pointer) for f in r.findings] == [("AML403", "/response_format/type")]
     assert '"json_schema"' in r.findings[0].message
+
+
+def test_union_shapes_that_fit_alike_are_named_in_the_hint(cat: aimlcat.Catalog) -> None:
+    """A tool without its `type` whose members fit a text-editor tool and a custom tool
+    alike: neither is a guess to report; the union's error says what each would need."""
+    tool = {"name": "str_replace_based_edit_tool", "input_examples": [{}],
+            "allowed_callers": ["code_execution_20260120"]}
+    r = cat.validate({"model": "anthropic/claude-sonnet-5", "max_tokens": 10,
+                      "messages": [{"role": "user", "content": "hi"}], "tools": [tool]},
+                     "/v1/messages")
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML408", "/tools/0")
+    assert "`input_schema` is required" in (f.hint or "")
+    assert "`type` is required" in (f.hint or "")
+    # with a member only the editor declares, the editor is meant
+    r = cat.validate({"model": "anthropic/claude-sonnet-5", "max_tokens": 10,
+                      "messages": [{"role": "user", "content": "hi"}],
+                      "tools": [{**tool, "max_characters": 100}]}, "/v1/messages")
+    assert [(f.code, f.pointer) for f in r.findings] == [("AML404", "/tools/0/type")]
