@@ -230,7 +230,10 @@ def load_config(path: str) -> Config:
 
 def read_config(path: str | None = None, no_config: bool = False) -> Config:
     """The configuration a command runs with: none with ``no_config`` (``--no-config``),
-    the file at ``path`` (``--config``), else the one :func:`find_config` finds."""
+    the file at ``path`` (``--config``), else the one :func:`find_config` finds. Both
+    at once contradict each other (the command line's parser refuses them too)."""
+    if no_config and path is not None:
+        raise UsageError(f"--config {path} and --no-config contradict each other: give one")
     if no_config:
         return Config()
     found = path or find_config()
@@ -750,9 +753,11 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
 def add_config_arguments(group: Any) -> None:
     """The options that choose the configuration file and the catalog cache, as `lint`
     and `audit` both take them."""
-    group.add_argument("--config", metavar="FILE",
-                       help="read this pyproject.toml or .aimlcat.toml instead of searching")
-    group.add_argument("--no-config", action="store_true", help="read no configuration file")
+    # One or the other: `--config FILE --no-config` used to read no file in silence.
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument("--config", metavar="FILE",
+                        help="read this pyproject.toml or .aimlcat.toml instead of searching")
+    choice.add_argument("--no-config", action="store_true", help="read no configuration file")
     group.add_argument("--no-cache", action="store_true",
                        help="compile extra-catalogs afresh; read and write no catalog cache")
 

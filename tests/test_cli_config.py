@@ -1,0 +1,94 @@
+"""Command-line flags against each other and against the configuration file: every
+contradiction is one usage error (exit 2) that names what contradicts what, never a
+silent winner. Real configuration files and payloads in a temporary working directory;
+the CLI is run in-process (``aimlcat._cli.run``) and, where it matters, as
+``python -m aimlcat``."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aimlcat._cli import run
+
+HELLO = [{"role": "user", "content": "Hello"}]
+#: A warning (AML302) and an error (AML301).
+BOTH = {"model": "gpt-4o", "messages": HELLO, "max_tokens": 64, "temperatur": 0.2}
+#: A warning only.
+WARNING = {"model": "gpt-4o", "messages": HELLO, "max_tokens": 64}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with a payload file of both severities, `a.json`, and
+    `w.json` (a warning only), and a log `a.jsonl` of both."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.json").write_text(json.dumps(BOTH, indent=2))
+    (tmp_path / "w.json").write_text(json.dumps(WARNING, indent=2))
+    (tmp_path / "a.jsonl").write_text(json.dumps(BOTH) + "\n")
+    return tmp_path
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return run(list(argv), out=out, stdin=io.StringIO()), out.getvalue()
+
+
+def payload(command: str) -> str:
+    return "a.jsonl" if command == "audit" else "a.json"
+
+
+def run_module(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "AIMLCAT_SCHEMAS"}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return subprocess.run([sys.executable, "-m", "aimlcat", *argv], cwd=cwd, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=120,
+                          check=False)
+
+
+# -- --config and --no-config ------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit", "models", "show"])
+@pytest.mark.parametrize("order", ["config first", "no-config first"])
+def test_config_and_no_config_together_is_a_usage_error(
+        project: Path, command: str, order: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--config FILE --no-config` read no file in silence: one of them was dropped."""
+    (project / "team.toml").write_text('select = ["AML301"]\n')
+    target = {"lint": ["a.json"], "audit": ["a.jsonl"], "models": [], "show": ["gpt-4o"]}
+    flags = ["--config", "team.toml", "--no-config"]
+    if order != "config first":
+        flags = flags[2:] + flags[:2]
+    code, out = cli(command, *target[command], *flags)
+    assert (code, out) == (2, "")
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: aimlcat {command} ")
+    assert "--config" in err.splitlines()[-1] and "--no-config" in err.splitlines()[-1]
+    assert "not allowed with" in err
+
+
+def test_config_and_no_config_in_lint_settings(project: Path) -> None:
+    """The same contradiction from Python (``LintSettings``) is one UsageError too."""
+    from aimlcat._cli import LintSettings, lint
+    from aimlcat._exceptions import UsageError
+
+    (project / "team.toml").write_text('select = ["AML301"]\n')
+    with pytest.raises(UsageError, match="--config team.toml and --no-config contradict"):
+        lint(LintSettings(paths=("a.json",), config="team.toml", no_config=True),
+             io.StringIO())
+
+
+def test_config_or_no_config_alone_still_work(project: Path) -> None:
+    (project / "team.toml").write_text('select = ["AML301"]\n')
+    (project / ".aimlcat.toml").write_text('select = ["AML302"]\n')
+    assert cli("lint", "a.json", "--format", "json")[0] == 0  # the warning alone
+    code, text = cli("lint", "a.json", "--format", "json", "--config", "team.toml")
+    assert code == 1 and [f["code"] for f in json.loads(text)["files"][0]["findings"]] == [
+        "AML301"]
+    code, text = cli("lint", "a.json", "--format", "json", "--no-config")
+    assert code == 1 and len(json.loads(text)["files"][0]["findings"]) == 2
