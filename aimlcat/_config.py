@@ -272,6 +272,10 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
         dropped = parse_codes(ignore.split(","), "--ignore")
     else:
         dropped = () if select is not None else config.ignore or ()
+    if strict and fail_level not in (None, "warning"):
+        # --strict is --fail-level warning: a second, different level would have to lose.
+        raise UsageError(f"--strict means --fail-level warning, which contradicts "
+                         f"--fail-level {fail_level}: give one of them")
     level = fail_level or ("warning" if strict else None) or config.fail_level or "error"
     return Effective(config=config, select=chosen, ignore=dropped, fail_level=level,
                      endpoint=endpoint or config.endpoint,

@@ -92,3 +92,37 @@ def test_config_or_no_config_alone_still_work(project: Path) -> None:
         "AML301"]
     code, text = cli("lint", "a.json", "--format", "json", "--no-config")
     assert code == 1 and len(json.loads(text)["files"][0]["findings"]) == 2
+
+
+# -- --strict and --fail-level -----------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit"])
+@pytest.mark.parametrize("level", ["error", "info"])
+def test_strict_with_another_fail_level_is_a_usage_error(
+        project: Path, command: str, level: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--strict --fail-level error` let --fail-level win in silence: it passed warnings
+    that --strict promised to fail."""
+    code, out = cli(command, payload(command), "--no-config", "--strict", "--fail-level", level)
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: --strict means --fail-level warning, which contradicts --fail-level "
+        f"{level}: give one of them\n")
+
+
+@pytest.mark.parametrize("command", ["lint", "audit"])
+def test_strict_with_fail_level_warning_agrees(project: Path, command: str) -> None:
+    (project / "w.jsonl").write_text(json.dumps(WARNING) + "\n")
+    warning_only = "w.jsonl" if command == "audit" else "w.json"
+    assert cli(command, warning_only, "--no-config")[0] == 0
+    for flags in (["--strict"], ["--fail-level", "warning"],
+                  ["--strict", "--fail-level", "warning"],
+                  ["--fail-level", "warning", "--strict"]):
+        assert cli(command, warning_only, "--no-config", *flags)[0] == 1, flags
+
+
+def test_strict_beats_the_files_fail_level_without_contradiction(project: Path) -> None:
+    """Flags over the file: --strict with a file that says `fail-level = "error"` is no
+    contradiction (only two flags can contradict each other)."""
+    (project / ".aimlcat.toml").write_text('fail-level = "error"\n')
+    assert cli("lint", "w.json")[0] == 0
+    assert cli("lint", "w.json", "--strict")[0] == 1
