@@ -126,3 +126,35 @@ def test_strict_beats_the_files_fail_level_without_contradiction(project: Path) 
     (project / ".aimlcat.toml").write_text('fail-level = "error"\n')
     assert cli("lint", "w.json")[0] == 0
     assert cli("lint", "w.json", "--strict")[0] == 1
+
+
+# -- an empty select ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit"])
+@pytest.mark.parametrize(("name", "text", "line", "value"), [
+    ("pyproject.toml", '[project]\nname = "x"\n\n[tool.aimlcat]\nselect = []\n', 5, "[]"),
+    ("pyproject.toml", '[tool.aimlcat]\nignore = ["AML105"]\nselect = [""]\n', 3, '[""]'),
+    (".aimlcat.toml", '# the team\'s settings\nselect = []\n', 2, "[]"),
+    (".aimlcat.toml", 'select = " "\n', 1, '" "'),
+])
+def test_an_empty_select_in_the_file_is_an_error_at_its_line(
+        project: Path, command: str, name: str, text: str, line: int, value: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`select = []` reported every code, where `--select ''` is a usage error: the
+    same empty list is the same error, placed as the file's other errors are."""
+    (project / name).write_text(text)
+    code, out = cli(command, payload(command))
+    assert (code, out) == (2, "")
+    table = "[tool.aimlcat] " if name == "pyproject.toml" else ""
+    assert capsys.readouterr().err == (
+        f"aimlcat: {project / name}:{line}: {table}select: {value} names no code; list code "
+        'prefixes (["AML3", "AML402"]), or ["ALL"] (or no `select`) for every one\n')
+
+
+def test_select_all_in_the_file_is_every_code(project: Path) -> None:
+    (project / ".aimlcat.toml").write_text('select = ["ALL"]\n')
+    code, text = cli("lint", "a.json", "--format", "json")
+    assert code == 1 and len(json.loads(text)["files"][0]["findings"]) == 2
+    # and an empty ignore is no error: it ignores nothing
+    (project / ".aimlcat.toml").write_text("ignore = []\n")
+    assert cli("lint", "a.json")[0] == 1
