@@ -158,6 +158,8 @@ def load_config(path: str) -> Config:
     as ``FILE:LINE: [tool.aimlcat] key: message`` (the line where it can be found)."""
     data = _read_toml(path)
     tool = data.get("tool")
+    if "tool" in data and not isinstance(tool, dict):
+        raise UsageError(f"{_place(path, ('tool',))}: `tool` must be a table ([tool.aimlcat])")
     if os.path.basename(path) == "pyproject.toml":
         keys: tuple[str, ...] = ("tool", "aimlcat")
         name = "[tool.aimlcat] "

@@ -158,3 +158,23 @@ def test_select_all_in_the_file_is_every_code(project: Path) -> None:
     # and an empty ignore is no error: it ignores nothing
     (project / ".aimlcat.toml").write_text("ignore = []\n")
     assert cli("lint", "a.json")[0] == 1
+
+
+# -- the shape of the file -----------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit", "models"])
+@pytest.mark.parametrize(("name", "text"), [
+    ("pyproject.toml", 'tool = "aimlcat"\n'),
+    (".aimlcat.toml", "\ntool = 5\n"),
+])
+def test_a_tool_key_that_is_no_table_is_an_error_not_a_traceback(
+        project: Path, command: str, name: str, text: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`tool = "x"` crashed with AttributeError ('str' object has no attribute 'get')."""
+    (project / name).write_text(text)
+    line = text[:text.index("tool")].count("\n") + 1
+    code, out = cli(command, *([payload(command)] if command != "models" else []),
+                    "--config", name)
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: {name}:{line}: `tool` must be a table ([tool.aimlcat])\n")
