@@ -165,6 +165,11 @@ def load_config(path: str) -> Config:
         name = "[tool.aimlcat] "
     elif isinstance(tool, dict) and "aimlcat" in tool:
         keys, name = ("tool", "aimlcat"), "[tool.aimlcat] "
+        beside = [k for k in data if k != "tool"]
+        if beside:  # the keys at the top were passed over in silence
+            raise UsageError(f"{_place(path, (beside[0],))}: `{beside[0]}` is at the top of the "
+                             "file and [tool.aimlcat] is there too: put every setting in one "
+                             "of them")
     else:
         keys, name = (), ""
     table = data

@@ -178,3 +178,23 @@ def test_a_tool_key_that_is_no_table_is_an_error_not_a_traceback(
     assert (code, out) == (2, "")
     assert capsys.readouterr().err == (
         f"aimlcat: {name}:{line}: `tool` must be a table ([tool.aimlcat])\n")
+
+
+def test_aimlcat_toml_with_settings_at_the_top_and_in_a_table_is_an_error(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An .aimlcat.toml takes its keys at the top, or under [tool.aimlcat]. With both,
+    the keys at the top were passed over in silence: here the select of AML301 was
+    dropped and the warning-only ignore of AML302 alone applied."""
+    (project / ".aimlcat.toml").write_text(
+        'select = ["AML301"]\n\n[tool.aimlcat]\nignore = ["AML302"]\n')
+    code, out = cli("lint", "a.json")
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: {project / '.aimlcat.toml'}:1: `select` is at the top of the file and "
+        "[tool.aimlcat] is there too: put every setting in one of them\n")
+    # each form alone is read
+    for text in ('select = ["AML301"]\n', '[tool.aimlcat]\nselect = ["AML301"]\n'):
+        (project / ".aimlcat.toml").write_text(text)
+        code, report = cli("lint", "a.json", "--format", "json")
+        assert code == 1
+        assert [f["code"] for f in json.loads(report)["files"][0]["findings"]] == ["AML301"]
