@@ -96,7 +96,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="explain a finding code, with a bad and a good example",
                           description="Explain finding codes. Without CODE, list them all.")
     rule.add_argument("codes", nargs="*", metavar="CODE",
-                      help="a code (AML302), a prefix (AML3) or a name (deprecated-parameter)")
+                      help="a code (AML302), a prefix (AML3), a name (deprecated-parameter) "
+                           "or ALL")
     rule.add_argument("--markdown", action="store_true",
                       help="print docs/rules.md (every rule) as Markdown")
     rule.add_argument("--format", choices=("text", "json"), default=None,
