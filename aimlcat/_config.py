@@ -378,6 +378,8 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
         dropped = parse_codes(ignore.split(","), "--ignore")
     else:
         dropped = () if select is not None else config.ignore or ()
+    if dropped:
+        _check_something_reported(config, select, ignore, chosen, dropped)
     if strict and fail_level not in (None, "warning"):
         # --strict is --fail-level warning: a second, different level would have to lose.
         raise UsageError(f"--strict means --fail-level warning, which contradicts "
@@ -386,6 +388,32 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
     return Effective(config=config, select=chosen, ignore=dropped, fail_level=level,
                      endpoint=endpoint or config.endpoint,
                      max_bytes=max_bytes or config.max_bytes or DEFAULT_MAX_BYTES)
+
+
+def _check_something_reported(config: Config, select: str | None, ignore: str | None,
+                              chosen: Sequence[str], dropped: Sequence[str]) -> None:
+    """Refuse a selection whose every code is ignored too (``--select AML301 --ignore
+    AML301``, ``ignore = ["ALL"]``): it would report nothing and pass, as an empty
+    ``--select`` would, naming where each side comes from."""
+    from ._findings import RULES
+
+    if any(_longest(c, chosen) > _longest(c, dropped) for c in RULES):
+        return
+    import json
+
+    flags: list[str] = []
+    keys: list[str] = []  # from the file (a --select flag leaves the file's ignore out)
+    for flag, name, codes in (("select", select, config.select), ("ignore", ignore, config.ignore)):
+        if name is not None:
+            flags.append(f"--{flag} {name}")
+        elif codes:
+            keys.append(f"{flag} = {json.dumps(list(codes))}")
+    said = " with ".join([*keys, *flags] if keys else flags)
+    if keys:
+        said = (f"{said} in {config.path}" if not flags
+                else f"{keys[0]} in {config.path} with {flags[0]}")
+    raise UsageError(f"{said} leaves no code to report (each selected code is ignored too): "
+                     "narrow the ignore")
 
 
 def configured_catalog(config: Config, *, cache: bool = True) -> tuple[Any, dict[str, str] | None]:

@@ -198,3 +198,41 @@ def test_aimlcat_toml_with_settings_at_the_top_and_in_a_table_is_an_error(
         code, report = cli("lint", "a.json", "--format", "json")
         assert code == 1
         assert [f["code"] for f in json.loads(report)["files"][0]["findings"]] == ["AML301"]
+
+
+# -- a selection that every ignore cancels -------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit"])
+@pytest.mark.parametrize(("file", "flags", "said"), [
+    (None, ["--select", "AML301", "--ignore", "AML301"], "--select AML301 with --ignore AML301"),
+    (None, ["--ignore", "ALL"], "--ignore ALL"),
+    (None, ["--select", "AML30", "--ignore", "AML301,AML302,aml303"],
+     "--select AML30 with --ignore AML301,AML302,aml303"),
+    ('select = ["AML3"]\nignore = ["AML30"]\n', [],
+     'select = ["AML3"] with ignore = ["AML30"] in {config}'),
+    ('select = ["AML3"]\n', ["--ignore", "AML3"], 'select = ["AML3"] in {config} with --ignore AML3'),
+])
+def test_a_selection_whose_every_code_is_ignored_is_a_usage_error(
+        project: Path, command: str, file: str | None, flags: list[str], said: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--select AML301 --ignore AML301` (the ignore wins a tie) reported nothing and
+    passed, as the empty `--select ''` that is refused would have."""
+    if file is not None:
+        (project / ".aimlcat.toml").write_text(file)
+    code, out = cli(command, payload(command), *flags, *([] if file else ["--no-config"]))
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: {said.format(config=project / '.aimlcat.toml')} leaves no code to report "
+        "(each selected code is ignored too): narrow the ignore\n")
+
+
+def test_a_selection_that_ignores_part_of_it_still_reports_the_rest(project: Path) -> None:
+    code, text = cli("lint", "a.json", "--no-config", "--format", "json",
+                     "--select", "AML30", "--ignore", "AML302")
+    assert code == 1
+    assert [f["code"] for f in json.loads(text)["files"][0]["findings"]] == ["AML301"]
+    # a --select flag leaves the file's ignore out, so it cancels nothing
+    (project / ".aimlcat.toml").write_text('ignore = ["ALL"]\n')
+    code, text = cli("lint", "a.json", "--format", "json", "--select", "AML302")
+    assert code == 0
+    assert [f["code"] for f in json.loads(text)["files"][0]["findings"]] == ["AML302"]
