@@ -560,6 +560,9 @@ def _status_note(cat: Any, mid: str, rec: dict[str, Any]) -> None:
 
 
 def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
+    from ._config import check_endpoint_flag
+
+    check_endpoint_flag(args.endpoint)  # `--endpoint ''` showed every endpoint
     cat = _project_catalog(args)
     mid = cat.resolve(args.model)
     if mid is None:

@@ -38,8 +38,9 @@ from typing import Any
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 
 __all__ = ["CACHE_DIR_NAME", "Config", "Effective", "Selector", "cache_location",
-           "cached_merged", "check_required_catalog", "configured_catalog", "effective",
-           "find_config", "load_config", "merged_catalog", "parse_codes", "read_config"]
+           "cached_merged", "check_endpoint_flag", "check_required_catalog",
+           "configured_catalog", "effective", "find_config", "load_config", "merged_catalog",
+           "parse_codes", "read_config"]
 
 FAIL_LEVELS = ("error", "warning", "info")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "endpoint", "exclude",
@@ -233,6 +234,10 @@ def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
         if key in table:
             if not isinstance(table[key], str):
                 raise _SettingError((key,), f"{where(key)}: expected a string")
+            if key == "endpoint" and not table[key].strip():
+                raise _SettingError((key,), f"{where(key)}: {table[key]!r} names no endpoint; "
+                                    "give a path or URL (/v1/chat/completions), or leave the "
+                                    "key out")
             kw[field] = table[key]
     if "max-bytes" in table:
         value = table["max-bytes"]
@@ -380,6 +385,7 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
         dropped = () if select is not None else config.ignore or ()
     if dropped:
         _check_something_reported(config, select, ignore, chosen, dropped)
+    check_endpoint_flag(endpoint)
     if strict and fail_level not in (None, "warning"):
         # --strict is --fail-level warning: a second, different level would have to lose.
         raise UsageError(f"--strict means --fail-level warning, which contradicts "
@@ -388,6 +394,14 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
     return Effective(config=config, select=chosen, ignore=dropped, fail_level=level,
                      endpoint=endpoint or config.endpoint,
                      max_bytes=max_bytes or config.max_bytes or DEFAULT_MAX_BYTES)
+
+
+def check_endpoint_flag(endpoint: str | None) -> None:
+    """Refuse an empty ``--endpoint`` (an empty variable, ``--endpoint "$EP"``), which
+    was taken as no flag at all: the body's own endpoint, or one inferred, was used."""
+    if endpoint is not None and not endpoint.strip():
+        raise UsageError(f"--endpoint {endpoint!r} names no endpoint; give a path or URL "
+                         "(/v1/chat/completions), or leave the flag out")
 
 
 def _check_something_reported(config: Config, select: str | None, ignore: str | None,

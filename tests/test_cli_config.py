@@ -236,3 +236,31 @@ def test_a_selection_that_ignores_part_of_it_still_reports_the_rest(project: Pat
     code, text = cli("lint", "a.json", "--format", "json", "--select", "AML302")
     assert code == 0
     assert [f["code"] for f in json.loads(text)["files"][0]["findings"]] == ["AML302"]
+
+
+# -- an empty endpoint ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit", "show"])
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_endpoint_flag_is_a_usage_error(
+        project: Path, command: str, value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--endpoint "$EP"` with EP unset was taken as no flag: the file's endpoint, the
+    body's or an inferred one was used instead (and `show` printed every endpoint)."""
+    (project / ".aimlcat.toml").write_text('endpoint = "/v1/chat/completions"\n')
+    target = "gpt-4o" if command == "show" else payload(command)
+    code, out = cli(command, target, "--endpoint", value)
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: --endpoint {value!r} names no endpoint; give a path or URL "
+        "(/v1/chat/completions), or leave the flag out\n")
+
+
+def test_an_empty_endpoint_in_the_file_is_an_error_at_its_line(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`endpoint = ""` made every file an AML204 (`` is not an endpoint) instead of one
+    error about the file."""
+    (project / "pyproject.toml").write_text('[tool.aimlcat]\nselect = ["AML"]\nendpoint = ""\n')
+    assert cli("lint", "a.json") == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: {project / 'pyproject.toml'}:3: [tool.aimlcat] endpoint: '' names no "
+        "endpoint; give a path or URL (/v1/chat/completions), or leave the key out\n")
