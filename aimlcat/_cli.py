@@ -30,7 +30,7 @@ _LISTINGS = frozenset({"models", "show", "rule", "stats"})
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser. Commands whose options live in their own module get them
     only when ``command`` names them, so other commands do not import those modules."""
-    from ._config import add_config_arguments, whole_number
+    from ._config import add_config_arguments, codes_action, whole_number
 
     p = argparse.ArgumentParser(
         prog="aimlcat",
@@ -60,9 +60,10 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     out.add_argument("--no-progress", action="store_true",
                      help="no progress bar (it shows only on a terminal, and never in CI)")
     sel = lint.add_argument_group("what fails")
-    sel.add_argument("--select", metavar="CODES",
-                     help="comma-separated code prefixes to report (AML3, AML402, ALL)")
-    sel.add_argument("--ignore", metavar="CODES",
+    sel.add_argument("--select", metavar="CODES", action=codes_action(),
+                     help="comma-separated code prefixes to report (AML3, AML402, ALL); "
+                     "repeated flags add up")
+    sel.add_argument("--ignore", metavar="CODES", action=codes_action(),
                      help="comma-separated code prefixes not to report")
     sel.add_argument("--fail-level", choices=("error", "warning", "info"),
                      help="the least severity that makes the exit code 1 (default error)")

@@ -932,3 +932,18 @@ def whole_number(least: int) -> Any:
     parse.__name__ = "number"
     return parse
 
+
+
+def codes_action() -> Any:
+    """The argparse ``action`` of ``--select`` and ``--ignore`` (lint and audit): given
+    more than once, the lists add up (``--select AML3 --select AML4`` is ``AML3,AML4``,
+    as in ruff), where the last one used to replace the others in silence."""
+    import argparse
+
+    class Codes(argparse.Action):
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: Any, option_string: str | None = None) -> None:
+            before = getattr(namespace, self.dest, None)
+            setattr(namespace, self.dest, values if before is None else f"{before},{values}")
+
+    return Codes

@@ -264,3 +264,23 @@ def test_an_empty_endpoint_in_the_file_is_an_error_at_its_line(
     assert capsys.readouterr().err == (
         f"aimlcat: {project / 'pyproject.toml'}:3: [tool.aimlcat] endpoint: '' names no "
         "endpoint; give a path or URL (/v1/chat/completions), or leave the key out\n")
+
+
+# -- repeated --select and --ignore ----------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit"])
+def test_repeated_select_and_ignore_flags_add_up(project: Path, command: str) -> None:
+    """`--select AML301 --select AML302` kept the last flag alone (argparse's default),
+    so AML301 was dropped in silence; as in ruff, repeated flags add up."""
+    def reported(*flags: str) -> list[str]:
+        code, text = cli(command, payload(command), "--no-config", "--format", "json",
+                         *flags)
+        doc = json.loads(text)
+        if command == "lint":
+            return sorted(f["code"] for f in doc["files"][0]["findings"])
+        return sorted(row["code"] for row in doc["by_code"])
+
+    assert reported("--select", "AML301") == ["AML301"]
+    assert reported("--select", "AML301", "--select", "AML302") == ["AML301", "AML302"]
+    assert reported("--ignore", "AML301") == ["AML302"]
+    assert reported("--ignore", "AML301", "--ignore", "AML302") == []
