@@ -284,3 +284,28 @@ def test_repeated_select_and_ignore_flags_add_up(project: Path, command: str) ->
     assert reported("--select", "AML301", "--select", "AML302") == ["AML301", "AML302"]
     assert reported("--ignore", "AML301") == ["AML302"]
     assert reported("--ignore", "AML301", "--ignore", "AML302") == []
+
+
+# -- globs the regex engine refused ----------------------------------------------------------
+
+@pytest.mark.parametrize(("config", "flags"), [
+    ('exclude = ["req-[z-a].json"]\n', []),
+    ("", ["--exclude", "req-[z-a].json"]),
+    ('[per-file-ignores]\n"req-[z-a].json" = ["AML3"]\n', []),
+])
+def test_a_reversed_range_in_a_glob_is_read_as_git_reads_it(
+        project: Path, config: str, flags: list[str]) -> None:
+    """`[z-a]` in an exclude or a per-file-ignores glob ended the lint with a traceback
+    (re.error: bad character range); git reads it as `z` alone."""
+    (project / ".aimlcat.toml").write_text(config)
+    (project / "req-z.json").write_text(json.dumps(BOTH))
+    (project / "req-b.json").write_text(json.dumps(BOTH))
+    code, text = cli("lint", "req-z.json", "req-b.json", "--force-exclude", "--format",
+                     "json", *flags)
+    assert code == 1
+    found = {Path(f["path"]).name: [x["code"] for x in f["findings"]]
+             for f in json.loads(text)["files"]}
+    if "per-file" in config:
+        assert found == {"req-z.json": [], "req-b.json": ["AML302", "AML301"]}
+    else:
+        assert found == {"req-b.json": ["AML302", "AML301"]}
