@@ -470,7 +470,9 @@ class Selector:
         self.select = tuple(select)
         self.ignore = tuple(ignore)
         self._cache: dict[str, bool] = {}
-        self._per_file: list[tuple[Any, str, tuple[str, ...]]] = []
+        # (regex, root, codes, negated): a glob starting with `!` switches its codes off
+        # in the files it does NOT match, as in ruff (it was read as the glob without `!`).
+        self._per_file: list[tuple[Any, str, tuple[str, ...], bool]] = []
         root = os.path.abspath(base).rstrip(os.sep) + os.sep
         import re
 
@@ -478,7 +480,7 @@ class Selector:
             compiled = compile_pattern(glob)
             if compiled is not None:
                 self._per_file.append((re.compile(compiled[0] + r"(?:/.*)?\Z", re.DOTALL), root,
-                                       tuple(codes)))
+                                       tuple(codes), compiled[1]))
 
     def __getstate__(self) -> dict[str, Any]:
         return {"select": self.select, "ignore": self.ignore, "_per_file": self._per_file}
@@ -501,11 +503,11 @@ class Selector:
             return ()
         abspath = os.path.abspath(path)
         out: list[str] = []
-        for regex, root, codes in self._per_file:
-            if abspath.startswith(root):
-                rel = abspath[len(root):].replace(os.sep, "/")
-                if regex.match(rel):
-                    out.extend(codes)
+        for regex, root, codes, negated in self._per_file:
+            matched = (abspath.startswith(root)
+                       and regex.match(abspath[len(root):].replace(os.sep, "/")) is not None)
+            if matched is not negated:
+                out.extend(codes)
         return tuple(out)
 
     @property

@@ -309,3 +309,13 @@ def test_a_reversed_range_in_a_glob_is_read_as_git_reads_it(
         assert found == {"req-z.json": [], "req-b.json": ["AML302", "AML301"]}
     else:
         assert found == {"req-b.json": ["AML302", "AML301"]}
+
+
+def test_a_negated_per_file_ignore_through_the_cli(project: Path) -> None:
+    """`"!a.json" = ["AML301"]` used to switch AML301 off in a.json itself."""
+    (project / ".aimlcat.toml").write_text('[per-file-ignores]\n"!a.json" = ["AML301"]\n')
+    (project / "b.json").write_text(json.dumps(BOTH))
+    code, text = cli("lint", "a.json", "b.json", "--format", "json")
+    assert code == 1
+    found = {f["path"]: [x["code"] for x in f["findings"]] for f in json.loads(text)["files"]}
+    assert found == {"a.json": ["AML302", "AML301"], "b.json": ["AML302"]}

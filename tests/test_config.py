@@ -149,6 +149,17 @@ def test_per_file_ignores_match_globs_below_the_config(tmp_path: Path) -> None:
     assert sel.ignored_here("<stdin>") == ()
 
 
+def test_a_negated_per_file_glob_applies_to_the_files_it_does_not_match(tmp_path: Path) -> None:
+    """As in ruff, `"!requests/**" = ["AML105"]` switches AML105 off outside requests/;
+    the `!` was dropped and the codes switched off inside it, the opposite."""
+    sel = Selector(per_file_ignores=[("!requests/**", ("AML105",)), ("*.jsonl", ("AML003",))],
+                   base=str(tmp_path))
+    assert sel.ignored_here(str(tmp_path / "requests" / "a.json")) == ()
+    assert sel.ignored_here(str(tmp_path / "scratch" / "a.json")) == ("AML105",)
+    assert sel.ignored_here(str(tmp_path / "requests" / "d.jsonl")) == ("AML003",)
+    assert sel.ignored_here(str(tmp_path.parent / "elsewhere.json")) == ("AML105",)
+
+
 def test_required_catalog() -> None:
     version = aimlcat.load_catalog().version
     check_required_catalog(f">={version}", version, "pyproject.toml")
