@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from aimlcat import RULES
 from aimlcat._cli import run
 
 HELLO = [{"role": "user", "content": "Hello"}]
@@ -319,3 +320,30 @@ def test_a_negated_per_file_ignore_through_the_cli(project: Path) -> None:
     assert code == 1
     found = {f["path"]: [x["code"] for x in f["findings"]] for f in json.loads(text)["files"]}
     assert found == {"a.json": ["AML302", "AML301"], "b.json": ["AML302"]}
+
+
+# -- the same, as a user runs it ---------------------------------------------------------------
+
+@pytest.mark.slow
+def test_the_contradictions_as_python_m_aimlcat(tmp_path: Path) -> None:
+    """Each contradiction above, run as a process: exit 2, one message, no traceback."""
+    (tmp_path / "a.json").write_text(json.dumps(BOTH))
+    (tmp_path / "team.toml").write_text('select = ["AML301"]\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pyproject.toml").write_text("[tool.aimlcat]\nselect = []\n")
+    cases = [
+        (["lint", "a.json", "--config", "team.toml", "--no-config"], tmp_path,
+         "argument --no-config: not allowed with argument --config"),
+        (["lint", "a.json", "--strict", "--fail-level", "error"], tmp_path,
+         "--strict means --fail-level warning, which contradicts --fail-level error"),
+        (["lint", "../a.json"], tmp_path / "sub",
+         f"{tmp_path / 'sub' / 'pyproject.toml'}:2: [tool.aimlcat] select: [] names no code"),
+    ]
+    for argv, cwd, message in cases:
+        proc = run_module(*argv, cwd=cwd)
+        assert proc.returncode == 2, (argv, proc.stderr)
+        assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stdout == ""
+    proc = run_module("rule", "ALL", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["code"] for r in json.loads(proc.stdout)] == list(RULES)
