@@ -211,7 +211,8 @@ def test_aimlcat_toml_with_settings_at_the_top_and_in_a_table_is_an_error(
      "--select AML30 with --ignore AML301,AML302,aml303"),
     ('select = ["AML3"]\nignore = ["AML30"]\n', [],
      'select = ["AML3"] with ignore = ["AML30"] in {config}'),
-    ('select = ["AML3"]\n', ["--ignore", "AML3"], 'select = ["AML3"] in {config} with --ignore AML3'),
+    ('select = ["AML3"]\n', ["--ignore", "AML3"],
+     'select = ["AML3"] in {config} with --ignore AML3'),
 ])
 def test_a_selection_whose_every_code_is_ignored_is_a_usage_error(
         project: Path, command: str, file: str | None, flags: list[str], said: str,
