@@ -166,8 +166,10 @@ def load_config(path: str) -> Config:
         name = "[tool.aimlcat] "
     elif isinstance(tool, dict) and "aimlcat" in tool:
         keys, name = ("tool", "aimlcat"), "[tool.aimlcat] "
-        beside = [k for k in data if k != "tool"]
-        if beside:  # the keys at the top were passed over in silence
+        # Settings at the top were passed over in silence. (Other tables, such as a
+        # [project] in a pyproject-shaped file named by --config, are not settings.)
+        beside = [k for k in data if k in _KEYS]
+        if beside:
             raise UsageError(f"{_place(path, (beside[0],))}: `{beside[0]}` is at the top of the "
                              "file and [tool.aimlcat] is there too: put every setting in one "
                              "of them")

@@ -193,8 +193,11 @@ def test_aimlcat_toml_with_settings_at_the_top_and_in_a_table_is_an_error(
     assert capsys.readouterr().err == (
         f"aimlcat: {project / '.aimlcat.toml'}:1: `select` is at the top of the file and "
         "[tool.aimlcat] is there too: put every setting in one of them\n")
-    # each form alone is read
-    for text in ('select = ["AML301"]\n', '[tool.aimlcat]\nselect = ["AML301"]\n'):
+    # each form alone is read, and other tables beside [tool.aimlcat] (a pyproject-shaped
+    # file under another name) are no settings at the top
+    for text in ('select = ["AML301"]\n', '[tool.aimlcat]\nselect = ["AML301"]\n',
+                 '[project]\nname = "x"\n[tool.ruff]\nline-length = 99\n'
+                 '[tool.aimlcat]\nselect = ["AML301"]\n'):
         (project / ".aimlcat.toml").write_text(text)
         code, report = cli("lint", "a.json", "--format", "json")
         assert code == 1
