@@ -1290,7 +1290,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="the Dask scheduler to use (tcp://host:8786); implies --engine dask. "
                    "Without it, --engine dask starts a LocalCluster")
-    from ._config import add_config_arguments, whole_number
+    from ._config import add_config_arguments, codes_action, whole_number
 
     p.add_argument("-j", "--jobs", type=whole_number(0), default=0, metavar="N",
                    help="processes (local) or LocalCluster workers (dask); 0: the cores "
@@ -1308,10 +1308,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "JSON Lines (.jsonl, or .jsonl.gz)")
     p.add_argument("--samples", type=whole_number(0), default=DEFAULT_SAMPLES, metavar="N",
                    help=f"line references kept per finding (default {DEFAULT_SAMPLES})")
-    p.add_argument("--select", metavar="CODES",
-                   help="comma-separated code prefixes to report (AML3, AML302, ALL)")
-    p.add_argument("--ignore", metavar="CODES", help="comma-separated code prefixes not to "
-                   "report")
+    p.add_argument("--select", metavar="CODES", action=codes_action(),
+                   help="comma-separated code prefixes to report (AML3, AML302, ALL); "
+                   "repeated flags add up")
+    p.add_argument("--ignore", metavar="CODES", action=codes_action(),
+                   help="comma-separated code prefixes not to report")
     p.add_argument("--fail-level", choices=("error", "warning", "info"), default=None,
                    help="the least severity that makes the exit code 1 (default error)")
     p.add_argument("--strict", action="store_true",

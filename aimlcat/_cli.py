@@ -30,7 +30,7 @@ _LISTINGS = frozenset({"models", "show", "rule", "stats"})
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser. Commands whose options live in their own module get them
     only when ``command`` names them, so other commands do not import those modules."""
-    from ._config import add_config_arguments, whole_number
+    from ._config import add_config_arguments, codes_action, whole_number
 
     p = argparse.ArgumentParser(
         prog="aimlcat",
@@ -60,9 +60,10 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     out.add_argument("--no-progress", action="store_true",
                      help="no progress bar (it shows only on a terminal, and never in CI)")
     sel = lint.add_argument_group("what fails")
-    sel.add_argument("--select", metavar="CODES",
-                     help="comma-separated code prefixes to report (AML3, AML402, ALL)")
-    sel.add_argument("--ignore", metavar="CODES",
+    sel.add_argument("--select", metavar="CODES", action=codes_action(),
+                     help="comma-separated code prefixes to report (AML3, AML402, ALL); "
+                     "repeated flags add up")
+    sel.add_argument("--ignore", metavar="CODES", action=codes_action(),
                      help="comma-separated code prefixes not to report")
     sel.add_argument("--fail-level", choices=("error", "warning", "info"),
                      help="the least severity that makes the exit code 1 (default error)")
@@ -96,7 +97,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="explain a finding code, with a bad and a good example",
                           description="Explain finding codes. Without CODE, list them all.")
     rule.add_argument("codes", nargs="*", metavar="CODE",
-                      help="a code (AML302), a prefix (AML3) or a name (deprecated-parameter)")
+                      help="a code (AML302), a prefix (AML3), a name (deprecated-parameter) "
+                           "or ALL")
     rule.add_argument("--markdown", action="store_true",
                       help="print docs/rules.md (every rule) as Markdown")
     rule.add_argument("--format", choices=("text", "json"), default=None,
@@ -559,6 +561,9 @@ def _status_note(cat: Any, mid: str, rec: dict[str, Any]) -> None:
 
 
 def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
+    from ._config import check_endpoint_flag
+
+    check_endpoint_flag(args.endpoint)  # `--endpoint ''` showed every endpoint
     cat = _project_catalog(args)
     mid = cat.resolve(args.model)
     if mid is None:

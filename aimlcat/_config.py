@@ -4,7 +4,7 @@ The file is found upward from the working directory (in each directory
 ``.aimlcat.toml`` first, then a ``pyproject.toml`` that has a ``[tool.aimlcat]``
 table). Paths in it are relative to its directory. Keys::
 
-    select = ["AML"]               # code prefixes to report (default: every rule)
+    select = ["AML"]               # code prefixes to report (default: every rule; not [])
     ignore = ["AML105"]            # code prefixes not to report
     per-file-ignores = { "legacy/**" = ["AML3"] }   # gitignore-style globs
     fail-level = "error"           # error | warning | info: what makes the exit code 1
@@ -30,15 +30,17 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from ._exceptions import CatalogError, CatalogProblem, UsageError
 
 __all__ = ["CACHE_DIR_NAME", "Config", "Effective", "Selector", "cache_location",
-           "cached_merged", "check_required_catalog", "configured_catalog", "effective",
-           "find_config", "load_config", "merged_catalog", "parse_codes", "read_config"]
+           "cached_merged", "check_endpoint_flag", "check_required_catalog",
+           "configured_catalog", "effective", "find_config", "load_config", "merged_catalog",
+           "parse_codes", "read_config"]
 
 FAIL_LEVELS = ("error", "warning", "info")
 _KEYS = ("select", "ignore", "per-file-ignores", "fail-level", "endpoint", "exclude",
@@ -153,16 +155,39 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 
 def load_config(path: str) -> Config:
-    """Read and check one configuration file; :class:`UsageError` names what is wrong."""
+    """Read and check one configuration file; :class:`UsageError` names what is wrong,
+    as ``FILE:LINE: [tool.aimlcat] key: message`` (the line where it can be found)."""
     data = _read_toml(path)
+    tool = data.get("tool")
+    if "tool" in data and not isinstance(tool, dict):
+        raise UsageError(f"{_place(path, ('tool',))}: `tool` must be a table ([tool.aimlcat])")
     if os.path.basename(path) == "pyproject.toml":
-        table = data.get("tool", {}).get("aimlcat", {})
-        prefix = f"{path}: [tool.aimlcat]"
+        keys: tuple[str, ...] = ("tool", "aimlcat")
+        name = "[tool.aimlcat] "
+    elif isinstance(tool, dict) and "aimlcat" in tool:
+        keys, name = ("tool", "aimlcat"), "[tool.aimlcat] "
+        # Settings at the top were passed over in silence. (Other tables, such as a
+        # [project] in a pyproject-shaped file named by --config, are not settings.)
+        beside = [k for k in data if k in _KEYS]
+        if beside:
+            raise UsageError(f"{_place(path, (beside[0],))}: `{beside[0]}` is at the top of the "
+                             "file and [tool.aimlcat] is there too: put every setting in one "
+                             "of them")
     else:
-        table = data.get("tool", {}).get("aimlcat", data) if "tool" in data else data
-        prefix = f"{path}:"
+        keys, name = (), ""
+    table = data
+    for k in keys:
+        table = table.get(k, {})
     if not isinstance(table, dict):
-        raise UsageError(f"{prefix} must be a table")
+        raise UsageError(f"{_place(path, keys)}: {name or 'the file '}must be a table")
+    with _placed(path, keys):
+        return _read_table(path, table, name)
+
+
+def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
+    """The settings of ``table`` (the file's ``[tool.aimlcat]``, or the top of an
+    ``.aimlcat.toml``), checked. A problem is a :class:`_SettingError`: the key and the
+    message, to which :func:`_placed` adds the file and the line."""
     base = os.path.dirname(os.path.abspath(path))
     unknown = [k for k in table if k not in _KEYS]
     if unknown:
@@ -170,67 +195,158 @@ def load_config(path: str) -> Config:
 
         guess = difflib.get_close_matches(unknown[0].replace("_", "-"), _KEYS, n=1)
         tail = f"; did you mean `{guess[0]}`?" if guess else f"; known: {', '.join(_KEYS)}"
-        raise UsageError(f"{prefix} unknown key `{unknown[0]}`{tail}")
+        raise _SettingError((unknown[0],), f"{name}unknown key `{unknown[0]}`{tail}")
 
     def where(key: str) -> str:
-        return f"{prefix} {key}"
+        return f"{name}{key}"
 
     kw: dict[str, Any] = {"path": path, "base": base}
-    if "select" in table:
-        kw["select"] = parse_codes(_strings(table["select"], where("select")), where("select"))
-    if "ignore" in table:
-        kw["ignore"] = parse_codes(_strings(table["ignore"], where("ignore")), where("ignore"))
+    for key in ("select", "ignore"):
+        if key in table:
+            with _about((key,)):
+                codes = parse_codes(_strings(table[key], where(key)), where(key))
+                if key == "select" and not codes:
+                    # As `--select ''`: an empty select would report nothing, or (as it did)
+                    # every code; neither is what `select = []` says.
+                    import json
+
+                    raise UsageError(
+                        f"{where(key)}: {json.dumps(table[key])} names no code; list code "
+                        "prefixes ([\"AML3\", \"AML402\"]), or [\"ALL\"] (or no `select`) "
+                        "for every one")
+            kw[key] = codes
     if "per-file-ignores" in table:
         pfi = table["per-file-ignores"]
         if not isinstance(pfi, dict):
-            raise UsageError(f"{where('per-file-ignores')}: expected a table of glob = [codes]")
-        kw["per_file_ignores"] = tuple(
-            (glob, parse_codes(_strings(codes, where(f"per-file-ignores {glob!r}")),
-                               where(f"per-file-ignores {glob!r}")))
-            for glob, codes in pfi.items())
+            raise _SettingError(("per-file-ignores",), f"{where('per-file-ignores')}: "
+                                "expected a table of glob = [codes]")
+        globs = []
+        for glob, codes in pfi.items():
+            label = where(f"per-file-ignores {glob!r}")
+            with _about(("per-file-ignores", glob)):
+                globs.append((glob, parse_codes(_strings(codes, label), label)))
+        kw["per_file_ignores"] = tuple(globs)
     if "fail-level" in table:
         level = table["fail-level"]
         if level not in FAIL_LEVELS:
-            raise UsageError(f"{where('fail-level')}: {level!r} is not one of "
-                             f"{', '.join(FAIL_LEVELS)}")
+            raise _SettingError(("fail-level",), f"{where('fail-level')}: {level!r} is not "
+                                f"one of {', '.join(FAIL_LEVELS)}")
         kw["fail_level"] = level
-    for key, name in (("endpoint", "endpoint"), ("required-catalog", "required_catalog")):
+    for key, field in (("endpoint", "endpoint"), ("required-catalog", "required_catalog")):
         if key in table:
             if not isinstance(table[key], str):
-                raise UsageError(f"{where(key)}: expected a string")
-            kw[name] = table[key]
+                raise _SettingError((key,), f"{where(key)}: expected a string")
+            if key == "endpoint" and not table[key].strip():
+                raise _SettingError((key,), f"{where(key)}: {table[key]!r} names no endpoint; "
+                                    "give a path or URL (/v1/chat/completions), or leave the "
+                                    "key out")
+            kw[field] = table[key]
     if "max-bytes" in table:
         value = table["max-bytes"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UsageError(f"{where('max-bytes')}: expected a positive whole number of bytes")
+            raise _SettingError(("max-bytes",), f"{where('max-bytes')}: expected a positive "
+                                "whole number of bytes")
         kw["max_bytes"] = value
     if "exclude" in table:
-        kw["exclude"] = _strings(table["exclude"], where("exclude"))
+        with _about(("exclude",)):
+            kw["exclude"] = _strings(table["exclude"], where("exclude"))
     if "respect-gitignore" in table:
         if not isinstance(table["respect-gitignore"], bool):
-            raise UsageError(f"{where('respect-gitignore')}: expected true or false")
+            raise _SettingError(("respect-gitignore",),
+                                f"{where('respect-gitignore')}: expected true or false")
         kw["respect_gitignore"] = table["respect-gitignore"]
     if "extra-catalogs" in table:
         dirs = []
-        for d in _strings(table["extra-catalogs"], where("extra-catalogs")):
-            full = os.path.normpath(os.path.join(base, d))
-            if not os.path.isdir(full):
-                raise UsageError(f"{where('extra-catalogs')}: {d!r} is not a directory "
-                                 f"({full})")
-            dirs.append(full)
+        with _about(("extra-catalogs",)):
+            for d in _strings(table["extra-catalogs"], where("extra-catalogs")):
+                full = os.path.normpath(os.path.join(base, d))
+                if not os.path.isdir(full):
+                    raise UsageError(f"{where('extra-catalogs')}: {d!r} is not a directory "
+                                     f"({full})")
+                dirs.append(full)
         kw["extra_catalogs"] = tuple(dirs)
     if "cache-dir" in table:
         if not isinstance(table["cache-dir"], str) or not table["cache-dir"]:
-            raise UsageError(f"{where('cache-dir')}: expected a directory (a string)")
+            raise _SettingError(("cache-dir",),
+                                f"{where('cache-dir')}: expected a directory (a string)")
         kw["cache_dir"] = os.path.normpath(os.path.join(base, table["cache-dir"]))
     return Config(**kw)
+
+
+class _SettingError(UsageError):
+    """A problem with the key at ``keys`` (below the settings table), not yet placed."""
+
+    def __init__(self, keys: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.keys = keys
+
+
+@contextmanager
+def _about(keys: tuple[str, ...]) -> Iterator[None]:
+    """Turns a :class:`UsageError` about one key into a :class:`_SettingError` that knows
+    the key (:func:`_placed` adds the file and the line)."""
+    try:
+        yield
+    except _SettingError:
+        raise
+    except UsageError as exc:
+        raise _SettingError(keys, str(exc)) from None
+
+
+@contextmanager
+def _placed(path: str, table: tuple[str, ...]) -> Iterator[None]:
+    """Places a :class:`_SettingError` raised inside: ``FILE:LINE: message``."""
+    try:
+        yield
+    except _SettingError as exc:
+        raise UsageError(f"{_place(path, table + exc.keys)}: {exc}") from None
+
+
+def _place(path: str, keys: Sequence[str]) -> str:
+    """``path:line`` where the key at ``keys`` (the tables, then the key) is written, or
+    ``path`` when no one line can be shown to hold it."""
+    line = _key_line(path, keys) if keys else None
+    return path if line is None else f"{path}:{line}"
+
+
+def _key_line(path: str, keys: Sequence[str]) -> int | None:
+    """The line of the TOML file ``path`` that writes the key at ``keys``, or None.
+
+    tomllib keeps no positions, so each place the key's name is written as a key
+    (``name =``, ``name.``, ``[...name]``, bare or quoted) is tried: the file is parsed
+    again with the name changed there, and the place is the key's if the key's table now
+    holds the changed name. Only errors pay for this (a parse per candidate)."""
+    import tomllib
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    probe = "aimlcat-probe-0f5e2d"
+    pattern = r"""(?<![\w-])(["']?)""" + re.escape(keys[-1]) + r"\1(?=[ \t]*[=.\]])"
+    for m in re.finditer(pattern, text):
+        quote = m.group(1)
+        changed = f"{text[:m.start()]}{quote}{probe}{quote}{text[m.end():]}"
+        try:
+            table: Any = tomllib.loads(changed)
+        except tomllib.TOMLDecodeError:
+            continue
+        for k in keys[:-1]:
+            table = table.get(k) if isinstance(table, dict) else None
+        if isinstance(table, dict) and probe in table:
+            return text.count("\n", 0, m.start()) + 1
+    return None
 
 
 # -- flags over the file over the defaults ----------------------------------------------
 
 def read_config(path: str | None = None, no_config: bool = False) -> Config:
     """The configuration a command runs with: none with ``no_config`` (``--no-config``),
-    the file at ``path`` (``--config``), else the one :func:`find_config` finds."""
+    the file at ``path`` (``--config``), else the one :func:`find_config` finds. Both
+    at once contradict each other (the command line's parser refuses them too)."""
+    if no_config and path is not None:
+        raise UsageError(f"--config {path} and --no-config contradict each other: give one")
     if no_config:
         return Config()
     found = path or find_config()
@@ -269,10 +385,51 @@ def effective(config: Config, *, select: str | None = None, ignore: str | None =
         dropped = parse_codes(ignore.split(","), "--ignore")
     else:
         dropped = () if select is not None else config.ignore or ()
+    if dropped:
+        _check_something_reported(config, select, ignore, chosen, dropped)
+    check_endpoint_flag(endpoint)
+    if strict and fail_level not in (None, "warning"):
+        # --strict is --fail-level warning: a second, different level would have to lose.
+        raise UsageError(f"--strict means --fail-level warning, which contradicts "
+                         f"--fail-level {fail_level}: give one of them")
     level = fail_level or ("warning" if strict else None) or config.fail_level or "error"
     return Effective(config=config, select=chosen, ignore=dropped, fail_level=level,
                      endpoint=endpoint or config.endpoint,
                      max_bytes=max_bytes or config.max_bytes or DEFAULT_MAX_BYTES)
+
+
+def check_endpoint_flag(endpoint: str | None) -> None:
+    """Refuse an empty ``--endpoint`` (an empty variable, ``--endpoint "$EP"``), which
+    was taken as no flag at all: the body's own endpoint, or one inferred, was used."""
+    if endpoint is not None and not endpoint.strip():
+        raise UsageError(f"--endpoint {endpoint!r} names no endpoint; give a path or URL "
+                         "(/v1/chat/completions), or leave the flag out")
+
+
+def _check_something_reported(config: Config, select: str | None, ignore: str | None,
+                              chosen: Sequence[str], dropped: Sequence[str]) -> None:
+    """Refuse a selection whose every code is ignored too (``--select AML301 --ignore
+    AML301``, ``ignore = ["ALL"]``): it would report nothing and pass, as an empty
+    ``--select`` would, naming where each side comes from."""
+    from ._findings import RULES
+
+    if any(_longest(c, chosen) > _longest(c, dropped) for c in RULES):
+        return
+    import json
+
+    flags: list[str] = []
+    keys: list[str] = []  # from the file (a --select flag leaves the file's ignore out)
+    for flag, name, codes in (("select", select, config.select), ("ignore", ignore, config.ignore)):
+        if name is not None:
+            flags.append(f"--{flag} {name}")
+        elif codes:
+            keys.append(f"{flag} = {json.dumps(list(codes))}")
+    said = " with ".join([*keys, *flags] if keys else flags)
+    if keys:
+        said = (f"{said} in {config.path}" if not flags
+                else f"{keys[0]} in {config.path} with {flags[0]}")
+    raise UsageError(f"{said} leaves no code to report (each selected code is ignored too): "
+                     "narrow the ignore")
 
 
 def configured_catalog(config: Config, *, cache: bool = True) -> tuple[Any, dict[str, str] | None]:
@@ -315,7 +472,9 @@ class Selector:
         self.select = tuple(select)
         self.ignore = tuple(ignore)
         self._cache: dict[str, bool] = {}
-        self._per_file: list[tuple[Any, str, tuple[str, ...]]] = []
+        # (regex, root, codes, negated): a glob starting with `!` switches its codes off
+        # in the files it does NOT match, as in ruff (it was read as the glob without `!`).
+        self._per_file: list[tuple[Any, str, tuple[str, ...], bool]] = []
         root = os.path.abspath(base).rstrip(os.sep) + os.sep
         import re
 
@@ -323,7 +482,7 @@ class Selector:
             compiled = compile_pattern(glob)
             if compiled is not None:
                 self._per_file.append((re.compile(compiled[0] + r"(?:/.*)?\Z", re.DOTALL), root,
-                                       tuple(codes)))
+                                       tuple(codes), compiled[1]))
 
     def __getstate__(self) -> dict[str, Any]:
         return {"select": self.select, "ignore": self.ignore, "_per_file": self._per_file}
@@ -346,11 +505,11 @@ class Selector:
             return ()
         abspath = os.path.abspath(path)
         out: list[str] = []
-        for regex, root, codes in self._per_file:
-            if abspath.startswith(root):
-                rel = abspath[len(root):].replace(os.sep, "/")
-                if regex.match(rel):
-                    out.extend(codes)
+        for regex, root, codes, negated in self._per_file:
+            matched = (abspath.startswith(root)
+                       and regex.match(abspath[len(root):].replace(os.sep, "/")) is not None)
+            if matched is not negated:
+                out.extend(codes)
         return tuple(out)
 
     @property
@@ -750,9 +909,11 @@ def cached_merged(extra: Sequence[str], directory: str | None) -> tuple[dict[str
 def add_config_arguments(group: Any) -> None:
     """The options that choose the configuration file and the catalog cache, as `lint`
     and `audit` both take them."""
-    group.add_argument("--config", metavar="FILE",
-                       help="read this pyproject.toml or .aimlcat.toml instead of searching")
-    group.add_argument("--no-config", action="store_true", help="read no configuration file")
+    # One or the other: `--config FILE --no-config` used to read no file in silence.
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument("--config", metavar="FILE",
+                        help="read this pyproject.toml or .aimlcat.toml instead of searching")
+    choice.add_argument("--no-config", action="store_true", help="read no configuration file")
     group.add_argument("--no-cache", action="store_true",
                        help="compile extra-catalogs afresh; read and write no catalog cache")
 
@@ -775,3 +936,18 @@ def whole_number(least: int) -> Any:
     parse.__name__ = "number"
     return parse
 
+
+
+def codes_action() -> Any:
+    """The argparse ``action`` of ``--select`` and ``--ignore`` (lint and audit): given
+    more than once, the lists add up (``--select AML3 --select AML4`` is ``AML3,AML4``,
+    as in ruff), where the last one used to replace the others in silence."""
+    import argparse
+
+    class Codes(argparse.Action):
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                     values: Any, option_string: str | None = None) -> None:
+            before = getattr(namespace, self.dest, None)
+            setattr(namespace, self.dest, values if before is None else f"{before},{values}")
+
+    return Codes

@@ -91,9 +91,8 @@ def compile_pattern(pattern: str) -> tuple[str, bool, bool] | None:
                 out.append(re.escape(c))
             else:
                 body = p[i + 1:j]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
+                negated = body[:1] in ("!", "^")
+                out.append(_char_class(body[1:] if negated else body, negated))
                 i = j
         elif c == "\\" and i + 1 < n:
             i += 1
@@ -103,6 +102,27 @@ def compile_pattern(pattern: str) -> tuple[str, bool, bool] | None:
         i += 1
     body = "".join(out)
     return ("" if anchored else "(?:.*/)?") + body, negate, dir_only
+
+
+def _char_class(body: str, negated: bool) -> str:
+    """A glob's ``[...]`` as a regex class. Each member is escaped (Python reads ``[[``,
+    ``&&`` or ``--`` inside a class as its own syntax), a backslash is itself, and a
+    range whose ends are reversed (``z-a``) is its first character alone, as git's
+    wildmatch reads it: the regex engine refuses such a range, and ``exclude =
+    ["[z-a]"]`` used to end the lint with a traceback."""
+    items: list[str] = []
+    k, n = 0, len(body)
+    while k < n:
+        first = body[k]
+        if k + 2 < n and body[k + 1] == "-":
+            last = body[k + 2]
+            items.append(re.escape(first) if first > last
+                         else f"{re.escape(first)}-{re.escape(last)}")
+            k += 3
+        else:
+            items.append(re.escape(first))
+            k += 1
+    return f"[{'^' if negated else ''}{''.join(items)}]"
 
 
 class IgnoreRules:

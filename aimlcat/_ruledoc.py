@@ -24,10 +24,13 @@ _GROUPS = {"0": "Payload files", "1": "Models", "2": "Endpoints", "3": "Paramete
 
 
 def select_rules(names: Sequence[str]) -> list[Rule]:
-    """Rules named by code (``AML302``), prefix (``AML3``) or name (``deprecated-parameter``)."""
+    """Rules named by code (``AML302``), prefix (``AML3``), name (``deprecated-parameter``)
+    or ``ALL`` (every rule, as ``--select ALL`` selects every one)."""
     out: list[Rule] = []
     for raw in names:
         key = raw.strip()
+        if key.upper() == "ALL":
+            key = "AML"
         found = [r for r in RULES.values() if r.code.startswith(key.upper()) or r.name == key]
         if not found or not key:
             import difflib

@@ -453,9 +453,14 @@ def test_cli_strict_fails_on_warnings_as_lint_does(tmp_path: Path) -> None:
     assert run_audit("log.jsonl", cwd=tmp_path).returncode == 0  # a warning only
     proc = run_audit("log.jsonl", "--strict", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
-    # An explicit --fail-level wins over --strict, as in lint.
-    assert run_audit("log.jsonl", "--strict", "--fail-level", "error",
-                     cwd=tmp_path).returncode == 0
+    # --strict is --fail-level warning: another level with it is a usage error, as in
+    # lint (it used to win in silence); the same level is accepted.
+    proc = run_audit("log.jsonl", "--strict", "--fail-level", "error", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "--strict means --fail-level warning" in proc.stderr
+    assert "--fail-level error" in proc.stderr and "Traceback" not in proc.stderr
+    assert run_audit("log.jsonl", "--strict", "--fail-level", "warning",
+                     cwd=tmp_path).returncode == 1
 
 
 def test_cli_text_report_counts_in_english(tmp_path: Path) -> None:

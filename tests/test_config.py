@@ -99,6 +99,38 @@ def test_mistakes_are_usage_errors_naming_file_and_key(tmp_path: Path, text: str
     assert str(path) in str(info.value)
 
 
+@pytest.mark.parametrize(("name", "text", "where"), [
+    # each spelling of the table, the key bare or quoted, after comments and other tables
+    ("pyproject.toml", '[project]\nname = "x"\n\n[tool.aimlcat]\nselect = ["AML9"]\n',
+     ":5: [tool.aimlcat] select: 'AML9' is no rule code"),
+    ("pyproject.toml", 'tool.aimlcat.fail-level = "fatal"\n',
+     ":1: [tool.aimlcat] fail-level: 'fatal' is not one of"),
+    ("pyproject.toml", '[tool]\nname = 1\naimlcat = {ignore = ["x"], "max-bytes" = 0}\n',
+     ":3: [tool.aimlcat] ignore: 'x' is no rule code"),
+    ("pyproject.toml", ("[tool.aimlcat]\n# select = 1\nexclude = ['select = 2']\n"
+                       "\"select\" = [\n  'AML3',\n  'AML9',\n]\n"),
+     ":4: [tool.aimlcat] select: 'AML9' is no rule code"),
+    ("pyproject.toml", ('[tool.aimlcat.per-file-ignores]\n"old/**" = ["AML3"]\n'
+                       '"new/**" = ["AML31"]\n'),
+     ":3: [tool.aimlcat] per-file-ignores 'new/**': 'AML31' is no rule code"),
+    ("pyproject.toml", "[tool.aimlcat]\n\nrespect_gitignore = false\n",
+     ":3: [tool.aimlcat] unknown key `respect_gitignore`; did you mean `respect-gitignore`?"),
+    ("pyproject.toml", "[tool]\naimlcat = 3\n", ":2: [tool.aimlcat] must be a table"),
+    (".aimlcat.toml", '\n\nmax-bytes = -1\n', ":3: max-bytes: expected a positive whole"),
+    (".aimlcat.toml", '[tool.aimlcat]\ncache-dir = ""\n',
+     ":2: [tool.aimlcat] cache-dir: expected a directory"),
+])
+def test_mistakes_name_the_line_of_the_key(tmp_path: Path, name: str, text: str,
+                                           where: str) -> None:
+    """`FILE:LINE: key: message`, as catalog and payload errors are placed; tomllib keeps
+    no positions, so the line is found by parsing the file again with the key renamed."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(UsageError) as info:
+        load_config(str(path))
+    assert str(info.value).startswith(str(path) + where), str(info.value)
+
+
 def test_selection_by_prefix_the_more_specific_wins() -> None:
     sel = Selector(select=("AML3",), ignore=("AML302",))
     assert [c for c in aimlcat.RULES if sel.enabled(c)] == ["AML301", "AML303"]
@@ -115,6 +147,17 @@ def test_per_file_ignores_match_globs_below_the_config(tmp_path: Path) -> None:
     assert sel.ignored_here(str(tmp_path / "logs" / "day.jsonl")) == ("AML003",)
     assert sel.ignored_here(str(tmp_path / "new" / "a.json")) == ()
     assert sel.ignored_here("<stdin>") == ()
+
+
+def test_a_negated_per_file_glob_applies_to_the_files_it_does_not_match(tmp_path: Path) -> None:
+    """As in ruff, `"!requests/**" = ["AML105"]` switches AML105 off outside requests/;
+    the `!` was dropped and the codes switched off inside it, the opposite."""
+    sel = Selector(per_file_ignores=[("!requests/**", ("AML105",)), ("*.jsonl", ("AML003",))],
+                   base=str(tmp_path))
+    assert sel.ignored_here(str(tmp_path / "requests" / "a.json")) == ()
+    assert sel.ignored_here(str(tmp_path / "scratch" / "a.json")) == ("AML105",)
+    assert sel.ignored_here(str(tmp_path / "requests" / "d.jsonl")) == ("AML003",)
+    assert sel.ignored_here(str(tmp_path.parent / "elsewhere.json")) == ("AML105",)
 
 
 def test_required_catalog() -> None:

@@ -36,6 +36,15 @@ def matches(pattern: str, path: str, is_dir: bool = False) -> bool | None:
     ("req-[0-4].json", "req-3.json", False, True),
     ("req-[!0-4].json", "req-7.json", False, True),
     ("req-[!0-4].json", "req-3.json", False, None),
+    # A reversed range is its first character alone, as git reads it (the regex engine
+    # refused it: a traceback); a class's members are literal characters.
+    ("req-[z-a].json", "req-z.json", False, True),
+    ("req-[z-a].json", "req-b.json", False, None),
+    ("req-[xz-a].json", "req-x.json", False, True),
+    ("req-[!z-a].json", "req-b.json", False, True),
+    ("req-[!z-a].json", "req-z.json", False, None),
+    ("req-[a&&b].json", "req-&.json", False, True),
+    ("req-[[].json", "req-[.json", False, True),
     ("\\#hash.json", "#hash.json", False, True),
     ("# a comment", "# a comment", False, None),
     ("", "anything", False, None),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from aimlcat import RULES
 from aimlcat._cli import run
-from aimlcat._ruledoc import markdown, run_example
+from aimlcat._ruledoc import markdown, run_example, select_rules
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -89,6 +90,18 @@ def test_rule_json_carries_what_the_text_says_aimlcat_says() -> None:
     # The list of every rule stays quick: no example is run for it.
     code, doc = cli("rule", "--format", "json")
     assert all("findings" not in (r.get("bad") or {}) for r in json.loads(doc))
+
+
+def test_rule_all_explains_every_rule_as_select_all_selects_every_one() -> None:
+    """`aimlcat rule ALL` was refused (no rule 'ALL') where `--select ALL` and
+    `select = ["ALL"]` mean every rule: here too it is every rule, as the prefix AML is."""
+    every = list(RULES.values())
+    assert select_rules(["ALL"]) == select_rules([" all "]) == select_rules(["AML"]) == every
+    code, text = cli("rule", "ALL")
+    assert code == 0
+    heads = [line.split()[0] for line in text.splitlines()
+             if re.fullmatch(r"AML\d{3} [a-z0-9-]+ \((error|warning|info)\)", line)]
+    assert heads == list(RULES)
 
 
 def test_rule_command_unknown_code(capsys: pytest.CaptureFixture[str]) -> None:
