@@ -689,8 +689,19 @@ def _overlap(cat: Catalog, schema: dict[str, Any], err: Any, branch: list[Any],
     step = branch[0].evaluation_path
     if len(step) <= at:
         return 0
-    names = _declared(cat, _subschema(cat, schema, [*err.evaluation_path, step[at]]))
+    where = (id(schema), *err.evaluation_path, step[at])
+    known = _DECLARED.get(where)
+    if known is None:
+        names = frozenset(_declared(cat, _subschema(cat, schema, list(where[1:]))))
+        if len(_DECLARED) < _MAX_PLACES:
+            _DECLARED[where] = (schema, names)  # (the schema held: its id stays its own)
+    else:
+        names = known[1]
     return sum(1 for k in value if k in names)
+
+
+#: The member names a union branch declares, by parameter schema and evaluation path.
+_DECLARED: dict[tuple[Any, ...], tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
