@@ -384,6 +384,8 @@ def _one_per_value(out: list[Finding], start: int) -> None:
     """A value outside an enum of another type breaks `type` and `enum` at once: the enum's
     finding (AML403, which lists the choices) says both, with the type finding's hint
     when it has one ("send the number without quotes"). ``out[start:]``: one parameter's."""
+    if len(out) - start < 2:
+        return  # (one finding: nothing to merge)
     mine = out[start:]
     enums = {f.pointer for f in mine if f.code == "AML403"}
     if not enums:
@@ -777,15 +779,23 @@ def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] |
     return shapes[0]
 
 
-def _meant(cat: Catalog, schema: dict[str, Any], errors: list[Any]) -> Any:
+def _meant(cat: Catalog, schema: dict[str, Any], errors: list[Any]) -> list[Any]:
     """``errors`` with each union error replaced by its meant branch's errors, at every
     depth (a branch's own errors may be unions)."""
+    if not any(_kind_name(e.kind) in _UNIONS for e in errors):
+        return errors  # (most failing values: nothing to choose)
+    out: list[Any] = []
     for err in errors:
-        branch = _meant_branch(cat, schema, err)
+        branch = _meant_branch(cat, schema, err) if _kind_name(err.kind) in _UNIONS else None
         if branch is None:
-            yield err
+            out.append(err)
         else:
-            yield from _meant(cat, schema, branch)
+            out += _meant(cat, schema, branch)
+    return out
+
+
+#: Kinds of error that are a union's: one error holding each branch's errors.
+_UNIONS = frozenset({"anyof", "oneofnotvalid"})
 
 
 _RANGE_WORDS = {"minimum": "below the minimum", "maximum": "above the maximum",
