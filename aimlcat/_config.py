@@ -113,14 +113,28 @@ def find_config(start: str | None = None) -> str | None:
         d = parent
 
 
+def _toml_text(path: str) -> str:
+    """The text of the TOML file ``path``, past a leading byte order mark (Windows
+    editors write one; tomllib refuses it, ruff and cargo read past it)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:  # tomllib.load let it out as a traceback
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"{path}:{line}: not UTF-8 (byte {data[exc.start]:#04x}); TOML "
+                         "is UTF-8: save the file as UTF-8") from None
+
+
 def _read_toml(path: str) -> dict[str, Any]:
     import tomllib
 
+    text = _toml_text(path)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
 
@@ -319,9 +333,8 @@ def _key_line(path: str, keys: Sequence[str]) -> int | None:
     import tomllib
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError):
+        text = _toml_text(path).replace("\r\n", "\n")
+    except UsageError:
         return None
     probe = "aimlcat-probe-0f5e2d"
     pattern = r"""(?<![\w-])(["']?)""" + re.escape(keys[-1]) + r"\1(?=[ \t]*[=.\]])"
