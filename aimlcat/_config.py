@@ -64,6 +64,9 @@ class Config:
     required_catalog: str | None = None
     max_bytes: int | None = None
     cache_dir: str | None = None
+    #: Where the settings are in the file: ``("tool", "aimlcat")``, or ``()`` for the
+    #: top of an ``.aimlcat.toml`` (to place a later error about one of them).
+    table: tuple[str, ...] = ()
 
 
 def _mentions_table(text: str) -> bool:
@@ -195,10 +198,10 @@ def load_config(path: str) -> Config:
     if not isinstance(table, dict):
         raise UsageError(f"{_place(path, keys)}: {name or 'the file '}must be a table")
     with _placed(path, keys):
-        return _read_table(path, table, name)
+        return _read_table(path, table, keys, name)
 
 
-def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
+def _read_table(path: str, table: dict[str, Any], keys: tuple[str, ...], name: str) -> Config:
     """The settings of ``table`` (the file's ``[tool.aimlcat]``, or the top of an
     ``.aimlcat.toml``), checked. A problem is a :class:`_SettingError`: the key and the
     message, to which :func:`_placed` adds the file and the line."""
@@ -214,7 +217,7 @@ def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
     def where(key: str) -> str:
         return f"{name}{key}"
 
-    kw: dict[str, Any] = {"path": path, "base": base}
+    kw: dict[str, Any] = {"path": path, "base": base, "table": keys}
     for key in ("select", "ignore"):
         if key in table:
             with _about((key,)):
@@ -254,6 +257,9 @@ def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
                 raise _SettingError((key,), f"{where(key)}: {table[key]!r} names no endpoint; "
                                     "give a path or URL (/v1/chat/completions), or leave the "
                                     "key out")
+            if key == "required-catalog":  # its syntax now; the version with the catalog
+                with _about((key,)):
+                    _specifier(table[key], where(key))
             kw[field] = table[key]
     if "max-bytes" in table:
         value = table["max-bytes"]
@@ -432,17 +438,33 @@ def _check_something_reported(config: Config, select: str | None, ignore: str | 
 
     flags: list[str] = []
     keys: list[str] = []  # from the file (a --select flag leaves the file's ignore out)
+    written: dict[str, Any] = {}
+    if config.path is not None and (select is None or ignore is None):
+        written = _settings(config)  # the values as written (errors only pay for a read)
     for flag, name, codes in (("select", select, config.select), ("ignore", ignore, config.ignore)):
         if name is not None:
             flags.append(f"--{flag} {name}")
         elif codes:
-            keys.append(f"{flag} = {json.dumps(list(codes))}")
-    said = " with ".join([*keys, *flags] if keys else flags)
-    if keys:
-        said = (f"{said} in {config.path}" if not flags
-                else f"{keys[0]} in {config.path} with {flags[0]}")
+            keys.append(flag)
+    said = " with ".join(
+        f"{k} = {json.dumps(written.get(k, list(getattr(config, k))), ensure_ascii=False)}"
+        for k in keys)
+    if keys:  # at the line of the last key named: the ignore, which is to be narrowed
+        place = (_place(config.path, (*config.table, keys[-1])) if config.path
+                 else "the configuration")
+        said = f"{said} in {place}" + "".join(f" with {f}" for f in flags)
+    else:
+        said = " with ".join(flags)
     raise UsageError(f"{said} leaves no code to report (each selected code is ignored too): "
                      "narrow the ignore")
+
+
+def _settings(config: Config) -> dict[str, Any]:
+    """The settings table of ``config``'s file, as written (parsed again)."""
+    table: Any = _read_toml(config.path) if config.path else {}
+    for k in config.table:
+        table = table.get(k, {}) if isinstance(table, dict) else {}
+    return table if isinstance(table, dict) else {}
 
 
 def configured_catalog(config: Config, *, cache: bool = True) -> tuple[Any, dict[str, str] | None]:
@@ -461,8 +483,9 @@ def configured_catalog(config: Config, *, cache: bool = True) -> tuple[Any, dict
 
         cat = load_catalog()
     if config.required_catalog is not None:
-        check_required_catalog(config.required_catalog, cat.version,
-                               config.path or "configuration")
+        where = (_place(config.path, (*config.table, "required-catalog")) if config.path
+                 else "configuration")
+        check_required_catalog(config.required_catalog, cat.version, where)
     return cat, files
 
 
@@ -533,16 +556,23 @@ class Selector:
 
 # -- the catalog ------------------------------------------------------------------------
 
-def check_required_catalog(spec: str, version: str, where: str) -> None:
-    """Raise :class:`UsageError` unless the catalog ``version`` satisfies ``spec`` (PEP 440)."""
+def _specifier(spec: str, where: str) -> Any:
+    """``spec`` as a PEP 440 :class:`~packaging.specifiers.SpecifierSet`, or a
+    :class:`UsageError` at ``where``."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion, Version
 
     try:
-        wanted = SpecifierSet(spec)
+        return SpecifierSet(spec)
     except InvalidSpecifier:
-        raise UsageError(f"{where}: required-catalog {spec!r} is not a PEP 440 version "
-                         "specifier (such as \">=2026.8\")") from None
+        raise UsageError(f"{where}: {spec!r} is not a PEP 440 version specifier (such as "
+                         "\">=2026.8\")") from None
+
+
+def check_required_catalog(spec: str, version: str, where: str) -> None:
+    """Raise :class:`UsageError` unless the catalog ``version`` satisfies ``spec`` (PEP 440)."""
+    from packaging.version import InvalidVersion, Version
+
+    wanted = _specifier(spec, f"{where}: required-catalog")
     try:
         have = Version(version)
     except InvalidVersion:
