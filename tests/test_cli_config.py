@@ -193,6 +193,15 @@ def test_aimlcat_toml_with_settings_at_the_top_and_in_a_table_is_an_error(
     assert capsys.readouterr().err == (
         f"aimlcat: {project / '.aimlcat.toml'}:1: `select` is at the top of the file and "
         "[tool.aimlcat] is there too: put every setting in one of them\n")
+    # a misspelt key at the top is no table either: it was passed over in silence too,
+    # where the same file without [tool.aimlcat] says "unknown key"
+    (project / ".aimlcat.toml").write_text(
+        'selct = ["AML301"]\n[project]\nname = "x"\n\n[tool.aimlcat]\nignore = ["AML302"]\n')
+    code, out = cli("lint", "a.json")
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: {project / '.aimlcat.toml'}:1: unknown key `selct` at the top of the "
+        "file, where [tool.aimlcat] holds the settings; did you mean `select`?\n")
     # each form alone is read, and other tables beside [tool.aimlcat] (a pyproject-shaped
     # file under another name) are no settings at the top
     for text in ('select = ["AML301"]\n', '[tool.aimlcat]\nselect = ["AML301"]\n',
