@@ -183,13 +183,18 @@ def load_config(path: str) -> Config:
         name = "[tool.aimlcat] "
     elif isinstance(tool, dict) and "aimlcat" in tool:
         keys, name = ("tool", "aimlcat"), "[tool.aimlcat] "
-        # Settings at the top were passed over in silence. (Other tables, such as a
-        # [project] in a pyproject-shaped file named by --config, are not settings.)
-        beside = [k for k in data if k in _KEYS]
-        if beside:
+        # Settings at the top were passed over in silence, and so was a misspelt one:
+        # any key there that is no table. (Other tables, such as a [project] in a
+        # pyproject-shaped file named by --config, are not settings.)
+        beside = [k for k in data if k in _KEYS or not isinstance(data[k], dict)]
+        if beside and beside[0] in _KEYS:
             raise UsageError(f"{_place(path, (beside[0],))}: `{beside[0]}` is at the top of the "
                              "file and [tool.aimlcat] is there too: put every setting in one "
                              "of them")
+        if beside:
+            raise UsageError(f"{_place(path, (beside[0],))}: unknown key `{beside[0]}` at the "
+                             "top of the file, where [tool.aimlcat] holds the settings"
+                             f"{_did_you_mean(beside[0])}")
     else:
         keys, name = (), ""
     table = data
@@ -208,11 +213,8 @@ def _read_table(path: str, table: dict[str, Any], keys: tuple[str, ...], name: s
     base = os.path.dirname(os.path.abspath(path))
     unknown = [k for k in table if k not in _KEYS]
     if unknown:
-        import difflib
-
-        guess = difflib.get_close_matches(unknown[0].replace("_", "-"), _KEYS, n=1)
-        tail = f"; did you mean `{guess[0]}`?" if guess else f"; known: {', '.join(_KEYS)}"
-        raise _SettingError((unknown[0],), f"{name}unknown key `{unknown[0]}`{tail}")
+        raise _SettingError((unknown[0],),
+                            f"{name}unknown key `{unknown[0]}`{_did_you_mean(unknown[0])}")
 
     def where(key: str) -> str:
         return f"{name}{key}"
@@ -291,6 +293,14 @@ def _read_table(path: str, table: dict[str, Any], keys: tuple[str, ...], name: s
                                 f"{where('cache-dir')}: expected a directory (a string)")
         kw["cache_dir"] = os.path.normpath(os.path.join(base, table["cache-dir"]))
     return Config(**kw)
+
+
+def _did_you_mean(key: str) -> str:
+    """The tail of an unknown key's message: the key it may stand for, or all of them."""
+    import difflib
+
+    guess = difflib.get_close_matches(key.replace("_", "-"), _KEYS, n=1)
+    return f"; did you mean `{guess[0]}`?" if guess else f"; known: {', '.join(_KEYS)}"
 
 
 class _SettingError(UsageError):
