@@ -64,6 +64,9 @@ class Config:
     required_catalog: str | None = None
     max_bytes: int | None = None
     cache_dir: str | None = None
+    #: Where the settings are in the file: ``("tool", "aimlcat")``, or ``()`` for the
+    #: top of an ``.aimlcat.toml`` (to place a later error about one of them).
+    table: tuple[str, ...] = ()
 
 
 def _mentions_table(text: str) -> bool:
@@ -113,14 +116,28 @@ def find_config(start: str | None = None) -> str | None:
         d = parent
 
 
+def _toml_text(path: str) -> str:
+    """The text of the TOML file ``path``, past a leading byte order mark (Windows
+    editors write one; tomllib refuses it, ruff and cargo read past it)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:  # tomllib.load let it out as a traceback
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"{path}:{line}: not UTF-8 (byte {data[exc.start]:#04x}); TOML "
+                         "is UTF-8: save the file as UTF-8") from None
+
+
 def _read_toml(path: str) -> dict[str, Any]:
     import tomllib
 
+    text = _toml_text(path)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
 
@@ -166,13 +183,18 @@ def load_config(path: str) -> Config:
         name = "[tool.aimlcat] "
     elif isinstance(tool, dict) and "aimlcat" in tool:
         keys, name = ("tool", "aimlcat"), "[tool.aimlcat] "
-        # Settings at the top were passed over in silence. (Other tables, such as a
-        # [project] in a pyproject-shaped file named by --config, are not settings.)
-        beside = [k for k in data if k in _KEYS]
-        if beside:
+        # Settings at the top were passed over in silence, and so was a misspelt one:
+        # any key there that is no table. (Other tables, such as a [project] in a
+        # pyproject-shaped file named by --config, are not settings.)
+        beside = [k for k in data if k in _KEYS or not isinstance(data[k], dict)]
+        if beside and beside[0] in _KEYS:
             raise UsageError(f"{_place(path, (beside[0],))}: `{beside[0]}` is at the top of the "
                              "file and [tool.aimlcat] is there too: put every setting in one "
                              "of them")
+        if beside:
+            raise UsageError(f"{_place(path, (beside[0],))}: unknown key `{beside[0]}` at the "
+                             "top of the file, where [tool.aimlcat] holds the settings"
+                             f"{_did_you_mean(beside[0])}")
     else:
         keys, name = (), ""
     table = data
@@ -181,26 +203,23 @@ def load_config(path: str) -> Config:
     if not isinstance(table, dict):
         raise UsageError(f"{_place(path, keys)}: {name or 'the file '}must be a table")
     with _placed(path, keys):
-        return _read_table(path, table, name)
+        return _read_table(path, table, keys, name)
 
 
-def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
+def _read_table(path: str, table: dict[str, Any], keys: tuple[str, ...], name: str) -> Config:
     """The settings of ``table`` (the file's ``[tool.aimlcat]``, or the top of an
     ``.aimlcat.toml``), checked. A problem is a :class:`_SettingError`: the key and the
     message, to which :func:`_placed` adds the file and the line."""
     base = os.path.dirname(os.path.abspath(path))
     unknown = [k for k in table if k not in _KEYS]
     if unknown:
-        import difflib
-
-        guess = difflib.get_close_matches(unknown[0].replace("_", "-"), _KEYS, n=1)
-        tail = f"; did you mean `{guess[0]}`?" if guess else f"; known: {', '.join(_KEYS)}"
-        raise _SettingError((unknown[0],), f"{name}unknown key `{unknown[0]}`{tail}")
+        raise _SettingError((unknown[0],),
+                            f"{name}unknown key `{unknown[0]}`{_did_you_mean(unknown[0])}")
 
     def where(key: str) -> str:
         return f"{name}{key}"
 
-    kw: dict[str, Any] = {"path": path, "base": base}
+    kw: dict[str, Any] = {"path": path, "base": base, "table": keys}
     for key in ("select", "ignore"):
         if key in table:
             with _about((key,)):
@@ -240,6 +259,9 @@ def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
                 raise _SettingError((key,), f"{where(key)}: {table[key]!r} names no endpoint; "
                                     "give a path or URL (/v1/chat/completions), or leave the "
                                     "key out")
+            if key == "required-catalog":  # its syntax now; the version with the catalog
+                with _about((key,)):
+                    _specifier(table[key], where(key))
             kw[field] = table[key]
     if "max-bytes" in table:
         value = table["max-bytes"]
@@ -271,6 +293,14 @@ def _read_table(path: str, table: dict[str, Any], name: str) -> Config:
                                 f"{where('cache-dir')}: expected a directory (a string)")
         kw["cache_dir"] = os.path.normpath(os.path.join(base, table["cache-dir"]))
     return Config(**kw)
+
+
+def _did_you_mean(key: str) -> str:
+    """The tail of an unknown key's message: the key it may stand for, or all of them."""
+    import difflib
+
+    guess = difflib.get_close_matches(key.replace("_", "-"), _KEYS, n=1)
+    return f"; did you mean `{guess[0]}`?" if guess else f"; known: {', '.join(_KEYS)}"
 
 
 class _SettingError(UsageError):
@@ -319,9 +349,8 @@ def _key_line(path: str, keys: Sequence[str]) -> int | None:
     import tomllib
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError):
+        text = _toml_text(path).replace("\r\n", "\n")
+    except UsageError:
         return None
     probe = "aimlcat-probe-0f5e2d"
     pattern = r"""(?<![\w-])(["']?)""" + re.escape(keys[-1]) + r"\1(?=[ \t]*[=.\]])"
@@ -419,17 +448,33 @@ def _check_something_reported(config: Config, select: str | None, ignore: str | 
 
     flags: list[str] = []
     keys: list[str] = []  # from the file (a --select flag leaves the file's ignore out)
+    written: dict[str, Any] = {}
+    if config.path is not None and (select is None or ignore is None):
+        written = _settings(config)  # the values as written (errors only pay for a read)
     for flag, name, codes in (("select", select, config.select), ("ignore", ignore, config.ignore)):
         if name is not None:
             flags.append(f"--{flag} {name}")
         elif codes:
-            keys.append(f"{flag} = {json.dumps(list(codes))}")
-    said = " with ".join([*keys, *flags] if keys else flags)
-    if keys:
-        said = (f"{said} in {config.path}" if not flags
-                else f"{keys[0]} in {config.path} with {flags[0]}")
+            keys.append(flag)
+    said = " with ".join(
+        f"{k} = {json.dumps(written.get(k, list(getattr(config, k))), ensure_ascii=False)}"
+        for k in keys)
+    if keys:  # at the line of the last key named: the ignore, which is to be narrowed
+        place = (_place(config.path, (*config.table, keys[-1])) if config.path
+                 else "the configuration")
+        said = f"{said} in {place}" + "".join(f" with {f}" for f in flags)
+    else:
+        said = " with ".join(flags)
     raise UsageError(f"{said} leaves no code to report (each selected code is ignored too): "
                      "narrow the ignore")
+
+
+def _settings(config: Config) -> dict[str, Any]:
+    """The settings table of ``config``'s file, as written (parsed again)."""
+    table: Any = _read_toml(config.path) if config.path else {}
+    for k in config.table:
+        table = table.get(k, {}) if isinstance(table, dict) else {}
+    return table if isinstance(table, dict) else {}
 
 
 def configured_catalog(config: Config, *, cache: bool = True) -> tuple[Any, dict[str, str] | None]:
@@ -448,8 +493,9 @@ def configured_catalog(config: Config, *, cache: bool = True) -> tuple[Any, dict
 
         cat = load_catalog()
     if config.required_catalog is not None:
-        check_required_catalog(config.required_catalog, cat.version,
-                               config.path or "configuration")
+        where = (_place(config.path, (*config.table, "required-catalog")) if config.path
+                 else "configuration")
+        check_required_catalog(config.required_catalog, cat.version, where)
     return cat, files
 
 
@@ -520,16 +566,23 @@ class Selector:
 
 # -- the catalog ------------------------------------------------------------------------
 
-def check_required_catalog(spec: str, version: str, where: str) -> None:
-    """Raise :class:`UsageError` unless the catalog ``version`` satisfies ``spec`` (PEP 440)."""
+def _specifier(spec: str, where: str) -> Any:
+    """``spec`` as a PEP 440 :class:`~packaging.specifiers.SpecifierSet`, or a
+    :class:`UsageError` at ``where``."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion, Version
 
     try:
-        wanted = SpecifierSet(spec)
+        return SpecifierSet(spec)
     except InvalidSpecifier:
-        raise UsageError(f"{where}: required-catalog {spec!r} is not a PEP 440 version "
-                         "specifier (such as \">=2026.8\")") from None
+        raise UsageError(f"{where}: {spec!r} is not a PEP 440 version specifier (such as "
+                         "\">=2026.8\")") from None
+
+
+def check_required_catalog(spec: str, version: str, where: str) -> None:
+    """Raise :class:`UsageError` unless the catalog ``version`` satisfies ``spec`` (PEP 440)."""
+    from packaging.version import InvalidVersion, Version
+
+    wanted = _specifier(spec, f"{where}: required-catalog")
     try:
         have = Version(version)
     except InvalidVersion:

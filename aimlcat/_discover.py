@@ -86,7 +86,9 @@ def compile_pattern(pattern: str) -> tuple[str, bool, bool] | None:
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
-            j = p.find("]", i + 2 if p[i + 1:i + 2] in ("!", "^", "]") else i + 1)
+            # A `]` first in the class (after a `!` or `^` too) is a member, not its end.
+            first = i + 2 if p[i + 1:i + 2] in ("!", "^") else i + 1
+            j = p.find("]", first + 1 if p[first:first + 1] == "]" else first)
             if j == -1:
                 out.append(re.escape(c))
             else:

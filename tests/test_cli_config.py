@@ -193,6 +193,15 @@ def test_aimlcat_toml_with_settings_at_the_top_and_in_a_table_is_an_error(
     assert capsys.readouterr().err == (
         f"aimlcat: {project / '.aimlcat.toml'}:1: `select` is at the top of the file and "
         "[tool.aimlcat] is there too: put every setting in one of them\n")
+    # a misspelt key at the top is no table either: it was passed over in silence too,
+    # where the same file without [tool.aimlcat] says "unknown key"
+    (project / ".aimlcat.toml").write_text(
+        'selct = ["AML301"]\n[project]\nname = "x"\n\n[tool.aimlcat]\nignore = ["AML302"]\n')
+    code, out = cli("lint", "a.json")
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: {project / '.aimlcat.toml'}:1: unknown key `selct` at the top of the "
+        "file, where [tool.aimlcat] holds the settings; did you mean `select`?\n")
     # each form alone is read, and other tables beside [tool.aimlcat] (a pyproject-shaped
     # file under another name) are no settings at the top
     for text in ('select = ["AML301"]\n', '[tool.aimlcat]\nselect = ["AML301"]\n',
@@ -213,9 +222,14 @@ def test_aimlcat_toml_with_settings_at_the_top_and_in_a_table_is_an_error(
     (None, ["--select", "AML30", "--ignore", "AML301,AML302,aml303"],
      "--select AML30 with --ignore AML301,AML302,aml303"),
     ('select = ["AML3"]\nignore = ["AML30"]\n', [],
-     'select = ["AML3"] with ignore = ["AML30"] in {config}'),
+     'select = ["AML3"] with ignore = ["AML30"] in {config}:2'),
     ('select = ["AML3"]\n', ["--ignore", "AML3"],
-     'select = ["AML3"] in {config} with --ignore AML3'),
+     'select = ["AML3"] in {config}:1 with --ignore AML3'),
+    # the values as the file writes them (it read `ignore = ["AML"]`, `select = ["AML3"]`),
+    # at the line of the ignore, which the message says to narrow
+    ('# ours\nignore = ["all"]\n', [], 'ignore = ["all"] in {config}:2'),
+    ('select = "aml3"\n\nignore = ["AML3"]\n', [],
+     'select = "aml3" with ignore = ["AML3"] in {config}:3'),
 ])
 def test_a_selection_whose_every_code_is_ignored_is_a_usage_error(
         project: Path, command: str, file: str | None, flags: list[str], said: str,
@@ -269,6 +283,26 @@ def test_an_empty_endpoint_in_the_file_is_an_error_at_its_line(
     assert capsys.readouterr().err == (
         f"aimlcat: {project / 'pyproject.toml'}:3: [tool.aimlcat] endpoint: '' names no "
         "endpoint; give a path or URL (/v1/chat/completions), or leave the key out\n")
+
+
+# -- required-catalog ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["lint", "audit"])
+def test_required_catalog_errors_name_the_line(
+        project: Path, command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every other key's mistake is placed `FILE:LINE`; required-catalog's were `FILE:`
+    alone, and a spec that is no version specifier was found only once the catalog was
+    loaded, not when the file was read."""
+    path = project / "pyproject.toml"
+    path.write_text('[tool.aimlcat]\nselect = ["AML"]\nrequired-catalog = "newest please"\n')
+    assert cli(command, payload(command)) == (2, "")
+    assert capsys.readouterr().err == (
+        f"aimlcat: {path}:3: [tool.aimlcat] required-catalog: 'newest please' is not a "
+        'PEP 440 version specifier (such as ">=2026.8")\n')
+    path.write_text('[tool.aimlcat]\n\nrequired-catalog = ">=2999.1"\n')
+    assert cli(command, payload(command)) == (2, "")
+    assert capsys.readouterr().err.startswith(
+        f"aimlcat: {path}:3: required-catalog is '>=2999.1', but this aimlcat carries ")
 
 
 # -- repeated --select and --ignore ----------------------------------------------------------

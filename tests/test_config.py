@@ -119,6 +119,15 @@ def test_mistakes_are_usage_errors_naming_file_and_key(tmp_path: Path, text: str
     (".aimlcat.toml", '\n\nmax-bytes = -1\n', ":3: max-bytes: expected a positive whole"),
     (".aimlcat.toml", '[tool.aimlcat]\ncache-dir = ""\n',
      ":2: [tool.aimlcat] cache-dir: expected a directory"),
+    # the same key in another table, before or after; Windows line ends; a byte order mark
+    ("pyproject.toml", '[tool.ruff]\nselect = ["E"]\n\n[tool.aimlcat]\nselect = ["AML9"]\n',
+     ":5: [tool.aimlcat] select: 'AML9' is no rule code"),
+    ("pyproject.toml", '[tool.aimlcat]\nselect = ["AML9"]\n[tool.ruff]\nselect = ["E"]\n',
+     ":2: [tool.aimlcat] select: 'AML9' is no rule code"),
+    ("pyproject.toml", '[tool.aimlcat]\r\n\r\nselect = ["AML9"]\r\n',
+     ":3: [tool.aimlcat] select: 'AML9' is no rule code"),
+    (".aimlcat.toml", '\ufeff# the team\n\nselect = ["AML9"]\n',
+     ":3: select: 'AML9' is no rule code"),
 ])
 def test_mistakes_name_the_line_of_the_key(tmp_path: Path, name: str, text: str,
                                            where: str) -> None:
@@ -129,6 +138,35 @@ def test_mistakes_name_the_line_of_the_key(tmp_path: Path, name: str, text: str,
     with pytest.raises(UsageError) as info:
         load_config(str(path))
     assert str(info.value).startswith(str(path) + where), str(info.value)
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    """Notepad and PowerShell start UTF-8 files with a byte order mark; tomllib refuses
+    it ("Invalid statement (at line 1, column 1)"), where ruff and cargo read past it."""
+    for name, text in ((".aimlcat.toml", 'select = ["AML3"]\n'),
+                       ("pyproject.toml", '[tool.aimlcat]\nselect = ["AML3"]\n')):
+        for old in tmp_path.iterdir():
+            old.unlink()
+        path = tmp_path / name
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+        assert find_config(str(tmp_path)) == str(path)
+        assert load_config(str(path)).select == ("AML3",)
+
+
+@pytest.mark.parametrize("name", [".aimlcat.toml", "pyproject.toml"])
+def test_a_file_that_is_not_utf8_is_a_usage_error_at_its_line(tmp_path: Path,
+                                                             name: str) -> None:
+    """A comment saved in Latin-1 (`# café`) ended the run with a UnicodeDecodeError
+    traceback: tomllib decodes the bytes itself and raises no TOMLDecodeError for them."""
+    path = tmp_path / name
+    path.write_bytes(b'[tool.aimlcat]\nselect = ["AML3"]\n# caf\xe9\n')
+    with pytest.raises(UsageError) as info:
+        load_config(str(path))
+    assert str(info.value) == (f"{path}:3: not UTF-8 (byte 0xe9); TOML is UTF-8: save the "
+                               "file as UTF-8")
+    if name == "pyproject.toml":  # found by the search too, where it is read first
+        with pytest.raises(UsageError, match=r":3: not UTF-8"):
+            find_config(str(tmp_path))
 
 
 def test_selection_by_prefix_the_more_specific_wins() -> None:

@@ -45,6 +45,16 @@ def matches(pattern: str, path: str, is_dir: bool = False) -> bool | None:
     ("req-[!z-a].json", "req-z.json", False, None),
     ("req-[a&&b].json", "req-&.json", False, True),
     ("req-[[].json", "req-[.json", False, True),
+    # `]` first in a class is a member, after a `!` or `^` too: `[!]]` is any character
+    # but `]`. `[!]` and `[^]` were cut at that `]`, and their empty negated class ended
+    # the lint with re.error; unclosed, they are literal, as an unclosed `[` is.
+    ("req-[!]].json", "req-a.json", False, True),
+    ("req-[!]].json", "req-].json", False, None),
+    ("req-[^]a].json", "req-b.json", False, True),
+    ("req-[^]a].json", "req-a.json", False, None),
+    ("req-[!].json", "req-[!].json", False, True),
+    ("req-[!].json", "req-a.json", False, None),
+    ("[^]", "[^]", False, True),
     ("\\#hash.json", "#hash.json", False, True),
     ("# a comment", "# a comment", False, None),
     ("", "anything", False, None),
