@@ -348,7 +348,12 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         schema = cat.property_schema(mid, path, key)
         try:
             errors = list(precise[key].iter_errors(value))
-        except ValueError:  # jsonschema-rs: "Recursion limit reached" on very deep values
+        except ValueError as exc:
+            # jsonschema-rs: "Recursion limit reached" on very deep values. Its other
+            # ValueErrors (a key that is no string, met only while listing errors) are
+            # Catalog.validate's to turn into its TypeError.
+            if not str(exc).startswith("Recursion limit"):
+                raise
             out.append(_f("AML004", "/" + escape_pointer(key),
                           f"`{key}` nests too deeply to report what is wrong in it",
                           "Check how this value is built; no request nests hundreds of "
