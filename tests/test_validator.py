@@ -565,6 +565,15 @@ _HI = [{"role": "user", "content": "Hi"}]
      [("AML403", "/input/0/role")], '"developer"'),
     (_RESPONSES, {"input": [{"type": "mesage", "role": "user", "content": "Hi"}]},
      [("AML403", "/input/0/type")], '"message"'),
+    # A `type` no item shape has (a content part put where an item goes): the tag's
+    # error with every item's choice, not the smallest shape's (an item reference:
+    # "`id` is required", "allowed: \"item_reference\", null").
+    (_RESPONSES, {"input": [{"type": "input_text", "text": "Hi"}]},
+     [("AML403", "/input/0/type")], '"function_call_output"'),
+    (_RESPONSES, {"input": [{"type": "reasoning", "id": "rs_1", "summary": []}]},
+     [("AML403", "/input/0/type")], '"message"'),
+    (_RESPONSES, {"input": [{"type": math.inf}]}, [("AML401", "/input/0/type")],
+     "which JSON has no number for"),
     # An item reference (which only requires `id`) is no shape for a message.
     (_RESPONSES, {"input": [{"role": "user"}]}, [("AML404", "/input/0/content")], "content"),
     # Nothing says which shape: the union's own error.
