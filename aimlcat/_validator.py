@@ -727,10 +727,9 @@ def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
     return shapes
 
 
-def _closest(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
-    """The shapes the failing value points to (:func:`_shapes`) that fit it best and
-    alike: fewest errors, then matched deepest (the shallowest error lies deepest)."""
-    shapes = _shapes(cat, schema, err)
+def _closest(shapes: list[list[Any]]) -> list[list[Any]]:
+    """Of the shapes a failing value points to (:func:`_shapes`), those that fit it best
+    and alike: fewest errors, then matched deepest (the shallowest error lies deepest)."""
     if len(shapes) < 2:
         return shapes
 
@@ -759,11 +758,17 @@ def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] |
     (:func:`_alike`); None when they fail differently (the union's own error then names
     what each would need) or are each ruled out by a discriminator (:func:`_tag_finding`
     says which member is wrong)."""
-    shapes = _closest(cat, schema, err)
+    depth = len(err.instance_path)
+    shapes = _shapes(cat, schema, err)
+    if len(shapes) > 1 and all(_off_members(b, depth) for b in shapes):
+        # A `type` no shape has: the fewest errors would only name the smallest shape
+        # (an item reference's "`id` is required" for a content part put in `input`).
+        return None
+    shapes = _closest(shapes)
     if not shapes:
         return None
     if len(shapes) > 1:
-        if _off_members(shapes[0], len(err.instance_path)):
+        if _off_members(shapes[0], depth):
             return None
         said = {frozenset(map(_alike, b)) for b in shapes}
         if len(said) > 1:
@@ -903,7 +908,7 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
                                   "integer" in kinds or "number" in kinds), value)
         n = len(sub) if isinstance(sub, list) else 0
         hint = None
-        closest = _closest(cat, schema, err)
+        closest = _closest(_shapes(cat, schema, err))
         if 1 < len(closest) <= 4:
             needs = dict.fromkeys(
                 _schema_finding(cat, schema, b[0], {}, _first_key(ptr)).message for b in closest)
@@ -946,6 +951,9 @@ def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,
         return None
     choices = list({orjson.dumps(o): o for o in options}.values())
     at = ptr + "/" + escape_pointer(member)
+    got = value[member]
+    if got.__class__ is float and not math.isfinite(got):  # not the null it reads as
+        return _non_finite(at, got, list(dict.fromkeys(_jtype(o) for o in choices)))
     more = f" (+{len(choices) - 12} more)" if len(choices) > 12 else ""
     parts = (None, _enum_finding, at, f"{_name(at)} is ",
              f"; allowed: {', '.join(_json(o, 30) for o in choices[:12])}{more}",
