@@ -739,6 +739,27 @@ def test_a_non_finite_number_deeper_down_is_named_too(
     assert f.hint is not None and f.hint.endswith(instead)
 
 
+
+@pytest.mark.parametrize(("endpoint", "body", "pointer", "instead"), [
+    (_CHAT, {"messages": _HI, "tool_choice": math.nan}, "/tool_choice",
+     "`tool_choice` must be string or object."),
+    (None, {"model": "flux/dev", "prompt": "x", "image_size": math.inf}, "/image_size",
+     "`image_size` must be object or string."),
+    (_RESPONSES, {"input": [math.nan]}, "/input/0", "`/input/0` must be object."),
+    (_CHAT, {"messages": _HI, "response_format": {"type": math.nan}},
+     "/response_format/type", "`/response_format/type` must be string."),
+])
+def test_a_non_finite_number_where_a_union_takes_no_number_says_what_it_takes(
+        cat: aimlcat.Catalog, endpoint: str | None, body: dict[str, Any], pointer: str,
+        instead: str) -> None:
+    """A parameter or item that is a union (a string or an object) has no one `type`:
+    the hint named none and said "Send a finite number.", which it takes no more than
+    NaN. It says the types its shapes take."""
+    r = cat.validate({"model": "gpt-4o", **body}, endpoint)
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML401", pointer)
+    assert f.hint is not None and f.hint.endswith(instead), f.hint
+
 @pytest.mark.parametrize(("body", "pointer"), [
     ({"model": "gpt-4o", "messages": [["hi"]]}, "/messages/0"),
     ({"model": "gpt-4o", "messages": [{"role": "user", "content": [["hi"]]}]},
