@@ -334,6 +334,10 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
             continue
         if value.__class__ is float and not math.isfinite(value):
             want = params[key].get("type")
+            if want is None:  # a union (a string or an object): what its shapes take
+                precise = precise or cat.property_validators(mid, path, fast=False)
+                first = next(iter(precise[key].iter_errors(value)), None)
+                want = _types_taken(first) if first is not None else None
             out.append(_non_finite("/" + escape_pointer(key), value,
                                    [want] if isinstance(want, str) else want))
             continue
@@ -366,7 +370,7 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
             raw = _value_at(value, inner) if inner and err.instance is None else None
             if raw.__class__ is float and not math.isfinite(raw):
                 f = _non_finite("/" + escape_pointer(key) + pointer_from(inner), raw,
-                                err.kind.as_dict().get("types"))
+                                _types_taken(err))
             else:
                 f = _schema_finding(cat, schema, err, params, key)
             if inside and any(f.pointer == p or f.pointer.startswith(p + "/") for p in inside):
@@ -643,6 +647,20 @@ def _wanted_types(err: Any) -> list[str] | None:
     return out
 
 
+def _choices(data: dict[str, Any]) -> list[Any]:
+    """The values an enum or const error's ``kind.as_dict()`` allows."""
+    return list(data["options"]) if "options" in data else [data.get("expected_value")]
+
+
+def _types_taken(err: Any) -> list[str] | None:
+    """The JSON types the place of ``err`` takes, when it says: those a type error (or a
+    union of them) asks for, else those of an enum's or const's choices."""
+    want = _wanted_types(err)
+    if want is None and _kind_name(err.kind) in _OFF_MEMBER:
+        want = [_jtype(o) for o in _choices(err.kind.as_dict())]
+    return None if want is None else list(dict.fromkeys(want))
+
+
 def _off_members(branch: list[Any], depth: int) -> set[str]:
     """Members of the union's value (at ``depth``) whose const or enum in ``branch``
     names another value: the shape's discriminators that rule it out."""
@@ -820,8 +838,7 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
         parts = (schema, _range_finding, ptr, f"{_name(ptr)} is ",
                  f", {_RANGE_WORDS[name]} {_json(data.get('limit'))}", hint)
     elif name in ("enum", "constant", "const"):
-        options: list[Any] = (data["options"] if "options" in data
-                              else [data.get("expected_value")])
+        options = _choices(data)
         listed = ", ".join(_json(o, 30) for o in options[:12])
         more = f" (+{len(options) - 12} more)" if len(options) > 12 else ""
         parts = (schema, _enum_finding, ptr, f"{_name(ptr)} is ", f"; allowed: {listed}{more}",
@@ -945,8 +962,7 @@ def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,
             if (len(e.instance_path) == depth + 1 and e.instance_path[-1] == member
                     and _kind_name(e.kind) in _OFF_MEMBER):
                 data = e.kind.as_dict()
-                options.extend(data["options"] if "options" in data
-                               else [data.get("expected_value")])
+                options.extend(_choices(data))
     if member not in value or not options:
         return None
     choices = list({orjson.dumps(o): o for o in options}.values())
