@@ -329,6 +329,7 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                           f"Add `{name}` to the body."))
     fast = cat.property_validators(mid, path)
     precise = None
+    encoded: set[str] = set()  # pointers of the AML409 findings made
     for key, value in payload.items():
         if key not in params or fast[key].is_valid(value):
             continue
@@ -383,9 +384,11 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                 continue
             said.add(said_key)
             # Base64 data can break `pattern` and `maxLength` at once: one finding says why.
-            if f.code != "AML409" or not any(
-                    o.code == "AML409" and o.pointer == f.pointer for o in out):
-                out.append(f)
+            if f.code == "AML409":
+                if f.pointer in encoded:
+                    continue
+                encoded.add(f.pointer)
+            out.append(f)
         _one_per_value(out, start)
 
 
