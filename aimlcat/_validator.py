@@ -715,8 +715,21 @@ def _overlap(cat: Catalog, schema: dict[str, Any], err: Any, branch: list[Any],
     step = branch[0].evaluation_path
     if len(step) <= at:
         return 0
-    names = _declared(cat, _subschema(cat, schema, [*err.evaluation_path, step[at]]))
+    where = (id(schema), *err.evaluation_path, step[at])
+    entry = _DECLARED.get(where)
+    if entry is None:
+        path = [*err.evaluation_path, step[at]]
+        entry = (schema, frozenset(_declared(cat, _subschema(cat, schema, path))))
+        if len(_DECLARED) < _MAX_PLACES:
+            _DECLARED[where] = entry
+    names = entry[1]
     return sum(1 for k in value if k in names)
+
+
+#: The member names each union branch declares (:func:`_declared`), by parameter schema
+#: and the branch's keyword location: every failing item of a long array asks again.
+#: An entry holds its schema, so the schema's id cannot be reused while the entry lives.
+_DECLARED: dict[tuple[Any, ...], tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
@@ -908,7 +921,8 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
             if fmt in ("uri", "iri") else None
         return _f("AML405", ptr, f"{_name(ptr)} is not a valid {fmt}: {_json(value, 40)}", hint)
     if name in ("anyof", "oneofnotvalid", "oneofmultiplevalid"):
-        tag = _tag_finding(cat, schema, err, ptr, value)
+        meant = _shapes(cat, schema, err)
+        tag = _tag_finding(meant, err, ptr, value)
         if tag is not None:
             return tag
         sub = _subschema(cat, schema, list(err.evaluation_path)) or []
@@ -928,7 +942,7 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
                                   "integer" in kinds or "number" in kinds), value)
         n = len(sub) if isinstance(sub, list) else 0
         hint = None
-        closest = _closest(_shapes(cat, schema, err))
+        closest = _closest(meant)
         if 1 < len(closest) <= 4:
             needs = dict.fromkeys(
                 _schema_finding(cat, schema, b[0], {}, _first_key(ptr)).message for b in closest)
@@ -943,15 +957,13 @@ def _first_key(ptr: str) -> str:
     return ptr[1:].split("/", 1)[0].replace("~1", "/").replace("~0", "~")
 
 
-def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,
-                 value: Any) -> Finding | None:
-    """The shapes an object value points to (:func:`_shapes`), each ruled out by the same
-    one member (a ``type`` or ``role`` naming none of them): that member's value is the
-    error, with the shapes' choices (AML403). None otherwise."""
+def _tag_finding(shapes: list[list[Any]], err: Any, ptr: str, value: Any) -> Finding | None:
+    """When ``shapes``, those an object value points to (:func:`_shapes`), are each ruled
+    out by the same one member (a ``type`` or ``role`` naming none of them): that member's
+    value is the error, with the shapes' choices (AML403). None otherwise."""
     if value.__class__ is not dict:
         return None
     depth = len(err.instance_path)
-    shapes = _shapes(cat, schema, err)
     members = {frozenset(_off_members(branch, depth)) for branch in shapes}
     if len(members) != 1:
         return None
