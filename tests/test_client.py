@@ -842,6 +842,11 @@ def test_async_anthropic_sdk(server: Server) -> None:
     ("https://api.aimlapi.com/v2", "anthropic", ["wrong-version"], "https://api.aimlapi.com"),
     ("https://api.aimlapi.com/v3", "openai", ["wrong-version"], "https://api.aimlapi.com/v1"),
     ("https://api.aimlapi.com/v1beta", None, ["wrong-version"], "https://api.aimlapi.com/v1"),
+    # a version after a version: the base is the gateway's /v1, not ".../v1/v1" (which the
+    # doubled-v1 check would flag) nor ".../v2/v1"
+    ("https://api.aimlapi.com/v1/v2", "openai", ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v2/v2", None, ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v1/v2", "anthropic", ["wrong-version"], "https://api.aimlapi.com"),
     ("api.aimlapi.com/v2", "openai", ["missing-scheme", "wrong-version"],
      "https://api.aimlapi.com/v1"),
     ("https://aimlapi.com/v2", "openai", ["host-typo", "wrong-version"],
