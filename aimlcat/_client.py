@@ -695,7 +695,9 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     if host == GATEWAY_HOST and segments and segments[-1] != "v1" \
             and _VERSION.fullmatch(segments[-1]):
         found.append(("wrong-version", _wrong_version(segments[-1], sdk)))
-        segments = segments[:-1] if sdk == "anthropic" else [*segments[:-1], "v1"]
+        while segments and _VERSION.fullmatch(segments[-1]):  # …/v1/v2: no version is right
+            segments = segments[:-1]
+        segments = segments if sdk == "anthropic" else [*segments, "v1"]
     if sdk == "anthropic" and segments and segments[-1] == "v1":
         found.append(("sdk-adds-v1", (
             "the Anthropic SDK adds /v1/messages itself, so a base URL ending in /v1 reaches "
