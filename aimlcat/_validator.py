@@ -613,10 +613,11 @@ def _kind_name(kind: Any) -> str:
 # "output message" louder than its `role` says "input message"; an item reference that
 # only declares `id` says nothing about a message); of those, the ones whose
 # discriminating members (a `type` or `role` const or enum, at any depth) the value
-# gets right most often.
-# Where those are several shapes each ruled out by the same member, that member is
-# the error (:func:`_tag_finding`); where nothing in the value points to a shape, the
-# union's own error (AML408).
+# gets right most often; of those, the ones it fits best (:func:`_closest`).
+# Where those are several shapes each ruled out by a discriminating member (a `type` no
+# shape has), fitting best would only favour the shape that asks least: the member is
+# the error (:func:`_tag_finding`). Where nothing in the value points to a shape, what
+# every shape says of it (a missing `type`), else the union's own error (AML408).
 
 #: Kinds of error at a member of the value that rule its branch out: the member
 #: discriminates between the shapes (its `const` or `enum` names another one).
@@ -733,8 +734,10 @@ _DECLARED: dict[tuple[Any, ...], tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
-    """The union branches (their errors) the failing value points to, best first; empty
-    when none does. See the comment above."""
+    """The union branches (their errors) the failing value points to, in the schema's
+    order; empty when none does. A value whose members no shape declares points to
+    none: then the one "branch" is the errors every shape gives alike, if any. See the
+    comment above."""
     context = getattr(err.kind, "context", None)
     if not context:
         return []
