@@ -596,6 +596,18 @@ def test_union_errors_point_inside_the_meant_shape(cat: aimlcat.Catalog, endpoin
     assert all(words in f.message for f in r.findings), r.findings
 
 
+def test_the_shapes_a_union_counts_are_those_of_its_nested_unions_too(
+        cat: aimlcat.Catalog) -> None:
+    """An Anthropic tool is one of 16 named tools (a union of their own) or any other
+    typed object: a tool that fits none matches none of 17 shapes, not "of the 2"."""
+    r = cat.validate({"model": "anthropic/claude-sonnet-5", "max_tokens": 10,
+                      "messages": [{"role": "user", "content": "hi"}], "tools": [{}]},
+                     "/v1/messages")
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML408", "/tools/0")
+    assert f.message == "`/tools/0` matches none of the 17 shapes accepted here"
+
+
 def test_union_tag_finding_suggests_the_close_choice(cat: aimlcat.Catalog) -> None:
     r = cat.validate({"model": "gpt-4o", "input": [
         {"type": "mesage", "role": "user", "content": "Hi"}]}, _RESPONSES)
