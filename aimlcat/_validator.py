@@ -943,7 +943,7 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
             return _type_finding((None, _type_finding, ptr,
                                   f"{_name(ptr)} must be {' or '.join(kinds)}, not ",
                                   "integer" in kinds or "number" in kinds), value)
-        n = len(sub) if isinstance(sub, list) else 0
+        n = _shape_count(err) or (len(sub) if isinstance(sub, list) else 0)
         hint = None
         closest = _closest(meant)
         if 1 < len(closest) <= 4:
@@ -953,6 +953,20 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
         return _f("AML408", ptr, f"{_name(ptr)} matches none of the {n} shapes accepted "
                   "here" if n > 1 else f"{_name(ptr)} matches none of the accepted shapes", hint)
     return _f("AML406", ptr, f"{_name(ptr)}: {err.message}")
+
+
+def _shape_count(err: Any) -> int:
+    """How many shapes a union error's value fit none of: a branch that is a union
+    itself (an Anthropic tool: one of 16 named tools, or any other typed object) counts
+    its shapes. 0 when the error holds no branches."""
+    depth = len(err.instance_path)
+    n = 0
+    for branch in getattr(err.kind, "context", None) or ():
+        inner = branch[0] if len(branch) == 1 else None
+        nested = inner is not None and len(inner.instance_path) == depth \
+            and getattr(inner.kind, "context", None)
+        n += _shape_count(inner) if nested else 1
+    return n
 
 
 def _first_key(ptr: str) -> str:
