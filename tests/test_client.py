@@ -874,6 +874,20 @@ def test_the_gateways_own_bases_are_not_flagged(url: str, sdk: Any) -> None:
     assert [p.code for p in check_base_url(url, sdk=sdk)] == expected
 
 
+@pytest.mark.parametrize(("url", "what"), [
+    ("https://api.aimlapi.com/v1/models", "the model list"),
+    ("https://api.aimlapi.com/v2/billing", "billing"),
+    ("https://api.aimlapi.com/v1/keys/sk-abc", "API keys"),
+    ("https://api.aimlapi.com/v1/stt/3f2a", "a transcription by its id"),
+])
+def test_a_service_path_in_the_base_says_what_it_serves(url: str, what: str) -> None:
+    """Not one list (model list, keys, billing, usage) for every service path: a pasted
+    transcription URL is none of those."""
+    [problem] = check_base_url(url, sdk="openai")
+    assert problem.code == "endpoint-in-base"
+    assert f"the gateway's path for {what} rather than a base" in problem.message
+
+
 def test_wrong_version_names_what_the_gateway_serves_under_v2() -> None:
     [problem] = check_base_url("https://api.aimlapi.com/v2", sdk="openai")
     assert problem.message.startswith(
