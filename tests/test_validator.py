@@ -608,6 +608,20 @@ def test_the_shapes_a_union_counts_are_those_of_its_nested_unions_too(
     assert f.message == "`/tools/0` matches none of the 17 shapes accepted here"
 
 
+def test_the_choices_listed_are_whole_values(cat: aimlcat.Catalog) -> None:
+    """A choice cut to 30 characters ("web_search_preview_2025_03_1…") is no value to
+    copy; the choices are the catalog's own words, listed whole (at most 12 of them)."""
+    r = cat.validate({"model": "gpt-4o", "input": "hi", "tools": [{"type": "web_search"}]},
+                     _RESPONSES)
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML403", "/tools/0/type")
+    assert '"web_search_preview_2025_03_11"' in f.message and "…" not in f.message
+    r = cat.validate({"model": "anthropic/claude-sonnet-5", "max_tokens": 10, "messages": [
+        {"role": "user", "content": [{"type": "txt", "text": "hi"}]}]}, "/v1/messages")
+    (f,) = r.findings
+    assert '"bash_code_execution_tool_result"' in f.message and "…" not in f.message
+
+
 def test_union_tag_finding_suggests_the_close_choice(cat: aimlcat.Catalog) -> None:
     r = cat.validate({"model": "gpt-4o", "input": [
         {"type": "mesage", "role": "user", "content": "Hi"}]}, _RESPONSES)
