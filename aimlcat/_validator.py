@@ -858,15 +858,21 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
                  f", {_RANGE_WORDS[name]} {_json(data.get('limit'))}", hint)
     elif name in ("enum", "constant", "const"):
         options = _choices(data)
-        listed = ", ".join(_json(o, 30) for o in options[:12])
-        more = f" (+{len(options) - 12} more)" if len(options) > 12 else ""
-        parts = (schema, _enum_finding, ptr, f"{_name(ptr)} is ", f"; allowed: {listed}{more}",
+        parts = (schema, _enum_finding, ptr, f"{_name(ptr)} is ", _allowed(options),
                  tuple(o for o in options if isinstance(o, str)))
     else:
         return _other_finding(cat, schema, err, name, ptr, data, value)
     if place is not None and len(_PLACES) < _MAX_PLACES:
         _PLACES[place] = parts
     return parts[1](parts, value)
+
+
+def _allowed(choices: list[Any]) -> str:
+    """An enum finding's list of choices: the first 12, a string whole (the catalog's
+    word, to be copied), another value cut short."""
+    listed = ", ".join(_json(o, 200 if isinstance(o, str) else 30) for o in choices[:12])
+    more = f" (+{len(choices) - 12} more)" if len(choices) > 12 else ""
+    return f"; allowed: {listed}{more}"
 
 
 def _type_finding(parts: tuple[Any, ...], value: Any) -> Finding:
@@ -1002,9 +1008,7 @@ def _tag_finding(shapes: list[list[Any]], err: Any, ptr: str, value: Any) -> Fin
     got = value[member]
     if got.__class__ is float and not math.isfinite(got):  # not the null it reads as
         return _non_finite(at, got, list(dict.fromkeys(_jtype(o) for o in choices)))
-    more = f" (+{len(choices) - 12} more)" if len(choices) > 12 else ""
-    parts = (None, _enum_finding, at, f"{_name(at)} is ",
-             f"; allowed: {', '.join(_json(o, 30) for o in choices[:12])}{more}",
+    parts = (None, _enum_finding, at, f"{_name(at)} is ", _allowed(choices),
              tuple(o for o in choices if isinstance(o, str)))
     return _enum_finding(parts, value[member])
 
