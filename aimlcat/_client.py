@@ -677,10 +677,12 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     tail, service = _endpoint_tail(segments, gateway=host == GATEWAY_HOST)
     if tail:
         shown = "/" + "/".join(tail)
+        named = [s for s in tail if not _VERSION.fullmatch(s)]
+        served = _SERVICES.get("/".join(named)) or _SERVICES.get(named[0] if named else "")
         found.append(("endpoint-in-base", (
-            f"the base URL ends with {shown}, a service path of the gateway (model list, "
-            "keys, billing, usage) rather than a base; the SDK appends each path it calls "
-            "to the base" if service else
+            f"the base URL ends with {shown}, the gateway's path for "
+            f"{served or 'an account service'} rather than a base; the SDK "
+            "appends each path it calls to the base" if service else
             f"the base URL ends with the endpoint {shown}, which the SDK appends itself")))
         segments = segments[:len(segments) - len(tail)]
     collapsed: list[str] = []
@@ -695,7 +697,9 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     if host == GATEWAY_HOST and segments and segments[-1] != "v1" \
             and _VERSION.fullmatch(segments[-1]):
         found.append(("wrong-version", _wrong_version(segments[-1], sdk)))
-        segments = segments[:-1] if sdk == "anthropic" else [*segments[:-1], "v1"]
+        while segments and _VERSION.fullmatch(segments[-1]):  # …/v1/v2: no version is right
+            segments = segments[:-1]
+        segments = segments if sdk == "anthropic" else [*segments, "v1"]
     if sdk == "anthropic" and segments and segments[-1] == "v1":
         found.append(("sdk-adds-v1", (
             "the Anthropic SDK adds /v1/messages itself, so a base URL ending in /v1 reaches "
@@ -770,6 +774,12 @@ def _endpoint_tail(segments: list[str], *, gateway: bool) -> tuple[list[str], bo
         best, service = t, is_service
     return list(best), service
 
+
+#: What a service path serves (SERVICE_PATHS), by its segments after the version, else
+#: by the first of them.
+_SERVICES = {"models": "the model list", "models/metrics": "model metrics", "key": "API keys", "keys": "API keys",
+             "billing": "billing", "logs": "request logs", "usage": "usage",
+             "stt": "a transcription by its id"}
 
 #: A path segment that names an API version: v1, v2, v1beta, v2alpha1 ...
 _VERSION = re.compile(r"v\d+(?:(?:alpha|beta)\d*)?")

@@ -329,11 +329,16 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                           f"Add `{name}` to the body."))
     fast = cat.property_validators(mid, path)
     precise = None
+    encoded: set[str] = set()  # pointers of the AML409 findings made
     for key, value in payload.items():
         if key not in params or fast[key].is_valid(value):
             continue
         if value.__class__ is float and not math.isfinite(value):
             want = params[key].get("type")
+            if want is None:  # a union (a string or an object): what its shapes take
+                precise = precise or cat.property_validators(mid, path, fast=False)
+                first = next(iter(precise[key].iter_errors(value)), None)
+                want = _types_taken(first) if first is not None else None
             out.append(_non_finite("/" + escape_pointer(key), value,
                                    [want] if isinstance(want, str) else want))
             continue
@@ -348,7 +353,12 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
         schema = cat.property_schema(mid, path, key)
         try:
             errors = list(precise[key].iter_errors(value))
-        except ValueError:  # jsonschema-rs: "Recursion limit reached" on very deep values
+        except ValueError as exc:
+            # jsonschema-rs: "Recursion limit reached" on very deep values. Its other
+            # ValueErrors (a key that is no string, met only while listing errors) are
+            # Catalog.validate's to turn into its TypeError.
+            if not str(exc).startswith("Recursion limit"):
+                raise
             out.append(_f("AML004", "/" + escape_pointer(key),
                           f"`{key}` nests too deeply to report what is wrong in it",
                           "Check how this value is built; no request nests hundreds of "
@@ -361,7 +371,7 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
             raw = _value_at(value, inner) if inner and err.instance is None else None
             if raw.__class__ is float and not math.isfinite(raw):
                 f = _non_finite("/" + escape_pointer(key) + pointer_from(inner), raw,
-                                err.kind.as_dict().get("types"))
+                                _types_taken(err))
             else:
                 f = _schema_finding(cat, schema, err, params, key)
             if inside and any(f.pointer == p or f.pointer.startswith(p + "/") for p in inside):
@@ -374,9 +384,11 @@ def _schema_findings(cat: Catalog, mid: str, path: str, payload: dict[str, Any],
                 continue
             said.add(said_key)
             # Base64 data can break `pattern` and `maxLength` at once: one finding says why.
-            if f.code != "AML409" or not any(
-                    o.code == "AML409" and o.pointer == f.pointer for o in out):
-                out.append(f)
+            if f.code == "AML409":
+                if f.pointer in encoded:
+                    continue
+                encoded.add(f.pointer)
+            out.append(f)
         _one_per_value(out, start)
 
 
@@ -603,10 +615,11 @@ def _kind_name(kind: Any) -> str:
 # "output message" louder than its `role` says "input message"; an item reference that
 # only declares `id` says nothing about a message); of those, the ones whose
 # discriminating members (a `type` or `role` const or enum, at any depth) the value
-# gets right most often.
-# Where those are several shapes each ruled out by the same member, that member is
-# the error (:func:`_tag_finding`); where nothing in the value points to a shape, the
-# union's own error (AML408).
+# gets right most often; of those, the ones it fits best (:func:`_closest`).
+# Where those are several shapes each ruled out by a discriminating member (a `type` no
+# shape has), fitting best would only favour the shape that asks least: the member is
+# the error (:func:`_tag_finding`). Where nothing in the value points to a shape, what
+# every shape says of it (a missing `type`), else the union's own error (AML408).
 
 #: Kinds of error at a member of the value that rule its branch out: the member
 #: discriminates between the shapes (its `const` or `enum` names another one).
@@ -638,6 +651,20 @@ def _wanted_types(err: Any) -> list[str] | None:
             return None
         out.extend(found)
     return out
+
+
+def _choices(data: dict[str, Any]) -> list[Any]:
+    """The values an enum or const error's ``kind.as_dict()`` allows."""
+    return list(data["options"]) if "options" in data else [data.get("expected_value")]
+
+
+def _types_taken(err: Any) -> list[str] | None:
+    """The JSON types the place of ``err`` takes, when it says: those a type error (or a
+    union of them) asks for, else those of an enum's or const's choices."""
+    want = _wanted_types(err)
+    if want is None and _kind_name(err.kind) in _OFF_MEMBER:
+        want = [_jtype(o) for o in _choices(err.kind.as_dict())]
+    return None if want is None else list(dict.fromkeys(want))
 
 
 def _off_members(branch: list[Any], depth: int) -> set[str]:
@@ -692,23 +719,27 @@ def _overlap(cat: Catalog, schema: dict[str, Any], err: Any, branch: list[Any],
     if len(step) <= at:
         return 0
     where = (id(schema), *err.evaluation_path, step[at])
-    known = _DECLARED.get(where)
-    if known is None:
-        names = frozenset(_declared(cat, _subschema(cat, schema, list(where[1:]))))
+    entry = _DECLARED.get(where)
+    if entry is None:
+        path = [*err.evaluation_path, step[at]]
+        entry = (schema, frozenset(_declared(cat, _subschema(cat, schema, path))))
         if len(_DECLARED) < _MAX_PLACES:
-            _DECLARED[where] = (schema, names)  # (the schema held: its id stays its own)
-    else:
-        names = known[1]
+            _DECLARED[where] = entry
+    names = entry[1]
     return sum(1 for k in value if k in names)
 
 
-#: The member names a union branch declares, by parameter schema and evaluation path.
+#: The member names each union branch declares (:func:`_declared`), by parameter schema
+#: and the branch's keyword location: every failing item of a long array asks again.
+#: An entry holds its schema, so the schema's id cannot be reused while the entry lives.
 _DECLARED: dict[tuple[Any, ...], tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
-    """The union branches (their errors) the failing value points to, best first; empty
-    when none does. See the comment above."""
+    """The union branches (their errors) the failing value points to, in the schema's
+    order; empty when none does. A value whose members no shape declares points to
+    none: then the one "branch" is the errors every shape gives alike, if any. See the
+    comment above."""
     context = getattr(err.kind, "context", None)
     if not context:
         return []
@@ -735,10 +766,9 @@ def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
     return shapes
 
 
-def _closest(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
-    """The shapes the failing value points to (:func:`_shapes`) that fit it best and
-    alike: fewest errors, then matched deepest (the shallowest error lies deepest)."""
-    shapes = _shapes(cat, schema, err)
+def _closest(shapes: list[list[Any]]) -> list[list[Any]]:
+    """Of the shapes a failing value points to (:func:`_shapes`), those that fit it best
+    and alike: fewest errors, then matched deepest (the shallowest error lies deepest)."""
     if len(shapes) < 2:
         return shapes
 
@@ -767,11 +797,17 @@ def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] |
     (:func:`_alike`); None when they fail differently (the union's own error then names
     what each would need) or are each ruled out by a discriminator (:func:`_tag_finding`
     says which member is wrong)."""
-    shapes = _closest(cat, schema, err)
+    depth = len(err.instance_path)
+    shapes = _shapes(cat, schema, err)
+    if len(shapes) > 1 and all(_off_members(b, depth) for b in shapes):
+        # A `type` no shape has: the fewest errors would only name the smallest shape
+        # (an item reference's "`id` is required" for a content part put in `input`).
+        return None
+    shapes = _closest(shapes)
     if not shapes:
         return None
     if len(shapes) > 1:
-        if _off_members(shapes[0], len(err.instance_path)):
+        if _off_members(shapes[0], depth):
             return None
         said = {frozenset(map(_alike, b)) for b in shapes}
         if len(said) > 1:
@@ -831,17 +867,22 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
         parts = (schema, _range_finding, ptr, f"{_name(ptr)} is ",
                  f", {_RANGE_WORDS[name]} {_json(data.get('limit'))}", hint)
     elif name in ("enum", "constant", "const"):
-        options: list[Any] = (data["options"] if "options" in data
-                              else [data.get("expected_value")])
-        listed = ", ".join(_json(o, 30) for o in options[:12])
-        more = f" (+{len(options) - 12} more)" if len(options) > 12 else ""
-        parts = (schema, _enum_finding, ptr, f"{_name(ptr)} is ", f"; allowed: {listed}{more}",
+        options = _choices(data)
+        parts = (schema, _enum_finding, ptr, f"{_name(ptr)} is ", _allowed(options),
                  tuple(o for o in options if isinstance(o, str)))
     else:
         return _other_finding(cat, schema, err, name, ptr, data, value)
     if place is not None and len(_PLACES) < _MAX_PLACES:
         _PLACES[place] = parts
     return parts[1](parts, value)
+
+
+def _allowed(choices: list[Any]) -> str:
+    """An enum finding's list of choices: the first 12, a string whole (the catalog's
+    word, to be copied), another value cut short."""
+    listed = ", ".join(_json(o, 200 if isinstance(o, str) else 30) for o in choices[:12])
+    more = f" (+{len(choices) - 12} more)" if len(choices) > 12 else ""
+    return f"; allowed: {listed}{more}"
 
 
 def _type_finding(parts: tuple[Any, ...], value: Any) -> Finding:
@@ -899,7 +940,8 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
             if fmt in ("uri", "iri") else None
         return _f("AML405", ptr, f"{_name(ptr)} is not a valid {fmt}: {_json(value, 40)}", hint)
     if name in ("anyof", "oneofnotvalid", "oneofmultiplevalid"):
-        tag = _tag_finding(cat, schema, err, ptr, value)
+        meant = _shapes(cat, schema, err)
+        tag = _tag_finding(meant, err, ptr, value)
         if tag is not None:
             return tag
         sub = _subschema(cat, schema, list(err.evaluation_path)) or []
@@ -917,9 +959,9 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
             return _type_finding((None, _type_finding, ptr,
                                   f"{_name(ptr)} must be {' or '.join(kinds)}, not ",
                                   "integer" in kinds or "number" in kinds), value)
-        n = len(sub) if isinstance(sub, list) else 0
+        n = _shape_count(err) or (len(sub) if isinstance(sub, list) else 0)
         hint = None
-        closest = _closest(cat, schema, err)
+        closest = _closest(meant)
         if 1 < len(closest) <= 4:
             needs = dict.fromkeys(
                 _schema_finding(cat, schema, b[0], {}, _first_key(ptr)).message for b in closest)
@@ -929,20 +971,32 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
     return _f("AML406", ptr, f"{_name(ptr)}: {err.message}")
 
 
+def _shape_count(err: Any) -> int:
+    """How many shapes a union error's value fit none of: a branch that is a union
+    itself (an Anthropic tool: one of 16 named tools, or any other typed object) counts
+    its shapes. 0 when the error holds no branches."""
+    depth = len(err.instance_path)
+    n = 0
+    for branch in getattr(err.kind, "context", None) or ():
+        inner = branch[0] if len(branch) == 1 else None
+        nested = inner is not None and len(inner.instance_path) == depth \
+            and getattr(inner.kind, "context", None)
+        n += _shape_count(inner) if nested else 1
+    return n
+
+
 def _first_key(ptr: str) -> str:
     """The top-level parameter a pointer starts at (``/tools/7`` -> ``tools``)."""
     return ptr[1:].split("/", 1)[0].replace("~1", "/").replace("~0", "~")
 
 
-def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,
-                 value: Any) -> Finding | None:
-    """The shapes an object value points to (:func:`_shapes`), each ruled out by the same
-    one member (a ``type`` or ``role`` naming none of them): that member's value is the
-    error, with the shapes' choices (AML403). None otherwise."""
+def _tag_finding(shapes: list[list[Any]], err: Any, ptr: str, value: Any) -> Finding | None:
+    """When ``shapes``, those an object value points to (:func:`_shapes`), are each ruled
+    out by the same one member (a ``type`` or ``role`` naming none of them): that member's
+    value is the error, with the shapes' choices (AML403). None otherwise."""
     if value.__class__ is not dict:
         return None
     depth = len(err.instance_path)
-    shapes = _shapes(cat, schema, err)
     members = {frozenset(_off_members(branch, depth)) for branch in shapes}
     if len(members) != 1:
         return None
@@ -956,15 +1010,15 @@ def _tag_finding(cat: Catalog, schema: dict[str, Any], err: Any, ptr: str,
             if (len(e.instance_path) == depth + 1 and e.instance_path[-1] == member
                     and _kind_name(e.kind) in _OFF_MEMBER):
                 data = e.kind.as_dict()
-                options.extend(data["options"] if "options" in data
-                               else [data.get("expected_value")])
+                options.extend(_choices(data))
     if member not in value or not options:
         return None
     choices = list({orjson.dumps(o): o for o in options}.values())
     at = ptr + "/" + escape_pointer(member)
-    more = f" (+{len(choices) - 12} more)" if len(choices) > 12 else ""
-    parts = (None, _enum_finding, at, f"{_name(at)} is ",
-             f"; allowed: {', '.join(_json(o, 30) for o in choices[:12])}{more}",
+    got = value[member]
+    if got.__class__ is float and not math.isfinite(got):  # not the null it reads as
+        return _non_finite(at, got, list(dict.fromkeys(_jtype(o) for o in choices)))
+    parts = (None, _enum_finding, at, f"{_name(at)} is ", _allowed(choices),
              tuple(o for o in choices if isinstance(o, str)))
     return _enum_finding(parts, value[member])
 

@@ -204,7 +204,37 @@ def validate_figures(s: Settings) -> list[Figure]:
         subject, floor = time_pair(partial(cat.validate, body), partial(json.loads, text), s)
         figures.append(Figure(name, subject, floor, "json.loads", goal,
                               note=f"{found} findings"))
+    figures.append(_scaling_figure(cat, s))
     return figures
+
+
+#: Responses `input` items that each fail in a way the validator explains at length: a
+#: message with ten parts of bad base64 data and a chat-style part, an item whose `type`
+#: no item shape has, and an empty item (no shape to point to).
+_BAD_ITEMS = (
+    {"type": "message", "role": "user", "content": [
+        *[{"type": "input_file", "filename": "a.pdf", "file_data": "not base64"}] * 10,
+        {"type": "text", "text": "a chat-style part"}]},
+    {"type": "input_text", "text": "a content part where an item goes"},
+    {},
+)
+
+
+def _scaling_figure(cat: Any, s: Settings) -> Figure:
+    """How a failing body's report grows with the body: 8x the failing items against 1x.
+    Linear work gives about 8x; work that grows with the findings already made (a scan
+    of them per finding) shows as far more."""
+    def body(n: int) -> dict[str, Any]:
+        return {"model": CHAT_MODEL, "input": [_BAD_ITEMS[i % 3] for i in range(n)]}
+
+    small, large = body(90), body(720)
+    found = len(cat.validate(large, "/v1/responses").findings)
+    _check(found == 8 * len(cat.validate(small, "/v1/responses").findings),
+           "failing input items: the findings do not grow with the items")
+    subject, floor = time_pair(partial(cat.validate, large, "/v1/responses"),
+                               partial(cat.validate, small, "/v1/responses"), s)
+    return Figure("validate 720 failing input items", subject, floor, "(90 items)", 10.0,
+                  note=f"{found} findings on /v1/responses")
 
 
 def jsonschema_figures(s: Settings) -> list[Figure]:

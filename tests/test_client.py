@@ -842,6 +842,11 @@ def test_async_anthropic_sdk(server: Server) -> None:
     ("https://api.aimlapi.com/v2", "anthropic", ["wrong-version"], "https://api.aimlapi.com"),
     ("https://api.aimlapi.com/v3", "openai", ["wrong-version"], "https://api.aimlapi.com/v1"),
     ("https://api.aimlapi.com/v1beta", None, ["wrong-version"], "https://api.aimlapi.com/v1"),
+    # a version after a version: the base is the gateway's /v1, not ".../v1/v1" (which the
+    # doubled-v1 check would flag) nor ".../v2/v1"
+    ("https://api.aimlapi.com/v1/v2", "openai", ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v2/v2", None, ["wrong-version"], "https://api.aimlapi.com/v1"),
+    ("https://api.aimlapi.com/v1/v2", "anthropic", ["wrong-version"], "https://api.aimlapi.com"),
     ("api.aimlapi.com/v2", "openai", ["missing-scheme", "wrong-version"],
      "https://api.aimlapi.com/v1"),
     ("https://aimlapi.com/v2", "openai", ["host-typo", "wrong-version"],
@@ -867,6 +872,20 @@ def test_the_gateways_own_bases_are_not_flagged(url: str, sdk: Any) -> None:
     the Anthropic SDK's own /v1 is wrong: it adds /v1/messages itself.)"""
     expected = ["sdk-adds-v1"] if sdk == "anthropic" and url.rstrip("/").endswith("/v1") else []
     assert [p.code for p in check_base_url(url, sdk=sdk)] == expected
+
+
+@pytest.mark.parametrize(("url", "what"), [
+    ("https://api.aimlapi.com/v1/models", "the model list"),
+    ("https://api.aimlapi.com/v2/billing", "billing"),
+    ("https://api.aimlapi.com/v1/keys/sk-abc", "API keys"),
+    ("https://api.aimlapi.com/v1/stt/3f2a", "a transcription by its id"),
+])
+def test_a_service_path_in_the_base_says_what_it_serves(url: str, what: str) -> None:
+    """Not one list (model list, keys, billing, usage) for every service path: a pasted
+    transcription URL is none of those."""
+    [problem] = check_base_url(url, sdk="openai")
+    assert problem.code == "endpoint-in-base"
+    assert f"the gateway's path for {what} rather than a base" in problem.message
 
 
 def test_wrong_version_names_what_the_gateway_serves_under_v2() -> None:

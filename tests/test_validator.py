@@ -117,6 +117,10 @@ def test_subclasses_of_str_int_and_float_are_the_json_values_they_send_as(
 @pytest.mark.parametrize("body", [
     {1: 2, "model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
     {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi", 5: 1}]},
+    # inside a value whose errors are read (the engine refuses the key while listing
+    # them): not AML004's "nests too deeply", which the value does not
+    {"model": "gpt-4o", "input": [{1: 2}]},
+    {"model": "gpt-4o", "messages": [{"role": "user", "content": [{1: "x"}]}]},
 ])
 def test_a_key_that_is_not_a_string_is_one_clear_type_error(
         cat: aimlcat.Catalog, body: dict[Any, Any]) -> None:
@@ -561,6 +565,15 @@ _HI = [{"role": "user", "content": "Hi"}]
      [("AML403", "/input/0/role")], '"developer"'),
     (_RESPONSES, {"input": [{"type": "mesage", "role": "user", "content": "Hi"}]},
      [("AML403", "/input/0/type")], '"message"'),
+    # A `type` no item shape has (a content part put where an item goes): the tag's
+    # error with every item's choice, not the smallest shape's (an item reference:
+    # "`id` is required", "allowed: \"item_reference\", null").
+    (_RESPONSES, {"input": [{"type": "input_text", "text": "Hi"}]},
+     [("AML403", "/input/0/type")], '"function_call_output"'),
+    (_RESPONSES, {"input": [{"type": "reasoning", "id": "rs_1", "summary": []}]},
+     [("AML403", "/input/0/type")], '"message"'),
+    (_RESPONSES, {"input": [{"type": math.inf}]}, [("AML401", "/input/0/type")],
+     "which JSON has no number for"),
     # An item reference (which only requires `id`) is no shape for a message.
     (_RESPONSES, {"input": [{"role": "user"}]}, [("AML404", "/input/0/content")], "content"),
     # Nothing says which shape: the union's own error.
@@ -581,6 +594,32 @@ def test_union_errors_point_inside_the_meant_shape(cat: aimlcat.Catalog, endpoin
     r = cat.validate({"model": "gpt-4o", **body}, endpoint)
     assert sorted(codes(r)) == expected
     assert all(words in f.message for f in r.findings), r.findings
+
+
+def test_the_shapes_a_union_counts_are_those_of_its_nested_unions_too(
+        cat: aimlcat.Catalog) -> None:
+    """An Anthropic tool is one of 16 named tools (a union of their own) or any other
+    typed object: a tool that fits none matches none of 17 shapes, not "of the 2"."""
+    r = cat.validate({"model": "anthropic/claude-sonnet-5", "max_tokens": 10,
+                      "messages": [{"role": "user", "content": "hi"}], "tools": [{}]},
+                     "/v1/messages")
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML408", "/tools/0")
+    assert f.message == "`/tools/0` matches none of the 17 shapes accepted here"
+
+
+def test_the_choices_listed_are_whole_values(cat: aimlcat.Catalog) -> None:
+    """A choice cut to 30 characters ("web_search_preview_2025_03_1…") is no value to
+    copy; the choices are the catalog's own words, listed whole (at most 12 of them)."""
+    r = cat.validate({"model": "gpt-4o", "input": "hi", "tools": [{"type": "web_search"}]},
+                     _RESPONSES)
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML403", "/tools/0/type")
+    assert '"web_search_preview_2025_03_11"' in f.message and "…" not in f.message
+    r = cat.validate({"model": "anthropic/claude-sonnet-5", "max_tokens": 10, "messages": [
+        {"role": "user", "content": [{"type": "txt", "text": "hi"}]}]}, "/v1/messages")
+    (f,) = r.findings
+    assert '"bash_code_execution_tool_result"' in f.message and "…" not in f.message
 
 
 def test_union_tag_finding_suggests_the_close_choice(cat: aimlcat.Catalog) -> None:
@@ -725,6 +764,27 @@ def test_a_non_finite_number_deeper_down_is_named_too(
     assert "which JSON has no number for" in f.message and "null" not in f.message
     assert f.hint is not None and f.hint.endswith(instead)
 
+
+
+@pytest.mark.parametrize(("endpoint", "body", "pointer", "instead"), [
+    (_CHAT, {"messages": _HI, "tool_choice": math.nan}, "/tool_choice",
+     "`tool_choice` must be string or object."),
+    (None, {"model": "flux/dev", "prompt": "x", "image_size": math.inf}, "/image_size",
+     "`image_size` must be object or string."),
+    (_RESPONSES, {"input": [math.nan]}, "/input/0", "`/input/0` must be object."),
+    (_CHAT, {"messages": _HI, "response_format": {"type": math.nan}},
+     "/response_format/type", "`/response_format/type` must be string."),
+])
+def test_a_non_finite_number_where_a_union_takes_no_number_says_what_it_takes(
+        cat: aimlcat.Catalog, endpoint: str | None, body: dict[str, Any], pointer: str,
+        instead: str) -> None:
+    """A parameter or item that is a union (a string or an object) has no one `type`:
+    the hint named none and said "Send a finite number.", which it takes no more than
+    NaN. It says the types its shapes take."""
+    r = cat.validate({"model": "gpt-4o", **body}, endpoint)
+    (f,) = r.findings
+    assert (f.code, f.pointer) == ("AML401", pointer)
+    assert f.hint is not None and f.hint.endswith(instead), f.hint
 
 @pytest.mark.parametrize(("body", "pointer"), [
     ({"model": "gpt-4o", "messages": [["hi"]]}, "/messages/0"),
