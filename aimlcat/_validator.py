@@ -818,11 +818,15 @@ def _meant_branch(cat: Catalog, schema: dict[str, Any], err: Any) -> list[Any] |
 def _meant(cat: Catalog, schema: dict[str, Any], errors: list[Any]) -> list[Any]:
     """``errors`` with each union error replaced by its meant branch's errors, at every
     depth (a branch's own errors may be unions)."""
-    if not any(_kind_name(e.kind) in _UNIONS for e in errors):
+    unions = _UNION_KINDS or _union_kinds()
+    for e in errors:
+        if e.kind.__class__ in unions:
+            break
+    else:
         return errors  # (most failing values: nothing to choose)
     out: list[Any] = []
     for err in errors:
-        branch = _meant_branch(cat, schema, err) if _kind_name(err.kind) in _UNIONS else None
+        branch = _meant_branch(cat, schema, err) if err.kind.__class__ in unions else None
         if branch is None:
             out.append(err)
         else:
@@ -830,8 +834,19 @@ def _meant(cat: Catalog, schema: dict[str, Any], errors: list[Any]) -> list[Any]
     return out
 
 
-#: Kinds of error that are a union's: one error holding each branch's errors.
-_UNIONS = frozenset({"anyof", "oneofnotvalid"})
+#: The kinds of error that are a union's (one error holding each branch's errors), by
+#: class: anyOf, and oneOf valid under none (not "valid under several": those branches'
+#: errors are not the value's). Filled on first need (jsonschema-rs is loaded by then).
+_UNION_KINDS: frozenset[type] = frozenset()
+
+
+def _union_kinds() -> frozenset[type]:
+    global _UNION_KINDS
+    import jsonschema_rs
+
+    kinds = jsonschema_rs.ValidationErrorKind
+    _UNION_KINDS = frozenset({kinds.AnyOf, kinds.OneOfNotValid})
+    return _UNION_KINDS
 
 
 _RANGE_WORDS = {"minimum": "below the minimum", "maximum": "above the maximum",
