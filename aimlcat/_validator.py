@@ -621,9 +621,10 @@ def _kind_name(kind: Any) -> str:
 # the error (:func:`_tag_finding`). Where nothing in the value points to a shape, what
 # every shape says of it (a missing `type`), else the union's own error (AML408).
 
-#: Kinds of error at a member of the value that rule its branch out: the member
-#: discriminates between the shapes (its `const` or `enum` names another one).
-_OFF_MEMBER = frozenset({"enum", "constant", "const"})
+#: The kinds of error of an `enum` or `const` (jsonschema-rs spells const both ways). At
+#: a member of a union's value they rule the branch out: the member discriminates
+#: between the shapes (its `const` or `enum` names another one).
+_ENUM_KINDS = frozenset({"enum", "constant", "const"})
 
 
 def _wanted_types(err: Any) -> list[str] | None:
@@ -662,9 +663,15 @@ def _types_taken(err: Any) -> list[str] | None:
     """The JSON types the place of ``err`` takes, when it says: those a type error (or a
     union of them) asks for, else those of an enum's or const's choices."""
     want = _wanted_types(err)
-    if want is None and _kind_name(err.kind) in _OFF_MEMBER:
+    if want is None and _kind_name(err.kind) in _ENUM_KINDS:
         want = [_jtype(o) for o in _choices(err.kind.as_dict())]
     return None if want is None else list(dict.fromkeys(want))
+
+
+def _type_off(branch: list[Any], depth: int) -> bool:
+    """Whether a union branch's errors say its shape takes another JSON type than the
+    value (at ``depth``) has: the value was not meant for it."""
+    return any(len(e.instance_path) == depth and _wanted_types(e) is not None for e in branch)
 
 
 def _off_members(branch: list[Any], depth: int) -> set[str]:
@@ -672,7 +679,7 @@ def _off_members(branch: list[Any], depth: int) -> set[str]:
     names another value: the shape's discriminators that rule it out."""
     return {e.instance_path[-1] for e in branch
             if len(e.instance_path) == depth + 1 and e.instance_path[-1].__class__ is str
-            and _kind_name(e.kind) in _OFF_MEMBER}
+            and _kind_name(e.kind) in _ENUM_KINDS}
 
 
 def _off_count(branch: list[Any], depth: int) -> int:
@@ -683,11 +690,11 @@ def _off_count(branch: list[Any], depth: int) -> int:
     for e in branch:
         here = len(e.instance_path)
         if here > depth and e.instance_path[-1].__class__ is str \
-                and _kind_name(e.kind) in _OFF_MEMBER:
+                and _kind_name(e.kind) in _ENUM_KINDS:
             n += 1
         elif getattr(e.kind, "context", None):
-            inner = [_off_count(b, here) for b in e.kind.context if b and not any(
-                len(x.instance_path) == here and _wanted_types(x) is not None for x in b)]
+            inner = [_off_count(b, here) for b in e.kind.context
+                     if b and not _type_off(b, here)]
             n += min(inner, default=0)
     return n
 
@@ -744,8 +751,7 @@ def _shapes(cat: Catalog, schema: dict[str, Any], err: Any) -> list[list[Any]]:
     if not context:
         return []
     depth = len(err.instance_path)
-    shapes = [branch for branch in context if branch and not any(
-        len(e.instance_path) == depth and _wanted_types(e) is not None for e in branch)]
+    shapes = [branch for branch in context if branch and not _type_off(branch, depth)]
     value = err.instance
     if len(shapes) > 1 and value.__class__ is dict:
         counts = [_overlap(cat, schema, err, branch, value) for branch in shapes]
@@ -781,7 +787,7 @@ def _closest(shapes: list[list[Any]]) -> list[list[Any]]:
 
 #: Errors that say the same of a value whatever the choices they list: a wrong type, a
 #: value outside an enum (the first shape's list is as good as another's).
-_ALIKE = frozenset({"type", "enum", "const", "constant"})
+_ALIKE = _ENUM_KINDS | {"type"}
 
 
 def _alike(err: Any) -> tuple[Any, ...]:
@@ -881,12 +887,12 @@ def _schema_finding(cat: Catalog, schema: dict[str, Any], err: Any,
                 hint = f"Allowed: {bounds}."
         parts = (schema, _range_finding, ptr, f"{_name(ptr)} is ",
                  f", {_RANGE_WORDS[name]} {_json(data.get('limit'))}", hint)
-    elif name in ("enum", "constant", "const"):
+    elif name in _ENUM_KINDS:
         options = _choices(data)
         parts = (schema, _enum_finding, ptr, f"{_name(ptr)} is ", _allowed(options),
                  tuple(o for o in options if isinstance(o, str)))
     else:
-        return _other_finding(cat, schema, err, name, ptr, data, value)
+        return _other_finding(cat, schema, err, name, ptr, data, value, key)
     if place is not None and len(_PLACES) < _MAX_PLACES:
         _PLACES[place] = parts
     return parts[1](parts, value)
@@ -925,7 +931,7 @@ def _enum_finding(parts: tuple[Any, ...], value: Any) -> Finding:
 
 
 def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, ptr: str,
-                   data: dict[str, Any], value: Any) -> Finding:
+                   data: dict[str, Any], value: Any, key: str) -> Finding:
     """Every other kind of error: read from the error and the schema each time."""
     if name == "additionalproperties":
         unexpected = data.get("unexpected", [])
@@ -959,27 +965,22 @@ def _other_finding(cat: Catalog, schema: dict[str, Any], err: Any, name: str, pt
         tag = _tag_finding(meant, err, ptr, value)
         if tag is not None:
             return tag
-        sub = _subschema(cat, schema, list(err.evaluation_path)) or []
-        shapes = []
-        for s in sub if isinstance(sub, list) else []:
-            t = s.get("type") if isinstance(s, dict) else None
-            if t:
-                shapes.extend(t if isinstance(t, list) else [t])
-        # (the errors say which types the branches take, also those by reference or
-        # in a nested union, which the schema does not show here)
-        kinds = list(dict.fromkeys(_wanted_types(err) or shapes))
-        got = _jtype(value)
-        if kinds and got not in kinds and not (got == "integer" and "number" in kinds):
-            # No shape of its type: a type error, worded as any other.
+        # Every shape takes another type (by reference and in nested unions too, which
+        # the errors say and the schema here does not): a type error, worded as any
+        # other. (Some shape takes the value's type otherwise: a list of types would
+        # not say what is wrong.)
+        kinds = _wanted_types(err)
+        if kinds:
+            kinds = list(dict.fromkeys(kinds))
             return _type_finding((None, _type_finding, ptr,
                                   f"{_name(ptr)} must be {' or '.join(kinds)}, not ",
                                   "integer" in kinds or "number" in kinds), value)
-        n = _shape_count(err) or (len(sub) if isinstance(sub, list) else 0)
+        n = _shape_count(err)
         hint = None
         closest = _closest(meant)
         if 1 < len(closest) <= 4:
             needs = dict.fromkeys(
-                _schema_finding(cat, schema, b[0], {}, _first_key(ptr)).message for b in closest)
+                _schema_finding(cat, schema, b[0], {}, key).message for b in closest)
             hint = "The closest shapes fail on: " + "; or ".join(needs) + "."
         return _f("AML408", ptr, f"{_name(ptr)} matches none of the {n} shapes accepted "
                   "here" if n > 1 else f"{_name(ptr)} matches none of the accepted shapes", hint)
@@ -1000,11 +1001,6 @@ def _shape_count(err: Any) -> int:
     return n
 
 
-def _first_key(ptr: str) -> str:
-    """The top-level parameter a pointer starts at (``/tools/7`` -> ``tools``)."""
-    return ptr[1:].split("/", 1)[0].replace("~1", "/").replace("~0", "~")
-
-
 def _tag_finding(shapes: list[list[Any]], err: Any, ptr: str, value: Any) -> Finding | None:
     """When ``shapes``, those an object value points to (:func:`_shapes`), are each ruled
     out by the same one member (a ``type`` or ``role`` naming none of them): that member's
@@ -1023,7 +1019,7 @@ def _tag_finding(shapes: list[list[Any]], err: Any, ptr: str, value: Any) -> Fin
     for branch in shapes:
         for e in branch:
             if (len(e.instance_path) == depth + 1 and e.instance_path[-1] == member
-                    and _kind_name(e.kind) in _OFF_MEMBER):
+                    and _kind_name(e.kind) in _ENUM_KINDS):
                 data = e.kind.as_dict()
                 options.extend(_choices(data))
     if member not in value or not options:
