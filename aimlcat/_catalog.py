@@ -631,13 +631,17 @@ _VALIDATE: list[Callable[[Catalog, Any, str | None], Report]] = [_first_validate
 
 
 #: The gateway's paths that serve no model (account and catalogue services, and fetching a
-#: transcription by its id), as its documents list them; ``{...}`` is one path segment.
-#: Not endpoints: a request to one is never checked, and a body sent there is no model
-#: request. They matter where a base URL ends in one (``check_base_url``).
-SERVICE_PATHS: tuple[str, ...] = (
-    "/v1/models", "/models/metrics", "/v1/key", "/v1/keys", "/v1/keys/{prefix}",
-    "/v1/billing/balance", "/v1/stt/{generation_id}", "/v2/billing", "/v2/billing/detail",
-    "/v2/billing/transactions", "/v2/logs", "/v2/usage", "/v2/usage/detail")
+#: transcription by its id), as its documents list them, with what each serves;
+#: ``{...}`` is one path segment. Not endpoints: a request to one is never checked, and a
+#: body sent there is no model request. They matter where a base URL ends in one
+#: (``check_base_url``).
+SERVICE_PATHS: dict[str, str] = {
+    "/v1/models": "the model list", "/models/metrics": "model metrics",
+    "/v1/key": "API keys", "/v1/keys": "API keys", "/v1/keys/{prefix}": "API keys",
+    "/v1/billing/balance": "billing", "/v1/stt/{generation_id}": "a transcription by its id",
+    "/v2/billing": "billing", "/v2/billing/detail": "billing",
+    "/v2/billing/transactions": "billing", "/v2/logs": "request logs", "/v2/usage": "usage",
+    "/v2/usage/detail": "usage"}
 
 
 def endpoint_path(endpoint: str) -> str:

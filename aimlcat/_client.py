@@ -677,11 +677,9 @@ def check_base_url(url: str, *, sdk: SDK | None = None) -> list[BaseUrlProblem]:
     tail, service = _endpoint_tail(segments, gateway=host == GATEWAY_HOST)
     if tail:
         shown = "/" + "/".join(tail)
-        named = [s for s in tail if not _VERSION.fullmatch(s)]
-        served = _SERVICES.get("/".join(named)) or _SERVICES.get(named[0] if named else "")
         found.append(("endpoint-in-base", (
             f"the base URL ends with {shown}, the gateway's path for "
-            f"{served or 'an account service'} rather than a base; the SDK "
+            f"{SERVICE_PATHS[service]} rather than a base; the SDK "
             "appends each path it calls to the base" if service else
             f"the base URL ends with the endpoint {shown}, which the SDK appends itself")))
         segments = segments[:len(segments) - len(tail)]
@@ -744,21 +742,22 @@ def _looks_like_gateway(host: str) -> bool:
     return difflib.SequenceMatcher(None, host, GATEWAY_HOST).ratio() >= 0.85
 
 
-def _endpoint_tail(segments: list[str], *, gateway: bool) -> tuple[list[str], bool]:
+def _endpoint_tail(segments: list[str], *, gateway: bool) -> tuple[list[str], str | None]:
     """The trailing segments that spell a catalog endpoint or a service path (after a /v1
-    base: ``chat/completions``, ``models``), if any, and whether it is a service path.
+    base: ``chat/completions``, ``models``), if any, and the service path they spell (a
+    key of ``SERVICE_PATHS``), if it is one.
 
     A service path without its /v1 (``…/models``, ``…/keys``) counts on the gateway's host,
     where no base has such a segment, and elsewhere only right after a /v1 (a proxy's
     own base may well end in ``/models``). ``{...}`` in a known path is one segment."""
     if not segments:
-        return [], False
+        return [], None
     try:
         cat = load_catalog()
     except CatalogError:  # a broken catalog must not break a URL check
-        return [], False
+        return [], None
     best: tuple[str, ...] = ()
-    service = False
+    service: str | None = None
     for path, is_service in [*((p, False) for p in cat.endpoints()),
                              *((p, True) for p in SERVICE_PATHS)]:
         parts = tuple(p for p in path.split("/") if p)
@@ -771,15 +770,8 @@ def _endpoint_tail(segments: list[str], *, gateway: bool) -> tuple[list[str], bo
             continue
         if is_service and t is not parts and not gateway and segments[-n - 1:-n] != ["v1"]:
             continue
-        best, service = t, is_service
+        best, service = t, path if is_service else None
     return list(best), service
-
-
-#: What a service path serves (SERVICE_PATHS), by its segments after the version, else
-#: by the first of them.
-_SERVICES = {"models": "the model list", "models/metrics": "model metrics", "key": "API keys", "keys": "API keys",
-             "billing": "billing", "logs": "request logs", "usage": "usage",
-             "stt": "a transcription by its id"}
 
 #: A path segment that names an API version: v1, v2, v1beta, v2alpha1 ...
 _VERSION = re.compile(r"v\d+(?:(?:alpha|beta)\d*)?")
